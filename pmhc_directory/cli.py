@@ -1,0 +1,257 @@
+"""Command line: thin click commands over the services (spec/api.md 1).
+
+Use ``flask --app pmhc_directory <command>`` or the ``pmhc`` console script, which adds
+``--instance DIR`` (the same as ``PMHC_INSTANCE_PATH``). Commands commit once, at the end; a
+failure rolls everything back and exits non-zero with a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
+
+from .db import get_database, get_session
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed" / "demo"
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        init_db_command,
+        seed_command,
+        import_command,
+        export_command,
+        create_user_command,
+        geography_group,
+        demo_command,
+    ):
+        app.cli.add_command(command)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """The command's session: committed when the block succeeds, rolled back otherwise."""
+    session = get_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@contextmanager
+def progress_bar(label: str, length: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A click progress bar on stderr; yields ``advance(n)``. Silent when stderr is no terminal."""
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:  # type: ignore[var-annotated]
+        yield bar.update
+
+
+def ensure_schema() -> None:
+    """Create or upgrade the schema and write the reference data (taxonomy, national lines)."""
+    from .schema import upgrade
+    from .services.reference_data import load_reference_data
+
+    upgrade(get_database().engine)
+    with unit_of_work() as session:
+        load_reference_data(session)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema and load the PMHC taxonomy and national lines."""
+    ensure_schema()
+    click.echo(f"Database ready: {_safe_url()}")
+
+
+def _safe_url() -> str:
+    from sqlalchemy import make_url
+
+    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Load the fictional demo jurisdiction (seed/demo) through the normal import code."""
+    from .services.seed import load_demo
+
+    with unit_of_work() as session:
+        summary = load_demo(session, SEED_DIR, progress=progress_bar)
+    click.echo(summary)
+
+
+FORMATS = ["hsds-json"]
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="hsds-json", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Check and report what would change; write nothing.")
+@with_appcontext
+def import_command(path: Path, fmt: str, dry_run: bool) -> None:
+    """Import services from PATH (all or nothing; upsert by id)."""
+    from .services.imports import ImportFailed, import_file
+
+    session = get_session()
+    try:
+        summary = import_file(session, path, fmt=fmt, progress=progress_bar)
+    except ImportFailed as exc:
+        session.rollback()
+        click.echo(exc.report(), err=True)
+        fail(f"Import failed: {len(exc.errors)} error(s); nothing was changed.")
+        return
+    if dry_run:
+        session.rollback()
+        click.echo(f"Dry run, nothing written. Would have: {summary}")
+    else:
+        session.commit()
+        click.echo(f"Imported: {summary}")
+
+
+@click.command("export")
+@click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@with_appcontext
+def export_command(path: Path, fmt: str) -> None:
+    """Export every service to PATH."""
+    from .services.exports import ExportFailed, export_file
+
+    try:
+        count = export_file(get_session(), path, fmt=fmt, progress=progress_bar)
+    except ExportFailed as exc:
+        fail(str(exc))
+        return
+    click.echo(f"Exported {count} services to {path}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["officer", "coordinator", "planner", "admin"]),
+    required=True,
+)
+@with_appcontext
+def create_user_command(email: str, role: str) -> None:
+    """Create a staff account. Password from PMHC_PASSWORD, else prompted (never echoed)."""
+    from .services.accounts import AccountError, create_user
+
+    password = os.environ.get("PMHC_PASSWORD")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work() as session:
+            user = create_user(session, email, role, password)
+    except AccountError as exc:
+        fail(exc.message)
+        return
+    click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.group("geography")
+def geography_group() -> None:
+    """Analysis areas and travel costs for planning."""
+
+
+@geography_group.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--id-field", default="area_id", show_default=True)
+@click.option("--name-field", default="name", show_default=True)
+@click.option("--population-field", default="population", show_default=True)
+@click.option("--centre-lat-field", default=None)
+@click.option("--centre-lon-field", default=None)
+@with_appcontext
+def geography_import_command(
+    path: Path,
+    id_field: str,
+    name_field: str,
+    population_field: str,
+    centre_lat_field: str | None,
+    centre_lon_field: str | None,
+) -> None:
+    """Import analysis areas from a GeoJSON FeatureCollection (all or nothing)."""
+    from .services.geography import GeographyError, import_areas_geojson
+
+    try:
+        with unit_of_work() as session:
+            count = import_areas_geojson(
+                session,
+                path,
+                id_field=id_field,
+                name_field=name_field,
+                population_field=population_field,
+                centre_lat_field=centre_lat_field,
+                centre_lon_field=centre_lon_field,
+            )
+    except GeographyError as exc:
+        fail(f"Geography import failed, nothing was changed: {exc}")
+        return
+    click.echo(f"Imported {count} analysis areas")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database but do not start a server.")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Prepare the database with the demo jurisdiction (once) and serve the app."""
+    from .services.site import is_demo_loaded
+
+    ensure_schema()
+    session = get_session()
+    if not is_demo_loaded(session):
+        from .services.seed import load_demo
+
+        with unit_of_work() as session:
+            click.echo(load_demo(session, SEED_DIR, progress=progress_bar))
+    else:
+        click.echo("Demo data already loaded.")
+    session.close()
+    if no_serve:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Plain http on loopback: browsers accept Secure cookies from http://localhost only.
+    url_host = "localhost" if host in {"127.0.0.1", "localhost"} else host
+    click.echo(f"Serving the demo at http://{url_host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _create_app_from_cli(*_args: Any, **_kwargs: Any) -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app_from_cli, add_default_commands=False)
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="PMHC_INSTANCE_PATH",
+    help="Instance folder (database, search index, config). Same as PMHC_INSTANCE_PATH.",
+    is_eager=True,
+    expose_value=False,
+    callback=lambda _ctx, _param, value: _set_instance(value),
+)
+def main() -> None:
+    """PMHC Directory command line."""
+
+
+def _set_instance(value: Path | None) -> None:
+    if value is not None:
+        os.environ["PMHC_INSTANCE_PATH"] = str(value)

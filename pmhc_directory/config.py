@@ -1,0 +1,40 @@
+"""Every setting, its default and what it is for.
+
+Load order (see ``create_app``): these defaults, then ``instance/config.py``, then ``PMHC_*``
+environment variables (``PMHC_TIMEZONE=America/Chicago`` sets ``TIMEZONE``; values are parsed
+as JSON where they can be, so ``PMHC_PUBLIC_DIRECTORY=false`` is the boolean False).
+"""
+
+from __future__ import annotations
+
+
+class Defaults:
+    # Database URL; None means a SQLite file in the instance folder. PostgreSQL for multi-user
+    # deployments: postgresql+psycopg://user@host/dbname
+    DATABASE_URL: str | None = None
+    # Flask signing key. None means: read instance/secret_key, generating it on first run.
+    SECRET_KEY: str | None = None
+    # IANA time zone of the jurisdiction: hours without an offset are wall-clock times here.
+    TIMEZONE = "America/Denver"
+    # When true, reading the directory (/, search, match, gaps, /hsds/) needs no login.
+    PUBLIC_DIRECTORY = True
+    # Days after which a service's last verification is stale (verification queue).
+    REVERIFY_DAYS = 180
+    # Hours after which a capacity report is stale and no longer trusted by the matcher.
+    CAPACITY_FRESH_HOURS = 12
+    # Session cookie: only over HTTPS (browsers treat http://localhost as secure), not
+    # readable by scripts, not sent on cross-site requests.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    # Logged-in sessions expire after this many seconds of inactivity (8 hours: one shift).
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # CSRF tokens on every form (Flask-WTF); valid for the whole session.
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    # Largest accepted request body in bytes (uploads included).
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Log level for the app's own logger.
+    LOG_LEVEL = "INFO"

@@ -1,0 +1,161 @@
+"""Engine, per-request session and the declarative base.
+
+One ``Database`` per app lives in ``app.extensions["pmhc_db"]``. Views get the request's
+session with :func:`get_session`; services receive a session as an argument and never open one.
+Commit happens once, at the boundary (a view or a CLI command), never inside services' helpers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Uuid,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# UUIDs are handled as canonical lower-case strings in Python (HSDS ids are strings); the column
+# is a native UUID on PostgreSQL and CHAR(32) on SQLite.
+UUID_TYPE = Uuid(as_uuid=False)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC.
+
+    SQLite keeps no offset, so naive values read back are UTC by construction; PostgreSQL's
+    ``timestamptz`` keeps the instant. Either way Python always sees aware UTC datetimes, and a
+    naive datetime is refused on the way in rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        date: Date(),
+        str: String(),
+    }
+
+    def __repr__(self) -> str:
+        pk = ", ".join(
+            f"{c.key}={getattr(self, c.key, None)!r}" for c in self.__mapper__.primary_key
+        )
+        return f"<{type(self).__name__} {pk}>"
+
+
+def new_id() -> str:
+    """A new random UUID as a canonical string."""
+    return str(uuid.uuid4())
+
+
+def normalize_uuid(value: str) -> str:
+    """Canonical lower-case dashed form of a UUID string; ValueError when it is not one."""
+    return str(uuid.UUID(str(value).strip()))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINTs (SQLAlchemy docs, "Serializable
+    # isolation / Savepoints / Transactional DDL"); take it over and emit BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with the settings this app relies on for the given backend."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """The engine and session factory of one app."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    def bind_to_connection(self, connection: Connection) -> None:
+        """Route every new session through ``connection`` using savepoints (tests only)."""
+        self.session_factory = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["pmhc_db"] = Database(app.config["DATABASE_URL"])
+    app.teardown_appcontext(_close_session)
+
+
+def get_database(app: Flask | None = None) -> Database:
+    from flask import current_app
+
+    return (app or current_app).extensions["pmhc_db"]
+
+
+def get_session() -> Session:
+    """The session of the current request or CLI command, created on first use."""
+    if "db_session" not in g:
+        g.db_session = get_database().session()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,74 @@
+"""Staff accounts: create, authenticate. Passwords are hashed with scrypt (werkzeug)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import Role, User
+
+MIN_PASSWORD_LENGTH = 12
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Hash checked when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class AccountError(ValueError):
+    """A user-facing problem with account data; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            "password", f"Password must be at least {MIN_PASSWORD_LENGTH} characters long."
+        )
+
+
+def create_user(session: Session, email: str, role: Role | str, password: str) -> User:
+    """Add a staff account; AccountError for a bad email, role, weak password or duplicate."""
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email):
+        raise AccountError("email", f"{email!r} is not an email address.")
+    try:
+        role = Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise AccountError("role", f"Role must be one of {choices}.") from None
+    validate_password(password)
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise AccountError("email", f"A user with email {email} already exists.")
+    user = User(email=email, role=role, password_hash=generate_password_hash(password, "scrypt"))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Records the login time."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        user.failed_logins += 1
+        return None
+    user.failed_logins = 0
+    user.last_login_at = datetime.now(UTC)
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)

@@ -255,3 +255,7 @@ def main() -> None:
 def _set_instance(value: Path | None) -> None:
     if value is not None:
         os.environ["PMHC_INSTANCE_PATH"] = str(value)
+
+
+if __name__ == "__main__":  # python -m pmhc_directory.cli
+    main()

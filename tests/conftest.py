@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -130,12 +131,12 @@ def app_context(app: Flask) -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def temporary_database(folder: Path) -> Iterator[str]:
     """An empty database of the backend under test (a new SQLite file, or a new PostgreSQL db)."""
     url = backend_url()
     if url is None:
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        yield f"sqlite:///{folder / 'fresh.sqlite3'}"
         return
     name = f"pmhc_fresh_{uuid.uuid4().hex[:12]}"
     base = sa.make_url(url)
@@ -148,6 +149,13 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test, dropped after the test."""
+    with temporary_database(tmp_path) as url:
+        yield url
 
 
 def require_shared(*parts: str) -> Path:

@@ -1,10 +1,101 @@
-"""Login and logout (placeholder until the pages land)."""
+"""Log in, log out, and the signed-in user's account page."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..db import get_session
+from ..forms import LoginForm, LogoutForm
+from ..services.accounts import authenticate
 
 bp = Blueprint("auth", __name__)
 
+LOGIN_FAILED = "Email or password is not correct."
 
-@bp.get("/login")
-def login() -> str:
-    return "login"
+# The account page body is the ``account_page`` macro of _macros.html.
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (no open redirects).
+
+    Only relative paths starting with a single ``/`` pass: ``//evil.com``, ``/\\evil.com``,
+    ``https://evil.com`` and anything with control characters are refused.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if request.method == "GET":
+        target = safe_next(request.args.get("next"))
+        if current_user.is_authenticated:
+            return redirect(target or url_for("directory.index"))
+        form.next.data = target or ""
+        return render_template("auth/login.html", form=form)
+
+    error = None
+    if form.validate_on_submit():
+        db_session = get_session()
+        user = authenticate(db_session, form.email.data or "", form.password.data or "")
+        # Commit either way: the login time, or the failed-login count.
+        db_session.commit()
+        if user is not None:
+            target = safe_next(form.next.data)
+            # A fresh cookie session for the new identity; nothing from before carries over.
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            flash(f"Logged in as {user.email} ({user.role.value}).", "success")
+            return redirect(target or url_for("directory.index"))
+        error = LOGIN_FAILED
+    form.password.data = ""
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    form = LogoutForm()
+    if not form.validate_on_submit():  # CSRFProtect answers first; this keeps the form honest
+        abort(400)
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    public = current_app.config["PUBLIC_DIRECTORY"]
+    return redirect(url_for("directory.index" if public else "auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account() -> str:
+    return render_template("auth/account.html")
+
+
+@bp.app_context_processor
+def inject_logout_form() -> dict[str, Any]:
+    """``logout_form()`` for the nav; built only when a template asks (signed-in users)."""
+    return {"logout_form": LogoutForm}

@@ -1,0 +1,1 @@
+"""Pure geography: shapes, distances, geocoding. Imports only stdlib, shapely and geopy."""

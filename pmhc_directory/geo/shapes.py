@@ -1,0 +1,76 @@
+"""Checking and describing GeoJSON shapes (WGS84 longitude/latitude, degrees)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from shapely import make_valid
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+
+class ShapeError(ValueError):
+    """A GeoJSON geometry that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+def polygonal_shape(geometry: Any) -> BaseGeometry:
+    """A valid Polygon or MultiPolygon from a GeoJSON geometry (dict or JSON text).
+
+    Self-intersections and similar defects are repaired with ``shapely.make_valid``; anything
+    that is not an area after repair, or lies outside longitude/latitude ranges, is refused.
+    """
+    if isinstance(geometry, str):
+        try:
+            geometry = json.loads(geometry)
+        except json.JSONDecodeError as exc:
+            raise ShapeError(f"not valid GeoJSON text ({exc.msg})") from None
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        raise ShapeError(f"expected a GeoJSON Polygon or MultiPolygon, got {kind}")
+    try:
+        geom = shape(geometry)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        raise ShapeError(f"malformed coordinates ({exc})") from None
+    if geom.is_empty:
+        raise ShapeError("the polygon is empty")
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise ShapeError(
+            "coordinates are outside longitude/latitude ranges; is the file in a projected "
+            "coordinate system? Convert it to WGS84 (EPSG:4326) first"
+        )
+    if not geom.is_valid:
+        geom = _keep_polygons(make_valid(geom))
+        if geom.is_empty:
+            raise ShapeError("the polygon is invalid and could not be repaired")
+    return geom
+
+
+def _keep_polygons(geom: BaseGeometry) -> BaseGeometry:
+    if isinstance(geom, Polygon | MultiPolygon):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
+    polygons: list[Polygon] = []
+    for part in parts:
+        polygons.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
+    return MultiPolygon(polygons)
+
+
+def bounds_of(geom: BaseGeometry) -> Bounds:
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    return Bounds(min_lon, min_lat, max_lon, max_lat)
+
+
+def to_geojson_text(geom: BaseGeometry) -> str:
+    """Compact GeoJSON text of a geometry (the form stored in the database)."""
+    return json.dumps(mapping(geom), separators=(",", ":"))

@@ -229,7 +229,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     # Plain http on loopback: browsers accept Secure cookies from http://localhost only.
     url_host = "localhost" if host in {"127.0.0.1", "localhost"} else host
     click.echo(f"Serving the demo at http://{url_host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask refuses app.run() inside a CLI command; werkzeug's server is the same thing.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True)
 
 
 def _create_app_from_cli(*_args: Any, **_kwargs: Any) -> Flask:

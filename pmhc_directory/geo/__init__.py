@@ -1,1 +1,2 @@
-"""Pure geography: shapes, distances, geocoding. Imports only stdlib, shapely and geopy."""
+"""Pure geography: shapes, distances, geocoding. Imports only stdlib, shapely, geopy and
+zipcodes (loaded lazily); never Flask or SQLAlchemy."""

@@ -17,6 +17,7 @@ from shapely.geometry import Point
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from ..geo.addresses import place_key
 from ..geo.shapes import ShapeError, bounds_of, polygonal_shape, to_geojson_text
 from ..models import AnalysisArea, Boundary, Place
 
@@ -159,11 +160,6 @@ def import_boundary_geojson(session: Session, path: Path, *, name_field: str = "
     session.add(Boundary(name=str(name), geometry=to_geojson_text(unary_union(shapes))))
     session.flush()
     return str(name)
-
-
-def place_key(name: str) -> str:
-    """Look-up form of a place name: lower case, punctuation dropped, spaces collapsed."""
-    return " ".join(re.sub(r"[^\w\s]", " ", name.lower()).split())
 
 
 def import_places_csv(session: Session, path: Path) -> int:

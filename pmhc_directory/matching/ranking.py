@@ -1,0 +1,219 @@
+"""Score (0..1) and plain-language reasons for a candidate that passed every hard rule.
+
+The score is a weighted sum of six parts, each between 0 and 1; the weights add up to 1. The
+officer-facing explanation of every weight is in ``docs/matching.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pmhc_directory.taxonomy import Vocabulary
+
+from .model import Candidate, Fit, Query, normalise_language
+from .rules import (
+    DEFAULT_LANGUAGES,
+    is_destination,
+    language_name,
+    population_words,
+    when,
+)
+
+# How well the service type fits the need: the need's first choice is what the community
+# decided should happen (a crisis receiving center before the ED), so it weighs the most.
+WEIGHT_PREFERENCE = 0.30
+# Certainty that the door is open: 24/7 beats "open, closes at 5 PM" beats unknown hours.
+WEIGHT_OPEN = 0.20
+# Travel time: every minute in a patrol car with a person in crisis counts.
+WEIGHT_TRAVEL = 0.20
+# A fresh report of free beds/chairs/slots: the officer will not be turned away at the door.
+WEIGHT_CAPACITY = 0.15
+# Diversion attributes that make the hand-off quick: no refusal of police, no medical clearance.
+WEIGHT_DIVERSION = 0.10
+# A person checked the listing recently (assured_date within VERIFIED_WITHIN).
+WEIGHT_VERIFIED = 0.05
+
+# Open-now certainty parts.
+OPEN_ALWAYS = 1.0  # 24/7
+OPEN_KNOWN_CLOSE = 0.7  # open now, closing time known and not imminent
+OPEN_NO_CLOSE = 0.6  # open now, closing time not within the evaluation horizon
+OPEN_CLOSING_SOON = 0.3  # open now but closes within CLOSING_SOON: may be shut on arrival
+OPEN_UNKNOWN = 0.0  # hours unknown (only reaches ranking when open now is not required)
+CLOSING_SOON = timedelta(minutes=30)
+
+# Travel: full marks at 0 minutes, nothing at TRAVEL_ZERO_AT minutes or more.
+TRAVEL_ZERO_AT = 60.0
+# A team that comes to the person, or a phone line, with no travel time given: half marks.
+TRAVEL_NEUTRAL = 0.5
+
+# Diversion parts (they add up to 1).
+DIVERSION_PARTS = {"law-enforcement-no-refusal": 0.5, "no-medical-clearance": 0.5}
+
+VERIFIED_WITHIN = timedelta(days=180)
+
+UNIT_PLURALS = {"bed": "beds", "chair": "chairs", "slot": "slots", "team": "teams"}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _type_name(vocabulary: Vocabulary, code: str) -> str:
+    term = vocabulary.find("service-type", code)
+    return term.name if term else code
+
+
+def _need_name(vocabulary: Vocabulary, code: str) -> str:
+    term = vocabulary.find("need", code)
+    return term.name if term else code
+
+
+def preference_part(fit: Fit) -> float:
+    return 1.0 - fit.position / max(fit.choices, 1)
+
+
+def open_part(candidate: Candidate, at: datetime) -> float:
+    state = candidate.open_state
+    if state.open_now is not True:
+        return OPEN_UNKNOWN
+    if state.always_open:
+        return OPEN_ALWAYS
+    if state.closes_at is None:
+        return OPEN_NO_CLOSE
+    if state.closes_at - at <= CLOSING_SOON:
+        return OPEN_CLOSING_SOON
+    return OPEN_KNOWN_CLOSE
+
+
+def fresh_free_units(candidate: Candidate) -> int:
+    """Free units from a fresh report; 0 when none, unknown or stale (stale is never trusted)."""
+    capacity = candidate.capacity
+    if capacity is None or not capacity.fresh or capacity.available is None:
+        return 0
+    return max(capacity.available, 0)
+
+
+def capacity_part(candidate: Candidate) -> float:
+    return 1.0 if fresh_free_units(candidate) > 0 else 0.0
+
+
+def travel_part(candidate: Candidate, fit: Fit) -> float:
+    minutes = candidate.travel_minutes
+    if minutes is None or candidate.goes_to_person:
+        return 0.0 if is_destination(candidate, fit) else TRAVEL_NEUTRAL
+    return max(0.0, 1.0 - max(minutes, 0.0) / TRAVEL_ZERO_AT)
+
+
+def diversion_part(candidate: Candidate) -> float:
+    return sum(part for code, part in DIVERSION_PARTS.items() if code in candidate.attributes)
+
+
+def verified_part(candidate: Candidate, at: datetime) -> float:
+    if candidate.assured_date is None:
+        return 0.0
+    age = at.date() - candidate.assured_date
+    return 1.0 if age <= VERIFIED_WITHIN else 0.0
+
+
+def score(query: Query, candidate: Candidate, fit: Fit) -> float:
+    """Weighted sum in [0, 1], rounded to 4 places so ties are stable."""
+    total = (
+        WEIGHT_PREFERENCE * preference_part(fit)
+        + WEIGHT_OPEN * open_part(candidate, query.at)
+        + WEIGHT_TRAVEL * travel_part(candidate, fit)
+        + WEIGHT_CAPACITY * capacity_part(candidate)
+        + WEIGHT_DIVERSION * diversion_part(candidate)
+        + WEIGHT_VERIFIED * verified_part(candidate, query.at)
+    )
+    return round(min(max(total, 0.0), 1.0), 4)
+
+
+def _ago(updated: datetime, at: datetime) -> str:
+    minutes = max(int((at - updated).total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{hours // 24} days ago"
+
+
+def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary) -> list[str]:
+    """Plain-language reasons, in the order an officer needs them."""
+    found: list[str] = []
+    type_name = _type_name(vocabulary, fit.service_type)
+    if fit.need is None:
+        found.append(f"{type_name} (type asked for)")
+    elif fit.position == 0:
+        found.append(f"{type_name}: first choice for {_need_name(vocabulary, fit.need)}")
+    else:
+        choice = _ordinal(fit.position + 1)
+        found.append(f"{type_name}: {choice} choice for {_need_name(vocabulary, fit.need)}")
+
+    state = candidate.open_state
+    if state.open_now is True:
+        if state.always_open:
+            found.append("Open 24/7")
+        elif state.closes_at is None:
+            found.append("Open now")
+        elif state.closes_at - query.at <= CLOSING_SOON:
+            found.append(f"Closes soon: {when(state.closes_at, query.at)}")
+        else:
+            found.append(f"Closes {when(state.closes_at, query.at)}")
+    else:
+        found.append("Hours unknown: call before going")
+
+    capacity = candidate.capacity
+    if capacity is not None and capacity.available is not None:
+        if capacity.stale:
+            found.append("Capacity report is out of date")
+        else:
+            free = fresh_free_units(candidate)
+            unit = capacity.unit or "place"
+            unit = unit if free == 1 else UNIT_PLURALS.get(unit, f"{unit}s")
+            text = f"{free} {unit} free"
+            if capacity.updated is not None:
+                text += f", reported {_ago(capacity.updated, query.at)}"
+            found.append(text)
+
+    if candidate.goes_to_person:
+        if candidate.in_service_area:
+            found.append("Comes to you; serves this location")
+        else:
+            found.append("Comes to you")
+    elif candidate.travel_minutes is not None and is_destination(candidate, fit):
+        minutes = round(candidate.travel_minutes)
+        found.append("Under 1 min away" if minutes < 1 else f"{minutes} min away")
+
+    attributes = candidate.attributes
+    if "law-enforcement-no-refusal" in attributes:
+        found.append("Never turns police away")
+    elif "accepts-law-enforcement-dropoff" in attributes:
+        found.append("Takes police drop-off")
+    if "no-medical-clearance" in attributes:
+        found.append("No medical clearance needed")
+    if query.intoxicated and is_destination(candidate, fit):
+        found.append("Accepts people who are intoxicated")
+    if query.involuntary:
+        found.append("Takes people on an emergency hold")
+    if "walk-in" in attributes:
+        found.append("Walk-ins welcome")
+
+    if query.language is not None:
+        served = {normalise_language(c) for c in candidate.languages} or DEFAULT_LANGUAGES
+        if query.language in served:
+            found.append(f"Serves people in {language_name(query.language)}")
+        elif candidate.interpretation:
+            found.append("Interpretation available")
+    if query.payment is not None and not candidate.payments:
+        found.append("Payment rules unknown: ask")
+    for code in sorted(candidate.audience_populations & query.populations):
+        found.append(f"Specialises in {population_words(code)}")
+
+    if candidate.assured_date is not None:
+        if query.at.date() - candidate.assured_date <= VERIFIED_WITHIN:
+            found.append(f"Verified {candidate.assured_date.isoformat()}")
+        else:
+            found.append(f"Last verified {candidate.assured_date.isoformat()} (over 6 months)")
+    return found

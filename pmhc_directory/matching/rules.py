@@ -1,0 +1,315 @@
+"""Hard rules: a candidate that breaks any one of them is excluded, with every reason reported.
+
+Each rule is a small function ``rule(query, candidate, fit) -> Exclusion | None``. ``fit`` (see
+:func:`fit_of`) carries the defaults that depend on the matched service type (open-now
+requirement, travel cap). The plain-language version of every rule is in ``docs/matching.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+
+from pmhc_directory.hours import format_time
+from pmhc_directory.taxonomy import Vocabulary
+
+from .model import Candidate, Exclusion, Fit, Query, normalise_language
+
+# Travel-time cap (minutes) when the query gives none, per continuum element. None = no cap.
+DEFAULT_MAX_MINUTES: dict[str, float | None] = {
+    "contact": None,  # a phone line: distance does not matter
+    "respond": 60,  # only used for a responder we would drive to (goes_to_person False)
+    "place": 45,  # a person in crisis in the back of a patrol car: keep it short
+    "treatment": 60,
+    "housing": 60,
+    "justice": 60,
+}
+# Continuum elements for which "open now" is required by default (unknown hours excluded).
+CRISIS_CONTINUUM = frozenset({"contact", "respond", "place"})
+# Continuum elements nobody is brought to: the drop-off and intoxication rules do not apply.
+NOT_A_DESTINATION = frozenset({"contact", "respond"})
+# Service types that accept intoxicated people by definition.
+ACCEPTS_INTOXICATED_TYPES = frozenset({"sobering-center"})
+# Payments that settle every payment question: the service takes everyone.
+ACCEPTS_EVERYONE = "free"
+# What a listed payment also covers: a sliding fee scale is how uninsured people pay.
+PAYMENT_ALSO_COVERS: dict[str, frozenset[str]] = {"sliding-fee": frozenset({"uninsured"})}
+# A service that lists no languages is assumed to serve English (and only English).
+DEFAULT_LANGUAGES = frozenset({"en"})
+GENDER_POPULATION = {"woman": "women", "man": "men"}
+GENDER_POPULATIONS = frozenset(GENDER_POPULATION.values())
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "vi": "Vietnamese",
+    "zh": "Chinese",
+    "ar": "Arabic",
+    "ko": "Korean",
+    "tl": "Tagalog",
+    "ru": "Russian",
+    "fr": "French",
+    "de": "German",
+    "nv": "Navajo",
+    "so": "Somali",
+    "ht": "Haitian Creole",
+    "pt": "Portuguese",
+    "fa": "Persian",
+    "hmn": "Hmong",
+    "ase": "ASL",
+}
+PAYMENT_WORDS = {
+    "medicaid": "Medicaid",
+    "medicare": "Medicare",
+    "private-insurance": "private insurance",
+    "va-tricare": "VA or TRICARE",
+    "uninsured": "uninsured people",
+    "sliding-fee": "sliding-fee payment",
+}
+DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+Rule = Callable[[Query, Candidate, Fit], Exclusion | None]
+
+
+def continuum_or_none(vocabulary: Vocabulary, service_type: str) -> str | None:
+    try:
+        return vocabulary.continuum_of(service_type)
+    except KeyError:
+        return None
+
+
+def fit_of(query: Query, candidate: Candidate, vocabulary: Vocabulary) -> Fit | None:
+    """The candidate's best relevant service type, or None when it is not relevant at all.
+
+    A type is relevant when the query names it or one of the query's needs lists it. The best is
+    the one with the lowest preference position (a named type counts as 0); ties go to the
+    candidate's own order (primary type first).
+    """
+    best: tuple[int, int, str, str | None, int] | None = None
+    for index, service_type in enumerate(candidate.service_types):
+        options: list[tuple[int, str | None, int]] = []
+        if service_type in query.types:
+            options.append((0, None, 1))
+        for need in query.needs:
+            preferred = vocabulary.service_types_for_need(need)
+            if service_type in preferred:
+                options.append((preferred.index(service_type), need, len(preferred)))
+        for position, need, choices in options:
+            ranked = (position, index, service_type, need, choices)
+            if best is None or ranked[:2] < best[:2]:
+                best = ranked
+    if best is None:
+        return None
+    position, _, service_type, need, choices = best
+    continuum = continuum_or_none(vocabulary, service_type)
+    require_open = query.require_open
+    if require_open is None:
+        require_open = continuum in CRISIS_CONTINUUM
+    if query.max_minutes is not None:
+        max_minutes = None if math.isinf(query.max_minutes) else query.max_minutes
+    else:
+        max_minutes = DEFAULT_MAX_MINUTES.get(continuum or "", 60)
+    return Fit(
+        service_type=service_type,
+        need=need,
+        position=position,
+        choices=choices,
+        continuum=continuum,
+        require_open=require_open,
+        max_minutes=max_minutes,
+    )
+
+
+def is_destination(candidate: Candidate, fit: Fit) -> bool:
+    """Whether the person is brought to the service (not a phone line, not a team that comes)."""
+    return not candidate.goes_to_person and fit.continuum not in NOT_A_DESTINATION
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """``8:00 AM`` today, ``Mon 8:00 AM`` another day, ``Dec 24 8:00 AM`` beyond a week."""
+    days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
+    if days == 0:
+        return format_time(moment)
+    if 0 < days < 7:
+        return f"{DAY_ABBREVIATIONS[moment.weekday()]} {format_time(moment)}"
+    return f"{moment:%b} {moment.day} {format_time(moment)}"
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def population_words(code: str) -> str:
+    return code.replace("-", " ")
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+def inactive(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    return status_exclusion(candidate)
+
+
+def status_exclusion(candidate: Candidate) -> Exclusion | None:
+    """``inactive`` unless the status is ``active`` (also used for national lines)."""
+    status = candidate.status.strip().casefold()
+    if status == "active":
+        return None
+    if status == "temporarily closed":
+        return Exclusion("inactive", "Temporarily closed")
+    if status == "defunct":
+        return Exclusion("inactive", "No longer operating")
+    return Exclusion("inactive", f"Not active (status: {candidate.status or 'unknown'})")
+
+
+def closed(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    state = candidate.open_state
+    if state.open_now is not False:
+        return None
+    if state.opens_next is None:
+        return Exclusion("closed", "Closed until unknown")
+    return Exclusion("closed", f"Closed until {when(state.opens_next, query.at)}")
+
+
+def hours_unknown(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if candidate.open_state.open_now is None and fit.require_open:
+        return Exclusion("hours-unknown", "Hours unknown, so it cannot be shown as open")
+    return None
+
+
+def outside_service_area(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    restricted = candidate.goes_to_person or candidate.residency_restricted
+    if restricted and candidate.in_service_area is False:
+        if candidate.goes_to_person:
+            return Exclusion("outside-service-area", "Does not come to this location")
+        return Exclusion("outside-service-area", "Only for people who live in its service area")
+    return None
+
+
+def too_far(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if candidate.goes_to_person or fit.max_minutes is None or candidate.travel_minutes is None:
+        return None
+    if candidate.travel_minutes > fit.max_minutes:
+        return Exclusion(
+            "too-far",
+            f"{candidate.travel_minutes:.0f} min away, over the {fit.max_minutes:g}-minute limit",
+        )
+    return None
+
+
+def age(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if query.age is None:
+        return None
+    low, high = candidate.minimum_age, candidate.maximum_age
+    if (low is None or query.age >= low) and (high is None or query.age <= high):
+        return None
+    if low is not None and high is not None:
+        return Exclusion("age", f"Ages {low}-{high} only")
+    if low is not None:
+        return Exclusion("age", f"Ages {low} and over only")
+    return Exclusion("age", f"Ages {high} and under only")
+
+
+def population(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    required = candidate.eligibility_populations - GENDER_POPULATIONS
+    if not required or required & query.populations:
+        return None
+    words = " or ".join(population_words(code) for code in sorted(required))
+    return Exclusion("population", f"Only for {words}")
+
+
+def gender(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    allowed = candidate.eligibility_populations & GENDER_POPULATIONS
+    if not allowed or allowed == GENDER_POPULATIONS:
+        return None
+    if query.gender is not None and GENDER_POPULATION[query.gender] in allowed:
+        return None
+    only = "Women only" if "women" in allowed else "Men only"
+    if query.gender is None:
+        return Exclusion("gender", f"{only} (gender not given)")
+    return Exclusion("gender", only)
+
+
+def payment(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if query.payment is None or not candidate.payments:
+        return None
+    if ACCEPTS_EVERYONE in candidate.payments or query.payment in candidate.payments:
+        return None
+    if any(query.payment in PAYMENT_ALSO_COVERS.get(p, ()) for p in candidate.payments):
+        return None
+    words = PAYMENT_WORDS.get(query.payment, query.payment.replace("-", " "))
+    return Exclusion("payment", f"Does not take {words}")
+
+
+def language(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if query.language is None or candidate.interpretation:
+        return None
+    served = {normalise_language(code) for code in candidate.languages} or DEFAULT_LANGUAGES
+    if query.language in served:
+        return None
+    return Exclusion("language", f"No {language_name(query.language)} and no interpretation")
+
+
+def no_law_enforcement_dropoff(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if not query.transport or not is_destination(candidate, fit):
+        return None
+    takes = {"accepts-law-enforcement-dropoff", "law-enforcement-no-refusal"}
+    if takes & candidate.attributes:
+        return None
+    return Exclusion("no-law-enforcement-dropoff", "Does not take police drop-offs")
+
+
+def no_intoxicated(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if query.intoxicated is not True or not is_destination(candidate, fit):
+        return None
+    if "accepts-intoxicated" in candidate.attributes:
+        return None
+    if ACCEPTS_INTOXICATED_TYPES & set(candidate.service_types):
+        return None
+    return Exclusion("no-intoxicated", "Does not say it accepts intoxicated people")
+
+
+def no_involuntary(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if query.involuntary and "accepts-involuntary" not in candidate.attributes:
+        return Exclusion("no-involuntary", "Does not take people on an emergency hold")
+    return None
+
+
+def voluntary_only(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    if query.involuntary and "voluntary-only" in candidate.attributes:
+        return Exclusion("voluntary-only", "Voluntary admissions only")
+    return None
+
+
+def full(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    capacity = candidate.capacity
+    if capacity is None or not capacity.fresh or capacity.available is None:
+        return None
+    if capacity.available <= 0:
+        return Exclusion("full", "Full (no free places reported)")
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    inactive,
+    closed,
+    hours_unknown,
+    outside_service_area,
+    too_far,
+    age,
+    population,
+    gender,
+    payment,
+    language,
+    no_law_enforcement_dropoff,
+    no_intoxicated,
+    no_involuntary,
+    voluntary_only,
+    full,
+)
+
+
+def exclusions(query: Query, candidate: Candidate, fit: Fit) -> list[Exclusion]:
+    """Every rule the candidate breaks (empty when it may be offered)."""
+    return [found for rule in RULES if (found := rule(query, candidate, fit)) is not None]

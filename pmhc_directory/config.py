@@ -38,3 +38,18 @@ class Defaults:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Log level for the app's own logger.
     LOG_LEVEL = "INFO"
+    # Officer lookup ---------------------------------------------------------------------
+    # Road distance = straight (geodesic) distance x this factor (>= 1).
+    TRAVEL_CIRCUITY = 1.3
+    # Average driving speed in km/h used to turn road distance into minutes.
+    TRAVEL_SPEED_KMH = 50.0
+    # Optional online geocoder (a geopy service name such as "nominatim"); "" = offline only.
+    GEOCODER = ""
+    # User agent sent to the online geocoder (its terms usually require one naming you).
+    GEOCODER_USER_AGENT = "pmhc-directory"
+    # Least seconds between two calls to the online geocoder.
+    GEOCODER_MIN_DELAY_SECONDS = 1.0
+    # Days an online geocoder answer is kept in the database cache.
+    GEOCODER_CACHE_DAYS = 30
+    # Folder of this process's search index; None = "search-index" in the instance folder.
+    SEARCH_INDEX_DIR: str | None = None

@@ -2,7 +2,16 @@
 
 from alembic import context
 
+from pmhc_directory.db import UtcDateTime
 from pmhc_directory.models import Base
+
+
+def render_item(type_, obj, autogen_context):
+    """Write UtcDateTime as the plain column type it stores, so migrations need no app import."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -15,6 +24,7 @@ context.configure(
     # SQLite cannot ALTER most things; batch mode recreates tables (needs named constraints).
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    render_item=render_item,
 )
 with context.begin_transaction():
     context.run_migrations()

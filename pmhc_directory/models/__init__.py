@@ -24,11 +24,15 @@ from .directory import (
     Unit,
     Url,
 )
-from .geography import AnalysisArea, Boundary, Place
+from .geography import AnalysisArea, Boundary, GeocodeCache, Place
+from .lookup import PROBLEM_KINDS, PROBLEM_STATUSES, ProblemReport, UnmetNeed
+from .search import SearchChange
 from .settings import SiteSetting
 
 __all__ = [
     "LOCATION_TYPES",
+    "PROBLEM_KINDS",
+    "PROBLEM_STATUSES",
     "SERVICE_STATUSES",
     "Address",
     "AnalysisArea",
@@ -37,14 +41,17 @@ __all__ = [
     "Boundary",
     "ChangeRecord",
     "Contact",
+    "GeocodeCache",
     "CostOption",
     "Language",
     "Location",
     "Organization",
     "Phone",
     "Place",
+    "ProblemReport",
     "Role",
     "Schedule",
+    "SearchChange",
     "Service",
     "ServiceArea",
     "ServiceAtLocation",
@@ -52,6 +59,7 @@ __all__ = [
     "SiteSetting",
     "Taxonomy",
     "TaxonomyTerm",
+    "UnmetNeed",
     "Unit",
     "Url",
     "User",

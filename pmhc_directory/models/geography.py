@@ -5,6 +5,8 @@ Geometries are GeoJSON text in WGS84 (EPSG:4326), lon/lat order, with cached bou
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +53,20 @@ class Place(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     postal_code: Mapped[str | None] = mapped_column(String(20))
+
+
+class GeocodeCache(Base):
+    """Answers of the optional online geocoder, so a place is asked for once.
+
+    Keyed by a SHA-256 of the service name and the normalised text, never the text itself, and
+    linked to no query, user or time of day; entries expire (``GEOCODER_CACHE_DAYS``).
+    """
+
+    __tablename__ = "geocode_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # NULL coordinates record "not found".
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(500))
+    created_on: Mapped[date]

@@ -666,7 +666,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_languages_location_id"), "languages", ["location_id"], unique=False)
     op.create_index(op.f("ix_languages_phone_id"), "languages", ["phone_id"], unique=False)
     op.create_index(op.f("ix_languages_service_id"), "languages", ["service_id"], unique=False)
-    
+
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_languages_service_id"), table_name="languages")
@@ -728,4 +728,3 @@ def downgrade() -> None:
     op.drop_table("change_records")
     op.drop_table("boundaries")
     op.drop_table("analysis_areas")
-    

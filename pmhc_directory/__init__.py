@@ -103,7 +103,16 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(directory.bp)
     app.register_blueprint(auth.bp)
+    # Routes of the api blueprint that live in their own modules.
+    from .views import api_match  # noqa: F401
+
     app.register_blueprint(api.bp)
+    # The JSON API takes no cookie-authenticated form posts: POST bodies must be
+    # application/json (which a cross-site form cannot send without CORS preflight) and writes
+    # use bearer tokens, so CSRF tokens do not apply there.
+    from .extensions import csrf
+
+    csrf.exempt(api.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

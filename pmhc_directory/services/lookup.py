@@ -1,0 +1,821 @@
+"""The officer lookup: validated inputs -> geocoded point -> candidates -> matcher -> answer.
+
+Inputs are checked here (``parse_lookup_params``) so the JSON API and the officer page share one
+set of rules and messages. The typed location is used for this one query: it is never stored or
+logged; only the analysis area it falls in is kept, and only when a need goes unmet
+(``UnmetNeed``). The answer is the ``GET /api/v1/match`` shape of spec/api.md section 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shapely.geometry import Point, shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..geo.distance import TravelModel, distance_km
+from ..geo.geocoding import (
+    ChainGeocoder,
+    CoordinateGeocoder,
+    Geocoder,
+    GeocodeResult,
+    StaticGazetteer,
+    ZipCentroids,
+    online_geocoder,
+)
+from ..hours import OpenState, ScheduleError, ScheduleRule, evaluate, format_open_state
+from ..hours import select_rules as select_schedule_rules
+from ..matching import Candidate, Capacity, Query, match
+from ..matching.model import GENDERS, MAX_LIMIT
+from ..models import (
+    Address,
+    AnalysisArea,
+    Attribute,
+    GeocodeCache,
+    Location,
+    Place,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+    UnmetNeed,
+)
+from ..taxonomy import ATTRIBUTE, NEED, PAYMENT, POPULATION, SERVICE_TYPE, Vocabulary, vocabulary
+
+log = logging.getLogger(__name__)
+
+TRUE_WORDS = {"true", "1", "yes", "on", "y"}
+FALSE_WORDS = {"false", "0", "no", "off", "n", ""}
+LOCATION_SOURCES = ("zip", "address", "place", "coordinates", "geolocation", "map")
+MAX_NEAR_LENGTH = 200
+MAX_AGE = 130
+MAX_MINUTES_CAP = 600
+
+
+class LookupInputError(ValueError):
+    """A bad lookup input; ``field`` names it and ``message`` says what to fix."""
+
+    def __init__(self, field: str | None, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    """Validated lookup inputs (no geocoding done yet)."""
+
+    at: datetime
+    lat: float | None = None
+    lon: float | None = None
+    near: str | None = None
+    location_source: str | None = None
+    needs: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    age: int | None = None
+    language: str | None = None
+    payment: str | None = None
+    populations: frozenset[str] = frozenset()
+    gender: str | None = None
+    transport: bool = False
+    intoxicated: bool | None = None
+    involuntary: bool = False
+    max_minutes: float | None = None
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class LookupSettings:
+    zone: ZoneInfo
+    travel: TravelModel
+    capacity_fresh_hours: float = 12.0
+
+
+# --------------------------------------------------------------------------- input parsing
+
+
+def _first(params: Mapping[str, Any], name: str) -> Any:
+    value = params.get(name)
+    if isinstance(value, list | tuple) and name not in ("needs", "types", "population"):
+        value = value[0] if value else None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _codes(params: Mapping[str, Any], name: str, taxonomy: str, vocab: Vocabulary) -> tuple:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return ()
+    items: list[Any] = []
+    for part in raw if isinstance(raw, list | tuple) else [raw]:
+        if not isinstance(part, str):
+            raise LookupInputError(name, f"{name} must be a comma-separated list of codes.")
+        items.extend(p.strip() for p in part.split(","))
+    codes = tuple(dict.fromkeys(c for c in items if c))
+    unknown = [c for c in codes if vocab.find(taxonomy, c) is None]
+    if unknown:
+        known = ", ".join(vocab.codes(taxonomy))
+        raise LookupInputError(
+            name, f"Unknown {taxonomy} code {unknown[0]!r}. Known codes: {known}.", "unknown-code"
+        )
+    return codes
+
+
+def _number(params: Mapping[str, Any], name: str) -> float | None:
+    value = _first(params, name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise LookupInputError(name, f"{name} must be a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise LookupInputError(name, f"{name} must be a number, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise LookupInputError(name, f"{name} must be a finite number.")
+    return number
+
+
+def _integer(params: Mapping[str, Any], name: str) -> int | None:
+    number = _number(params, name)
+    if number is None:
+        return None
+    if number != int(number):
+        raise LookupInputError(name, f"{name} must be a whole number.")
+    return int(number)
+
+
+def _flag(params: Mapping[str, Any], name: str) -> bool | None:
+    value = _first(params, name)
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise LookupInputError(name, f"{name} must be true or false.")
+
+
+def _when(params: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> datetime:
+    value = _first(params, "at")
+    if value is None:
+        return now.astimezone(zone)
+    if not isinstance(value, str):
+        raise LookupInputError("at", "at must be an ISO 8601 date and time.")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        raise LookupInputError(
+            "at", f"at {value!r} is not an ISO 8601 date and time (2026-11-28T02:00-07:00)."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(zone)
+
+
+def parse_lookup_params(
+    params: Mapping[str, Any], *, zone: ZoneInfo, now: datetime, vocab: Vocabulary | None = None
+) -> LookupRequest:
+    """Check and normalise lookup inputs (query string or JSON body); LookupInputError if bad."""
+    vocab = vocab or vocabulary()
+    lat, lon = _number(params, "lat"), _number(params, "lon")
+    near = _first(params, "near")
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise LookupInputError(missing, "Give both lat and lon, or type a place in near.")
+    if lat is not None and not -90 <= lat <= 90:
+        raise LookupInputError("lat", "lat must be between -90 and 90.")
+    if lon is not None and not -180 <= lon <= 180:
+        raise LookupInputError("lon", "lon must be between -180 and 180.")
+    if near is not None and not isinstance(near, str):
+        raise LookupInputError("near", "near must be text.")
+    if near is not None and len(near) > MAX_NEAR_LENGTH:
+        raise LookupInputError("near", f"near is longer than {MAX_NEAR_LENGTH} characters.")
+    if lat is None and near is None:
+        raise LookupInputError(
+            "near", "Where is the person? Use your location, or type an address, ZIP or place."
+        )
+    source = _first(params, "location_source")
+    if source is not None and source not in LOCATION_SOURCES:
+        raise LookupInputError("location_source", f"location_source {source!r} is unknown.")
+    if lat is None:
+        source = None
+    elif source not in ("geolocation", "map"):
+        source = "coordinates"
+
+    needs = _codes(params, "needs", NEED, vocab)
+    types = _codes(params, "types", SERVICE_TYPE, vocab)
+    if not needs and not types:
+        raise LookupInputError("needs", "Choose at least one need (or a service type).")
+    age = _integer(params, "age")
+    if age is not None and not 0 <= age <= MAX_AGE:
+        raise LookupInputError("age", f"age must be between 0 and {MAX_AGE}.")
+    language = _first(params, "language")
+    if language is not None:
+        if not isinstance(language, str) or not language.replace("-", "").isalpha():
+            raise LookupInputError("language", "language must be an ISO 639-1 code such as es.")
+        language = language.split("-")[0].lower()
+        if len(language) not in (2, 3):
+            raise LookupInputError("language", "language must be an ISO 639-1 code such as es.")
+    payment = _first(params, "payment")
+    if payment is not None and vocab.find(PAYMENT, str(payment)) is None:
+        known = ", ".join(vocab.codes(PAYMENT))
+        raise LookupInputError("payment", f"Unknown payment {payment!r}. Known: {known}.")
+    populations = frozenset(_codes(params, "population", POPULATION, vocab))
+    gender = _first(params, "gender")
+    if gender is not None and gender not in GENDERS:
+        raise LookupInputError("gender", "gender must be woman or man, or left out.")
+    max_minutes = _number(params, "max_minutes")
+    if max_minutes is not None and not 0 < max_minutes <= MAX_MINUTES_CAP:
+        raise LookupInputError(
+            "max_minutes", f"max_minutes must be more than 0 and at most {MAX_MINUTES_CAP}."
+        )
+    limit = _integer(params, "limit")
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise LookupInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
+    return LookupRequest(
+        at=_when(params, zone, now),
+        lat=lat,
+        lon=lon,
+        near=near if lat is None else None,
+        location_source=source,
+        needs=needs,
+        types=types,
+        age=age,
+        language=language,
+        payment=payment,
+        populations=populations,
+        gender=gender,
+        transport=bool(_flag(params, "transport")),
+        intoxicated=_flag(params, "intoxicated"),
+        involuntary=bool(_flag(params, "involuntary")),
+        max_minutes=max_minutes,
+        limit=limit or 10,
+    )
+
+
+# --------------------------------------------------------------------------- geocoding
+
+
+class DatabaseGeocodeCache(MutableMapping[str, GeocodeResult | None]):
+    """The online geocoder's cache in the ``geocode_cache`` table (entries expire)."""
+
+    def __init__(self, session: Session, max_age_days: int, today: date) -> None:
+        self.session = session
+        self.oldest = today - timedelta(days=max_age_days)
+        self.today = today
+
+    def __getitem__(self, key: str) -> GeocodeResult | None:
+        row = self.session.get(GeocodeCache, key)
+        if row is None or row.created_on < self.oldest:
+            raise KeyError(key)
+        if row.latitude is None or row.longitude is None:
+            return None
+        return GeocodeResult(row.latitude, row.longitude, "address", row.label or "")
+
+    def __setitem__(self, key: str, value: GeocodeResult | None) -> None:
+        row = self.session.get(GeocodeCache, key) or GeocodeCache(key=key)
+        row.latitude = value.lat if value else None
+        row.longitude = value.lon if value else None
+        row.label = value.label[:500] if value else None
+        row.created_on = self.today
+        self.session.add(row)
+
+    def __delitem__(self, key: str) -> None:
+        row = self.session.get(GeocodeCache, key)
+        if row is None:
+            raise KeyError(key)
+        self.session.delete(row)
+
+    def __iter__(self):  # pragma: no cover - not needed by the geocoder
+        return iter(())
+
+    def __len__(self) -> int:  # pragma: no cover
+        return 0
+
+
+@dataclass
+class _GazetteerCache:
+    """Places and inventory addresses, reloaded at most every ``ttl_seconds`` per process."""
+
+    ttl_seconds: float = 60.0
+    loaded_at: float = -math.inf
+    gazetteer: StaticGazetteer | None = None
+    key: str = ""
+
+    def get(self, session: Session, key: str) -> StaticGazetteer:
+        fresh = time.monotonic() - self.loaded_at < self.ttl_seconds
+        if self.gazetteer is None or not fresh or key != self.key:
+            self.gazetteer = load_gazetteer(session)
+            self.loaded_at = time.monotonic()
+            self.key = key
+        return self.gazetteer
+
+
+_gazetteers: dict[str, _GazetteerCache] = {}
+
+
+def load_gazetteer(session: Session) -> StaticGazetteer:
+    """The jurisdiction's places and landmarks, plus every street address in the inventory."""
+    places = [(p.name, p.latitude, p.longitude) for p in session.scalars(select(Place))]
+    rows = session.execute(
+        select(Address.address_1, Address.city, Location.latitude, Location.longitude)
+        .join(Location, Address.location_id == Location.id)
+        .where(Location.latitude.is_not(None), Location.longitude.is_not(None))
+    )
+    addresses: list[tuple[str, float, float]] = []
+    for address_1, city, lat, lon in rows:
+        addresses.append((address_1, lat, lon))
+        if city:
+            addresses.append((f"{address_1}, {city}", lat, lon))
+    return StaticGazetteer(places, addresses)
+
+
+def build_geocoder(session: Session, config: Mapping[str, Any], today: date) -> Geocoder:
+    """Coordinates, ZIP centroids, the local gazetteer, then the optional online geocoder."""
+    cache_key = str(config.get("DATABASE_URL"))
+    gazetteer = _gazetteers.setdefault(cache_key, _GazetteerCache()).get(session, cache_key)
+    chain: list[Any] = [CoordinateGeocoder(), ZipCentroids(), gazetteer]
+    online = online_geocoder(
+        config.get("GEOCODER"),
+        user_agent=config.get("GEOCODER_USER_AGENT", ""),
+        cache=DatabaseGeocodeCache(session, int(config.get("GEOCODER_CACHE_DAYS", 30)), today),
+        min_delay_seconds=float(config.get("GEOCODER_MIN_DELAY_SECONDS", 1.0)),
+    )
+    if online is not None:
+        chain.append(online)
+    return ChainGeocoder(*chain)
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def schedule_rules(schedules: Iterable[Schedule]) -> list[ScheduleRule]:
+    """Schedule rows as hours-engine rules; ScheduleError when one cannot be read."""
+    return [
+        ScheduleRule.from_mapping({c.key: getattr(s, c.key) for c in Schedule.__table__.columns})
+        for s in schedules
+    ]
+
+
+@dataclass
+class _ServiceFacts:
+    types: tuple[str, ...] = ()
+    diversion: frozenset[str] = frozenset()
+    eligibility: frozenset[str] = frozenset()
+    audience: frozenset[str] = frozenset()
+    payments: frozenset[str] = frozenset()
+    areas: list[Any] = field(default_factory=list)
+
+
+def _facts(service: Service, vocab: Vocabulary) -> _ServiceFacts:
+    types: list[str] = []
+    diversion, eligibility, audience, payments = set(), set(), set(), set()
+    for attribute in service.attributes:
+        term = attribute.taxonomy_term
+        taxonomy = term.taxonomy
+        if term.code is None or vocab.find(taxonomy or "", term.code) is None:
+            continue
+        if taxonomy == SERVICE_TYPE:
+            types.append(term.code)
+        elif taxonomy == ATTRIBUTE:
+            diversion.add(term.code)
+        elif taxonomy == PAYMENT:
+            payments.add(term.code)
+        elif taxonomy == POPULATION:
+            (eligibility if attribute.link_type == "eligibility" else audience).add(term.code)
+    return _ServiceFacts(
+        types=tuple(dict.fromkeys(types)),
+        diversion=frozenset(diversion),
+        eligibility=frozenset(eligibility),
+        audience=frozenset(audience),
+        payments=frozenset(payments),
+    )
+
+
+def _shapes(areas: Iterable[Any]) -> list[Any]:
+    shapes = []
+    for area in areas:
+        if area.extent and (area.extent_type or "geojson").lower() == "geojson":
+            try:
+                import json
+
+                shapes.append(shape(json.loads(area.extent)))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                log.warning("service area %s has an unreadable extent; ignored", area.id)
+    return shapes
+
+
+def _inside(shapes: list[Any], lat: float, lon: float) -> bool | None:
+    if not shapes:
+        return None
+    point = Point(lon, lat)
+    return any(s.covers(point) for s in shapes)
+
+
+def _capacity(service: Service, now: datetime, fresh_hours: float) -> Capacity | None:
+    if not service.capacities:
+        return None
+    latest = max(service.capacities, key=lambda c: c.updated)
+    stale = now - latest.updated > timedelta(hours=fresh_hours)
+    return Capacity(
+        available=latest.available,
+        maximum=latest.maximum,
+        unit=latest.unit.name if latest.unit else None,
+        updated=latest.updated,
+        stale=stale,
+    )
+
+
+def _address_text(location: Location | None) -> str | None:
+    if location is None or not location.addresses:
+        return None
+    a = location.addresses[0]
+    parts = [a.address_1, a.address_2, a.city, f"{a.state_province} {a.postal_code}".strip()]
+    return ", ".join(p for p in parts if p)
+
+
+def _open_state(
+    rules: Sequence[ScheduleRule] | None, at: datetime, zone: ZoneInfo, always_open: bool
+) -> OpenState:
+    if rules is None:  # unreadable hours: never shown as open
+        return OpenState(open_now=None, always_open=False, closes_at=None, opens_next=None)
+    return evaluate(rules, at, zone, always_open=always_open)
+
+
+def _rules_or_none(schedules: Sequence[Schedule], service_id: str) -> list[ScheduleRule] | None:
+    try:
+        return schedule_rules(schedules)
+    except ScheduleError as exc:
+        log.warning("service %s has hours that cannot be read (%s)", service_id, exc.field)
+        return None
+
+
+def load_candidates(
+    session: Session,
+    request: LookupRequest,
+    lat: float,
+    lon: float,
+    settings: LookupSettings,
+    now: datetime,
+    vocab: Vocabulary,
+) -> list[Candidate]:
+    """One candidate per relevant service at each of its locations (or per line or team)."""
+    wanted = set(request.types)
+    for need in request.needs:
+        wanted.update(vocab.service_types_for_need(need))
+    term_ids = [vocab.id_for_code(SERVICE_TYPE, code) for code in wanted]
+    relevant = (
+        select(Attribute.link_id)
+        .where(Attribute.link_entity == "service", Attribute.taxonomy_term_id.in_(term_ids))
+        .scalar_subquery()
+    )
+    services = session.scalars(
+        select(Service)
+        .where((Service.id.in_(relevant)) | Service.is_national.is_(True))
+        .options(
+            selectinload(Service.organization),
+            selectinload(Service.attributes).joinedload(Attribute.taxonomy_term),
+            selectinload(Service.schedules),
+            selectinload(Service.languages),
+            selectinload(Service.capacities),
+            selectinload(Service.service_areas),
+            selectinload(Service.phones),
+            selectinload(Service.service_at_locations).options(
+                selectinload(ServiceAtLocation.schedules),
+                selectinload(ServiceAtLocation.phones),
+                selectinload(ServiceAtLocation.service_areas),
+                selectinload(ServiceAtLocation.location).options(
+                    selectinload(Location.addresses),
+                    selectinload(Location.schedules),
+                    selectinload(Location.phones),
+                ),
+            ),
+        )
+    ).all()
+    # Units are few; load them once so capacity.unit needs no query per service.
+    from ..models import Unit
+
+    session.scalars(select(Unit)).all()
+    session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(term_ids))).all()
+
+    candidates: list[Candidate] = []
+    for service in services:
+        facts = _facts(service, vocab)
+        primary = facts.types[0] if facts.types else None
+        continuum = vocab.continuum_of(primary) if primary else None
+        goes_to_person = continuum == "respond"
+        service_rules = _rules_or_none(service.schedules, service.id)
+        always_open = "open-24-7" in facts.diversion
+        common = {
+            "service_id": service.id,
+            "name": service.name,
+            "organization": service.organization.name if service.organization else "",
+            "service_types": facts.types,
+            "attributes": facts.diversion,
+            "status": service.status,
+            "minimum_age": service.minimum_age,
+            "maximum_age": service.maximum_age,
+            "eligibility_populations": facts.eligibility,
+            "audience_populations": facts.audience,
+            "payments": facts.payments,
+            "languages": frozenset(
+                lang.code.split("-")[0].lower() for lang in service.languages if lang.code
+            ),
+            "interpretation": bool((service.interpretation_services or "").strip()),
+            "capacity": _capacity(service, now, settings.capacity_fresh_hours),
+            "goes_to_person": goes_to_person,
+            "assured_date": service.assured_date,
+            "is_national": service.is_national,
+        }
+        service_phones = tuple(p.number for p in service.phones)
+        service_shapes = _shapes(service.service_areas)
+        sites = [sal for sal in service.service_at_locations if sal.location is not None]
+        if not sites or service.is_national:
+            rules = service_rules
+            candidates.append(
+                Candidate(
+                    **common,
+                    open_state=_open_state(rules, request.at, settings.zone, always_open),
+                    in_service_area=_inside(service_shapes, lat, lon),
+                    residency_restricted=bool(service_shapes) and not goes_to_person,
+                    phones=service_phones,
+                )
+            )
+            continue
+        for sal in sites:
+            location = sal.location
+            rules = (
+                None
+                if service_rules is None
+                else _site_rules(service_rules, location.schedules, sal.schedules, service.id)
+            )
+            shapes = _shapes(sal.service_areas) or service_shapes
+            has_point = location.latitude is not None and location.longitude is not None
+            km = distance_km(lat, lon, location.latitude, location.longitude) if has_point else None
+            candidates.append(
+                Candidate(
+                    **common,
+                    service_at_location_id=sal.id,
+                    open_state=_open_state(rules, request.at, settings.zone, always_open),
+                    distance_km=km,
+                    travel_minutes=settings.travel.minutes(km) if km is not None else None,
+                    in_service_area=_inside(shapes, lat, lon),
+                    residency_restricted=bool(shapes) and not goes_to_person,
+                    phones=tuple(
+                        dict.fromkeys(
+                            [p.number for p in sal.phones]
+                            + list(service_phones)
+                            + [p.number for p in location.phones]
+                        )
+                    ),
+                    address=_address_text(location),
+                    lat=location.latitude if has_point else None,
+                    lon=location.longitude if has_point else None,
+                )
+            )
+    return candidates
+
+
+def _site_rules(
+    service_rules: list[ScheduleRule],
+    location_schedules: Sequence[Schedule],
+    sal_schedules: Sequence[Schedule],
+    service_id: str,
+) -> list[ScheduleRule] | None:
+    location_rules = _rules_or_none(location_schedules, service_id)
+    sal_rules = _rules_or_none(sal_schedules, service_id)
+    if location_rules is None or sal_rules is None:
+        return None
+    return select_schedule_rules(service_rules, location_rules, sal_rules)
+
+
+# --------------------------------------------------------------------------- areas, unmet needs
+
+
+def area_of_point(session: Session, lat: float, lon: float) -> str | None:
+    """The analysis area containing the point, or None (no geography, or outside all areas)."""
+    import json
+
+    rows = session.execute(
+        select(AnalysisArea.id, AnalysisArea.geometry).where(
+            AnalysisArea.min_lon <= lon,
+            AnalysisArea.max_lon >= lon,
+            AnalysisArea.min_lat <= lat,
+            AnalysisArea.max_lat >= lat,
+        )
+    )
+    point = Point(lon, lat)
+    for area_id, geometry in rows:
+        if shape(json.loads(geometry)).covers(point):
+            return area_id
+    return None
+
+
+def hour_of_week(moment: datetime) -> int:
+    """0 for Monday 00:00-00:59 local time, up to 167 for Sunday 23:00-23:59."""
+    return moment.weekday() * 24 + moment.hour
+
+
+# --------------------------------------------------------------------------- the answer
+
+
+def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment else None
+
+
+def _capacity_text(capacity: Capacity | None, now: datetime) -> str | None:
+    if capacity is None:
+        return None
+    if capacity.stale or capacity.updated is None or capacity.available is None:
+        return "Capacity not reported recently"
+    minutes = max(0, int((now - capacity.updated).total_seconds() // 60))
+    age = f"{minutes} min ago" if minutes < 90 else f"{round(minutes / 60)} h ago"
+    unit = capacity.unit or "places"
+    unit_plural = unit if unit.endswith("s") else f"{unit}s"
+    of = f" of {capacity.maximum}" if capacity.maximum is not None else ""
+    return f"{capacity.available}{of} {unit_plural} free, {age}"
+
+
+def _directions(candidate: Candidate) -> str | None:
+    if candidate.lat is None or candidate.lon is None:
+        return None
+    return f"geo:{candidate.lat:.6f},{candidate.lon:.6f}"
+
+
+def _result_json(m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    c: Candidate = m.candidate
+    state = c.open_state
+    capacity = None
+    if c.capacity is not None:
+        capacity = {
+            "available": c.capacity.available,
+            "maximum": c.capacity.maximum,
+            "unit": c.capacity.unit,
+            "updated": _iso(c.capacity.updated, zone),
+            "stale": c.capacity.stale,
+        }
+    primary = c.service_types[0] if c.service_types else None
+    return {
+        "service_id": c.service_id,
+        "service_at_location_id": c.service_at_location_id,
+        "name": c.name,
+        "organization": c.organization,
+        "service_types": list(c.service_types),
+        "matched_type": m.fit.service_type if m.fit else primary,
+        "continuum": vocab.continuum_of(primary) if primary else None,
+        "distance_km": round(c.distance_km, 2) if c.distance_km is not None else None,
+        "travel_minutes": round(c.travel_minutes) if c.travel_minutes is not None else None,
+        "open_now": state.open_now,
+        "closes_at": _iso(state.closes_at, zone),
+        "opens_next": _iso(state.opens_next, zone),
+        "always_open": state.always_open,
+        "open_status_text": format_open_state(state, now.astimezone(zone)),
+        "capacity": capacity,
+        "capacity_text": _capacity_text(c.capacity, now),
+        "attributes": sorted(c.attributes),
+        "phones": list(c.phones),
+        "address": c.address,
+        "lat": c.lat,
+        "lon": c.lon,
+        "directions_url": _directions(c),
+        "assured_date": c.assured_date.isoformat() if c.assured_date else None,
+        "score": m.score,
+        "reasons": list(m.reasons),
+    }
+
+
+def run_lookup(
+    session: Session,
+    request: LookupRequest,
+    *,
+    geocoder: Geocoder,
+    settings: LookupSettings,
+    now: datetime,
+    vocab: Vocabulary | None = None,
+    record_unmet: bool = True,
+) -> dict[str, Any]:
+    """Answer one lookup (spec/api.md 3). Flushes unmet-need records; the caller commits."""
+    vocab = vocab or vocabulary()
+    if request.lat is not None and request.lon is not None:
+        lat, lon, source, label = request.lat, request.lon, request.location_source, None
+    else:
+        found = geocoder.geocode(request.near or "")
+        if found is None:
+            raise LookupInputError(
+                "near",
+                "That place was not found. Try a ZIP code, a street address with the town, "
+                "or a landmark name.",
+                "not-found",
+            )
+        lat, lon, source, label = found.lat, found.lon, found.source, found.label
+    candidates = load_candidates(session, request, lat, lon, settings, now, vocab)
+    query = Query(
+        at=request.at,
+        needs=request.needs,
+        types=request.types,
+        age=request.age,
+        language=request.language,
+        payment=request.payment,
+        populations=request.populations,
+        gender=request.gender,
+        transport=request.transport,
+        intoxicated=request.intoxicated,
+        involuntary=request.involuntary,
+        max_minutes=request.max_minutes,
+        limit=request.limit,
+    )
+    result = match(query, candidates, vocabulary=vocab)
+    zone = settings.zone
+    if record_unmet and result.gaps:
+        area_id = area_of_point(session, lat, lon)
+        local = request.at.astimezone(zone)
+        for gap in result.gaps:
+            session.add(
+                UnmetNeed(
+                    need=gap.need or f"type:{gap.service_type}",
+                    area_id=area_id,
+                    hour_of_week=hour_of_week(local),
+                    occurred_on=local.date(),
+                )
+            )
+        session.flush()
+    return {
+        "query": {
+            "lat": round(lat, 5),
+            "lon": round(lon, 5),
+            "location_source": source,
+            "location_label": label,
+            "at": request.at.astimezone(zone).isoformat(),
+            "needs": list(request.needs),
+            "types": list(request.types),
+            "age": request.age,
+            "language": request.language,
+            "payment": request.payment,
+            "population": sorted(request.populations),
+            "gender": request.gender,
+            "transport": request.transport,
+            "intoxicated": request.intoxicated,
+            "involuntary": request.involuntary,
+            "max_minutes": request.max_minutes,
+            "limit": request.limit,
+        },
+        "contact_lines": [
+            {
+                "service_id": c.service_id,
+                "name": c.name,
+                "phones": list(c.phones),
+                "always_open": c.open_state.always_open,
+            }
+            for c in result.contact_lines
+        ],
+        "results": [_result_json(m, vocab, zone, now) for m in result.results],
+        "more_results": result.more,
+        "excluded": [
+            {
+                "service_id": e.candidate.service_id,
+                "service_at_location_id": e.candidate.service_at_location_id,
+                "name": e.candidate.name,
+                "reasons": [{"code": r.code, "message": r.message} for r in e.reasons],
+            }
+            for e in result.excluded
+        ],
+        "gaps": [
+            {"need": g.need, "service_type": g.service_type, "message": g.message}
+            for g in result.gaps
+        ],
+    }
+
+
+def settings_from_config(config: Mapping[str, Any]) -> LookupSettings:
+    return LookupSettings(
+        zone=ZoneInfo(config["TIMEZONE"]),
+        travel=TravelModel(
+            circuity=float(config["TRAVEL_CIRCUITY"]), speed_kmh=float(config["TRAVEL_SPEED_KMH"])
+        ),
+        capacity_fresh_hours=float(config["CAPACITY_FRESH_HOURS"]),
+    )
+
+
+def lookup_from_app(session: Session, request: LookupRequest) -> dict[str, Any]:
+    """``run_lookup`` with the current app's settings and geocoder (call inside a request)."""
+    from flask import current_app
+
+    now = datetime.now(UTC)
+    config = current_app.config
+    geocoder = build_geocoder(session, config, now.astimezone(ZoneInfo(config["TIMEZONE"])).date())
+    return run_lookup(
+        session, request, geocoder=geocoder, settings=settings_from_config(config), now=now
+    )

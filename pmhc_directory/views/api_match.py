@@ -1,0 +1,51 @@
+"""``GET``/``POST /api/v1/match`` (spec/api.md 3): parse, call the lookup, answer JSON.
+
+POST takes the same fields as a JSON body, which keeps a person's location and needs out of
+URLs and access logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from ..auth import directory_reader
+from ..db import get_session
+from ..services.lookup import LookupInputError, lookup_from_app, parse_lookup_params
+from .api import bp
+from .errors import json_error
+
+
+@bp.route("/match", methods=["GET", "POST"])
+@directory_reader
+def match() -> Any:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    if request.method == "POST":
+        try:
+            params = request.get_json(force=False, silent=False)
+        except BadRequest:
+            return json_error(400, "invalid-json", "The request body is not valid JSON.")
+        if not isinstance(params, dict):
+            return json_error(400, "invalid-json", "The request body must be a JSON object.")
+    else:
+        params = request.args.to_dict(flat=True)
+    session = get_session()
+    try:
+        lookup = parse_lookup_params(
+            params, zone=ZoneInfo(current_app.config["TIMEZONE"]), now=datetime.now(UTC)
+        )
+        answer = lookup_from_app(session, lookup)
+    except LookupInputError as exc:
+        session.rollback()
+        status = 422 if exc.code in ("not-found",) else 400
+        return json_error(status, exc.code, exc.message, exc.field)
+    session.commit()  # the anonymous unmet-need records
+    response = current_app.json.response(answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response

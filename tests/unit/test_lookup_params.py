@@ -1,0 +1,90 @@
+"""Lookup input rules: every bad input names its field; good input is normalised."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pmhc_directory.services.lookup import LookupInputError, hour_of_week, parse_lookup_params
+
+ZONE = ZoneInfo("America/Denver")
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def parse(**params):
+    return parse_lookup_params(params, zone=ZONE, now=NOW)
+
+
+def test_minimal_query_defaults_to_now_in_the_instance_zone():
+    request = parse(near="87102", needs="crisis-now")
+    assert request.at == NOW.astimezone(ZONE)
+    assert request.at.tzinfo is not None
+    assert request.needs == ("crisis-now",)
+    assert request.limit == 10
+    assert request.transport is False and request.intoxicated is None
+
+
+def test_lists_flags_and_numbers_are_normalised():
+    request = parse(
+        lat="35.08",
+        lon="-106.65",
+        needs="crisis-now, intoxicated,crisis-now",
+        population="veterans",
+        transport="true",
+        intoxicated="no",
+        age="34",
+        language="ES-mx",
+        at="2026-11-28T02:00:00",
+    )
+    assert request.needs == ("crisis-now", "intoxicated")
+    assert request.populations == frozenset({"veterans"})
+    assert request.transport is True and request.intoxicated is False
+    assert request.age == 34 and request.language == "es"
+    assert request.at.isoformat() == "2026-11-28T02:00:00-07:00"
+    assert request.location_source == "coordinates"
+
+
+def test_json_types_are_accepted():
+    request = parse(lat=35.0, lon=-106.0, needs=["withdrawal"], involuntary=True, limit=5)
+    assert request.involuntary is True and request.limit == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"needs": "crisis-now"}, "near"),
+        ({"lat": "35", "needs": "crisis-now"}, "lon"),
+        ({"lat": "91", "lon": "0", "needs": "crisis-now"}, "lat"),
+        ({"lat": "0", "lon": "181", "needs": "crisis-now"}, "lon"),
+        ({"lat": "nan", "lon": "0", "needs": "crisis-now"}, "lat"),
+        ({"near": "87102"}, "needs"),
+        ({"near": "87102", "needs": "flying"}, "needs"),
+        ({"near": "87102", "types": "spaceport"}, "types"),
+        ({"near": "87102", "needs": "crisis-now", "age": "-1"}, "age"),
+        ({"near": "87102", "needs": "crisis-now", "age": "3.5"}, "age"),
+        ({"near": "87102", "needs": "crisis-now", "payment": "gold"}, "payment"),
+        ({"near": "87102", "needs": "crisis-now", "gender": "other"}, "gender"),
+        ({"near": "87102", "needs": "crisis-now", "transport": "maybe"}, "transport"),
+        ({"near": "87102", "needs": "crisis-now", "at": "tomorrow"}, "at"),
+        ({"near": "87102", "needs": "crisis-now", "limit": "0"}, "limit"),
+        ({"near": "87102", "needs": "crisis-now", "limit": "51"}, "limit"),
+        ({"near": "87102", "needs": "crisis-now", "max_minutes": "-5"}, "max_minutes"),
+        ({"near": "87102", "needs": "crisis-now", "language": "1234"}, "language"),
+        ({"near": "x" * 201, "needs": "crisis-now"}, "near"),
+    ],
+)
+def test_bad_input_names_the_field(params, field):
+    with pytest.raises(LookupInputError) as info:
+        parse(**params)
+    assert info.value.field == field
+    assert info.value.message
+
+
+def test_hour_of_week_counts_from_monday_midnight():
+    monday = datetime(2026, 11, 23, 0, 30, tzinfo=ZONE)
+    assert monday.weekday() == 0
+    assert hour_of_week(monday) == 0
+    assert hour_of_week(datetime(2026, 11, 29, 23, 59, tzinfo=ZONE)) == 167
+    assert hour_of_week(datetime(2026, 11, 28, 2, 0, tzinfo=ZONE)) == 5 * 24 + 2

@@ -1,0 +1,33 @@
+"""The demo server never writes a query string (a typed location) to its log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.request
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from pmhc_directory.serving import PrivateRequestHandler
+
+
+def test_access_log_has_path_but_not_query(caplog):
+    app = Flask(__name__)
+
+    @app.get("/find")
+    def find():
+        return "ok"
+
+    server = make_server("127.0.0.1", 0, app, request_handler=PrivateRequestHandler)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    url = f"http://127.0.0.1:{server.server_port}/find?near=1234+Secret+Lane&age=34"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == b"ok"
+    thread.join(timeout=10)
+    server.server_close()
+    assert "GET /find" in caplog.text
+    assert "Secret" not in caplog.text
+    assert "age=34" not in caplog.text

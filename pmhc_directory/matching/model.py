@@ -50,6 +50,9 @@ class Query:
     max_minutes: float | None = None
     limit: int = DEFAULT_LIMIT
     require_open: bool | None = None
+    # When the question is asked (default: ``at``). Ages of capacity reports are measured
+    # from here, since a report's age is a fact about now even when ``at`` is another time.
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
         # Accept lists and sets from callers; store the frozen shapes.

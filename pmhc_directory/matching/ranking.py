@@ -129,8 +129,9 @@ def score(query: Query, candidate: Candidate, fit: Fit) -> float:
     return round(min(max(total, 0.0), 1.0), 4)
 
 
-def _ago(updated: datetime, at: datetime) -> str:
-    minutes = max(int((at - updated).total_seconds() // 60), 0)
+def format_age(updated: datetime, now: datetime) -> str:
+    """How long ago a report was made, in words: \"5 min ago\", \"3 h ago\", \"2 days ago\"."""
+    minutes = max(int((now - updated).total_seconds() // 60), 0)
     if minutes < 60:
         return f"{minutes} min ago"
     hours = minutes // 60
@@ -174,7 +175,7 @@ def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary
             unit = unit if free == 1 else UNIT_PLURALS.get(unit, f"{unit}s")
             text = f"{free} {unit} free"
             if capacity.updated is not None:
-                text += f", reported {_ago(capacity.updated, query.at)}"
+                text += f", reported {format_age(capacity.updated, query.now or query.at)}"
             found.append(text)
 
     if candidate.goes_to_person:

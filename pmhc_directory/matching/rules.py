@@ -188,13 +188,24 @@ def outside_service_area(query: Query, candidate: Candidate, fit: Fit) -> Exclus
 
 
 def too_far(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
-    if candidate.goes_to_person or fit.max_minutes is None or candidate.travel_minutes is None:
+    """Over the travel cap. A team that comes to the person is judged by its service area; only
+    when it publishes none does the drive from its base count (a team 300 km away with no
+    area must not look like help on the way)."""
+    judged_by_area = candidate.goes_to_person and candidate.in_service_area is not None
+    if judged_by_area or fit.max_minutes is None or candidate.travel_minutes is None:
         return None
     if candidate.travel_minutes > fit.max_minutes:
-        return Exclusion(
-            "too-far",
-            f"{candidate.travel_minutes:.0f} min away, over the {fit.max_minutes:g}-minute limit",
-        )
+        if candidate.goes_to_person:
+            message = (
+                f"Based {candidate.travel_minutes:.0f} min away with no published service "
+                f"area, over the {fit.max_minutes:g}-minute limit"
+            )
+        else:
+            message = (
+                f"{candidate.travel_minutes:.0f} min away, over the "
+                f"{fit.max_minutes:g}-minute limit"
+            )
+        return Exclusion("too-far", message)
     return None
 
 

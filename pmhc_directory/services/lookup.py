@@ -35,6 +35,7 @@ from ..hours import OpenState, ScheduleError, ScheduleRule, evaluate, format_ope
 from ..hours import select_rules as select_schedule_rules
 from ..matching import Candidate, Capacity, Query, match
 from ..matching.model import GENDERS, MAX_LIMIT
+from ..matching.ranking import format_age
 from ..models import (
     Address,
     AnalysisArea,
@@ -58,6 +59,7 @@ LOCATION_SOURCES = ("zip", "address", "place", "coordinates", "geolocation", "ma
 MAX_NEAR_LENGTH = 200
 MAX_AGE = 130
 MAX_MINUTES_CAP = 600
+MAX_AT_DAYS = 366
 
 
 class LookupInputError(ValueError):
@@ -91,6 +93,8 @@ class LookupRequest:
     involuntary: bool = False
     max_minutes: float | None = None
     limit: int = 10
+    # Demand "open now" (None: the default per continuum element, see docs/matching.md).
+    require_open: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,8 @@ def _number(params: Mapping[str, Any], name: str) -> float | None:
         raise LookupInputError(name, f"{name} must be a number.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise LookupInputError(name, f"{name} must be a number, not {value!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise LookupInputError(name, f"{name} must be a number, not {str(value)[:40]!r}.") from None
     if not math.isfinite(number):
         raise LookupInputError(name, f"{name} must be a finite number.")
     return number
@@ -182,6 +186,10 @@ def _when(params: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    # Hours, seasons and capacity only mean something near the present; a year either way
+    # covers planning questions and keeps date arithmetic far from datetime's limits.
+    if moment.year in (1, 9999) or abs(moment - now) > timedelta(days=MAX_AT_DAYS):
+        raise LookupInputError("at", f"at must be within {MAX_AT_DAYS} days of now.")
     return moment.astimezone(zone)
 
 
@@ -263,6 +271,7 @@ def parse_lookup_params(
         involuntary=bool(_flag(params, "involuntary")),
         max_minutes=max_minutes,
         limit=limit or 10,
+        require_open=_flag(params, "open_now"),
     )
 
 
@@ -562,6 +571,8 @@ def load_candidates(
                 if service_rules is None
                 else _site_rules(service_rules, location.schedules, sal.schedules, service.id)
             )
+            # The service-wide 24/7 flag yields to hours published for this very site.
+            site_always_open = always_open and not (location.schedules or sal.schedules)
             shapes = _shapes(sal.service_areas) or service_shapes
             has_point = location.latitude is not None and location.longitude is not None
             km = distance_km(lat, lon, location.latitude, location.longitude) if has_point else None
@@ -569,7 +580,7 @@ def load_candidates(
                 Candidate(
                     **common,
                     service_at_location_id=sal.id,
-                    open_state=_open_state(rules, request.at, settings.zone, always_open),
+                    open_state=_open_state(rules, request.at, settings.zone, site_always_open),
                     distance_km=km,
                     travel_minutes=settings.travel.minutes(km) if km is not None else None,
                     in_service_area=_inside(shapes, lat, lon),
@@ -641,8 +652,7 @@ def _capacity_text(capacity: Capacity | None, now: datetime) -> str | None:
         return None
     if capacity.stale or capacity.updated is None or capacity.available is None:
         return "Capacity not reported recently"
-    minutes = max(0, int((now - capacity.updated).total_seconds() // 60))
-    age = f"{minutes} min ago" if minutes < 90 else f"{round(minutes / 60)} h ago"
+    age = format_age(capacity.updated, now)
     unit = capacity.unit or "places"
     unit_plural = unit if unit.endswith("s") else f"{unit}s"
     of = f" of {capacity.maximum}" if capacity.maximum is not None else ""
@@ -736,6 +746,8 @@ def run_lookup(
         involuntary=request.involuntary,
         max_minutes=request.max_minutes,
         limit=request.limit,
+        now=now,
+        require_open=request.require_open,
     )
     result = match(query, candidates, vocabulary=vocab)
     zone = settings.zone
@@ -771,12 +783,13 @@ def run_lookup(
             "involuntary": request.involuntary,
             "max_minutes": request.max_minutes,
             "limit": request.limit,
+            "open_now": request.require_open,
         },
         "contact_lines": [
             {
                 "service_id": c.service_id,
                 "name": c.name,
-                "phones": list(c.phones),
+                "phones": list(dict.fromkeys(c.phones)),
                 "always_open": c.open_state.always_open,
             }
             for c in result.contact_lines

@@ -17,6 +17,8 @@ from ..services.lookup import LookupInputError, lookup_from_app, parse_lookup_pa
 from .api import bp
 from .errors import json_error
 
+LIST_FIELDS = ("needs", "types", "population")
+
 
 @bp.route("/match", methods=["GET", "POST"])
 @directory_reader
@@ -34,7 +36,10 @@ def match() -> Any:
         if not isinstance(params, dict):
             return json_error(400, "invalid-json", "The request body must be a JSON object.")
     else:
-        params = request.args.to_dict(flat=True)
+        # Lists may be repeated (needs=a&needs=b) or comma-separated; other fields take one value.
+        params = {
+            key: values if key in LIST_FIELDS else values[0] for key, values in request.args.lists()
+        }
     session = get_session()
     try:
         lookup = parse_lookup_params(

@@ -67,6 +67,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     from .timezones import validate_zone_name
 
     validate_zone_name(app.config["TIMEZONE"])
+    # An unknown online geocoder or a missing user agent stops the app here, not at 2 a.m.
+    from .geo.geocoding import online_geocoder
+
+    online_geocoder(app.config["GEOCODER"], user_agent=app.config["GEOCODER_USER_AGENT"])
 
 
 def configure_logging(app: Flask) -> None:
@@ -90,17 +94,19 @@ def ensure_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import auth, db
+    from . import auth, db, search
     from .extensions import csrf
 
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
+    search.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import api, auth, directory
+    from .views import api, auth, directory, find
 
+    app.register_blueprint(find.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(auth.bp)
     # Routes of the api blueprint that live in their own modules.

@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         create_user_command,
         geography_group,
         demo_command,
+        reindex_command,
     ):
         app.cli.add_command(command)
 
@@ -202,6 +203,41 @@ def geography_import_command(
         fail(f"Geography import failed, nothing was changed: {exc}")
         return
     click.echo(f"Imported {count} analysis areas")
+
+
+@geography_group.command("places")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def geography_places_command(path: Path) -> None:
+    """Load places, landmarks and address points (CSV: name,kind,lat,lon[,postal_code])."""
+    from .services.geography import GeographyError, import_places_csv
+
+    try:
+        with unit_of_work() as session:
+            count = import_places_csv(session, path)
+    except GeographyError as exc:
+        fail(f"Places import failed, nothing was changed: {exc}")
+        return
+    click.echo(f"Imported {count} places and address points")
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Rebuild this instance's search index from the database (safe while the app runs)."""
+    from .search import IndexBusyError, IndexUnavailableError, get_search_index
+    from .services.search import reindex
+
+    index = get_search_index()
+    session = get_session()
+    try:
+        count = reindex(session, index, progress=progress_bar)
+    except (IndexBusyError, IndexUnavailableError) as exc:
+        fail(f"Search index not rebuilt: {exc}")
+        return
+    finally:
+        session.rollback()  # reads only
+    click.echo(f"Indexed {count} services in {index.location}")
 
 
 @click.command("demo")

@@ -33,6 +33,7 @@ import shapely.geometry
 from shapely.errors import GEOSException
 
 from ..db import normalize_uuid
+from ..hours import ScheduleError, ScheduleRule
 from ..models import Base
 from ..models.directory import LOCATION_TYPES, SERVICE_STATUSES
 from ..taxonomy import NEED, POPULATION, Term, Vocabulary, vocabulary
@@ -786,6 +787,16 @@ class _RecordParser:
             schedule["byday"] = days
             schedule["position"] = i
             self.check_period(schedule, item_path)
+            if not self.issues_for(item_path):
+                self.check_hours(schedule, item_path)
+
+    def check_hours(self, schedule: dict[str, Any], path: str) -> None:
+        """Refuse a schedule the hours engine cannot read: it would show as "hours unknown"
+        forever, and a service shown as open must be open."""
+        try:
+            ScheduleRule.from_mapping(schedule)
+        except ScheduleError as exc:
+            self.error(f"{path}.{exc.field}", exc.message)
 
     def service_areas(self, obj: dict[str, Any], path: str, owner: dict[str, str | None]) -> None:
         for _i, item, item_path in self.items(obj, "service_areas", path):

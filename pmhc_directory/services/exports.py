@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..hsds.serialize import SERVICE_LOAD_OPTIONS, service_to_hsds
 from ..models import Service
+from .imports import index_lookups
 
 FORMATS = ("hsds-json",)
 BATCH = 500
@@ -43,7 +44,8 @@ def export_services(session: Session) -> Iterator[dict[str, Any]]:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         statement = select(Service).where(Service.id.in_(chunk)).options(*SERVICE_LOAD_OPTIONS)
-        by_id = {s.id: s for s in session.scalars(statement)}
+        with index_lookups(session):
+            by_id = {s.id: s for s in session.scalars(statement)}
         for service_id in chunk:
             service = by_id.get(service_id)
             if service is not None:  # deleted meanwhile

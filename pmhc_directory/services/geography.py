@@ -17,7 +17,7 @@ from shapely.geometry import Point
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ..geo.addresses import place_key
+from ..geo.addresses import normalize_address, place_key
 from ..geo.shapes import ShapeError, bounds_of, polygonal_shape, to_geojson_text
 from ..models import AnalysisArea, Boundary, Place
 
@@ -163,7 +163,12 @@ def import_boundary_geojson(session: Session, path: Path, *, name_field: str = "
 
 
 def import_places_csv(session: Session, path: Path) -> int:
-    """Replace the gazetteer with a CSV of ``name,kind,lat,lon[,postal_code]`` rows."""
+    """Load a gazetteer CSV of ``name,kind,lat,lon[,postal_code]`` rows (all or nothing).
+
+    ``kind`` is ``place``, ``landmark`` or ``address`` (an address point: "120 N Main St").
+    Entries of the kinds present in the file replace the stored entries of those kinds, so
+    places and address points can be loaded from separate files.
+    """
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             records = list(csv.DictReader(fh))
@@ -173,7 +178,8 @@ def import_places_csv(session: Session, path: Path) -> int:
     places = list(_parse_places(records, problems))
     if problems:
         raise GeographyError(problems)
-    session.execute(delete(Place))
+    kinds = {place.kind for place in places}
+    session.execute(delete(Place).where(Place.kind.in_(kinds)))
     session.add_all(places)
     session.flush()
     return len(places)
@@ -199,7 +205,7 @@ def _parse_places(records: Iterable[dict[str, str]], problems: list[str]) -> Ite
             continue
         yield Place(
             name=name,
-            name_key=place_key(name),
+            name_key=normalize_address(name) if kind == "address" else place_key(name),
             kind=kind,
             latitude=lat,
             longitude=lon,

@@ -337,14 +337,19 @@ _gazetteers: dict[str, _GazetteerCache] = {}
 
 
 def load_gazetteer(session: Session) -> StaticGazetteer:
-    """The jurisdiction's places and landmarks, plus every street address in the inventory."""
-    places = [(p.name, p.latitude, p.longitude) for p in session.scalars(select(Place))]
+    """The jurisdiction's places, landmarks and address points, plus the inventory's addresses."""
+    places: list[tuple[str, float, float]] = []
+    points: list[tuple[str, float, float]] = []
+    for place in session.scalars(select(Place)):
+        entry = (place.name, place.latitude, place.longitude)
+        (points if place.kind == "address" else places).append(entry)
     rows = session.execute(
         select(Address.address_1, Address.city, Location.latitude, Location.longitude)
         .join(Location, Address.location_id == Location.id)
         .where(Location.latitude.is_not(None), Location.longitude.is_not(None))
     )
-    addresses: list[tuple[str, float, float]] = []
+    # The jurisdiction's own address points come first: they are the authority.
+    addresses: list[tuple[str, float, float]] = list(points)
     for address_1, city, lat, lon in rows:
         addresses.append((address_1, lat, lon))
         if city:
@@ -660,12 +665,22 @@ def _capacity_text(capacity: Capacity | None, now: datetime) -> str | None:
 
 
 def _directions(candidate: Candidate) -> str | None:
+    """A directions link every phone can open (a link, not a request the page makes)."""
+    if candidate.lat is None or candidate.lon is None:
+        return None
+    return f"https://www.openstreetmap.org/directions?to={candidate.lat:.6f}%2C{candidate.lon:.6f}"
+
+
+def _geo_uri(candidate: Candidate) -> str | None:
+    """An RFC 5870 ``geo:`` URI, which Android opens in the phone's map app."""
     if candidate.lat is None or candidate.lon is None:
         return None
     return f"geo:{candidate.lat:.6f},{candidate.lon:.6f}"
 
 
-def _result_json(m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+def _result_json(
+    m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime, at: datetime
+) -> dict[str, Any]:
     c: Candidate = m.candidate
     state = c.open_state
     capacity = None
@@ -692,7 +707,8 @@ def _result_json(m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime) -> di
         "closes_at": _iso(state.closes_at, zone),
         "opens_next": _iso(state.opens_next, zone),
         "always_open": state.always_open,
-        "open_status_text": format_open_state(state, now.astimezone(zone)),
+        # Worded from the moment asked about ("closes 6:00 AM" for a 2 a.m. question).
+        "open_status_text": format_open_state(state, at.astimezone(zone)),
         "capacity": capacity,
         "capacity_text": _capacity_text(c.capacity, now),
         "attributes": sorted(c.attributes),
@@ -701,6 +717,7 @@ def _result_json(m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime) -> di
         "lat": c.lat,
         "lon": c.lon,
         "directions_url": _directions(c),
+        "geo_uri": _geo_uri(c),
         "assured_date": c.assured_date.isoformat() if c.assured_date else None,
         "score": m.score,
         "reasons": list(m.reasons),
@@ -794,7 +811,7 @@ def run_lookup(
             }
             for c in result.contact_lines
         ],
-        "results": [_result_json(m, vocab, zone, now) for m in result.results],
+        "results": [_result_json(m, vocab, zone, now, request.at) for m in result.results],
         "more_results": result.more,
         "excluded": [
             {

@@ -2,6 +2,74 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from ..auth import directory_reader
+from ..db import get_session
+from .errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+# GET /api/v1/services: full-text search (spec/api.md 4) --------------------------------------
+
+
+class _InvalidParameterError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _int_arg(args: Any, name: str, default: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _InvalidParameterError(name, f"{name} must be a whole number.") from None
+
+
+def _types_arg(args: Any) -> list[str]:
+    """``types=a,b`` and ``types=a&types=b`` both give ``["a", "b"]``."""
+    return [code for value in args.getlist("types") for code in value.split(",") if code.strip()]
+
+
+@bp.get("/services")
+@directory_reader
+def search_services() -> Any:
+    """Services matching ``q`` best first (all by name without ``q``), in the HSDS Page envelope."""
+    from ..search import get_search_index
+    from ..services import search as search_service
+
+    try:
+        result = search_service.search_services(
+            get_session(),
+            get_search_index(),
+            request.args.get("q", ""),
+            _types_arg(request.args),
+            page=_int_arg(request.args, "page", 1),
+            per_page=_int_arg(request.args, "per_page", search_service.DEFAULT_PER_PAGE),
+        )
+    except (_InvalidParameterError, search_service.SearchInputError) as exc:
+        return json_error(422, "invalid", exc.message, exc.field)
+    except search_service.SearchUnavailableError:
+        return json_error(503, "unavailable", "Search is unavailable right now; try again.")
+    return jsonify(
+        {
+            "total_items": result.total_items,
+            "total_pages": result.total_pages,
+            "page_number": result.page_number,
+            "size": len(result.items),
+            "per_page": result.per_page,
+            "first_page": result.first_page,
+            "last_page": result.last_page,
+            "empty": result.empty,
+            "query": {"q": result.q, "types": result.types, "match": result.match},
+            "contents": [asdict(item) for item in result.items],
+        }
+    )

@@ -54,7 +54,7 @@ def login() -> Any:
     if request.method == "GET":
         target = safe_next(request.args.get("next"))
         if current_user.is_authenticated:
-            return redirect(target or url_for("directory.index"))
+            return redirect(target or url_for("find.index"))
         form.next.data = target or ""
         return render_template("auth/login.html", form=form)
 
@@ -71,7 +71,7 @@ def login() -> Any:
             session.permanent = True
             login_user(user)
             flash(f"Logged in as {user.email} ({user.role.value}).", "success")
-            return redirect(target or url_for("directory.index"))
+            return redirect(target or url_for("find.index"))
         error = LOGIN_FAILED
     form.password.data = ""
     return render_template("auth/login.html", form=form, error=error)
@@ -86,7 +86,7 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.", "info")
     public = current_app.config["PUBLIC_DIRECTORY"]
-    return redirect(url_for("directory.index" if public else "auth.login"))
+    return redirect(url_for("find.index" if public else "auth.login"))
 
 
 @bp.get("/account")

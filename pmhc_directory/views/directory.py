@@ -1,4 +1,4 @@
-"""Directory pages: the "find help now" landing page, the browse list and one service."""
+"""Directory pages: the browse list and one service (the officer page ``/`` is views/find.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ from ..forms import BrowseForm
 from ..services import directory as directory_service
 
 bp = Blueprint("directory", __name__)
-
-
-@bp.get("/")
-@directory_reader
-def index() -> str:
-    lines = directory_service.list_national_lines(get_session())
-    return render_template("directory/index.html", national_lines=lines)
 
 
 @bp.get("/directory")

@@ -36,9 +36,9 @@ def test_unexpected_error_is_a_plain_500(app, client, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    view = app.view_functions["directory.index"]
-    monkeypatch.setitem(app.view_functions, "directory.index", explode)
-    response = client.get("/")
+    view = app.view_functions["directory.browse"]
+    monkeypatch.setitem(app.view_functions, "directory.browse", explode)
+    response = client.get("/directory")
     assert response.status_code == 500
     assert b"secret internals" not in response.data
     assert b"Traceback" not in response.data

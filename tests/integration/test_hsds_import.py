@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from pmhc_directory.models import (
@@ -387,3 +387,10 @@ def test_location_can_be_referenced_by_id(session):
         select(ServiceAtLocation).where(ServiceAtLocation.service_id == second["id"])
     ).one()
     assert sal.location.name == "Westside Center"
+
+
+def test_postgres_planner_setting_restored(session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: the import plans its look-ups as index scans there")
+    run(session, service_dict())
+    assert session.scalar(text("SHOW enable_seqscan")) == "on"

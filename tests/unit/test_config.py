@@ -68,3 +68,10 @@ def test_templates_come_from_the_top_level_folder(clean_env, tmp_path):
     app = create_app()
     assert app.template_folder.endswith("/templates")
     assert "pmhc_directory" not in app.template_folder
+
+
+def test_unknown_online_geocoder_stops_the_app_at_start(clean_env, tmp_path):
+    clean_env.setenv("PMHC_INSTANCE_PATH", str(tmp_path))
+    clean_env.setenv("PMHC_GEOCODER", "no-such-geocoder")
+    with pytest.raises(ValueError):
+        create_app()

@@ -615,3 +615,39 @@ def test_read_single_object_and_bom(tmp_path: Path):
     path = tmp_path / "one.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(record).encode())
     assert read_hsds_json(path) == [record]
+
+
+def test_schedule_the_hours_engine_cannot_read_is_an_error_naming_the_field():
+    from pmhc_directory.hsds.deserialize import parse_services
+
+    record = service_dict(
+        schedules=[
+            {
+                "id": "6f1d0c1e-2b1a-4c55-9f0e-000000000001",
+                "freq": "WEEKLY",
+                "byday": "MO",
+                "byyearday": "1",
+                "opens_at": "08:00",
+                "closes_at": "17:00",
+            }
+        ]
+    )
+    issues = parse_services([record]).issues
+    assert [i.field for i in issues] == ["service.schedules[0].byyearday"]
+
+
+def test_schedule_with_one_time_missing_is_an_error():
+    from pmhc_directory.hsds.deserialize import parse_services
+
+    record = service_dict(
+        schedules=[
+            {
+                "id": "6f1d0c1e-2b1a-4c55-9f0e-000000000002",
+                "freq": "WEEKLY",
+                "byday": "MO",
+                "opens_at": "08:00",
+            }
+        ]
+    )
+    issues = parse_services([record]).issues
+    assert len(issues) == 1 and issues[0].field.startswith("service.schedules[0].")

@@ -1,0 +1,101 @@
+/* Officer page, progressive enhancement only: the page works without this file.
+   - "Use my location" fills the hidden lat/lon from the browser's geolocation and clears the
+     typed place; typing a place clears the coordinates again.
+   - "Print" on the handout.
+   No errors are thrown or logged when geolocation is missing or refused. */
+(function () {
+  "use strict";
+
+  function setupLocation(form) {
+    var button = form.querySelector("[data-geolocate]");
+    var status = form.querySelector("[data-geo-status]");
+    var near = form.querySelector("input[name='near']");
+    var lat = form.querySelector("[data-lat]");
+    var lon = form.querySelector("[data-lon]");
+    var source = form.querySelector("[data-source]");
+    if (!button || !near || !lat || !lon) {
+      return;
+    }
+
+    function say(text) {
+      if (status) {
+        status.textContent = text;
+      }
+    }
+
+    function clearPoint() {
+      lat.value = "";
+      lon.value = "";
+      if (source) {
+        source.value = "";
+      }
+    }
+
+    near.addEventListener("input", function () {
+      if (lat.value || lon.value) {
+        clearPoint();
+        say("");
+      }
+    });
+
+    if (!("geolocation" in navigator) || !window.isSecureContext) {
+      return; // the button stays hidden: type an address instead
+    }
+    button.hidden = false;
+
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      say("Finding your location\u2026");
+      try {
+        navigator.geolocation.getCurrentPosition(
+          function (position) {
+            lat.value = position.coords.latitude.toFixed(5);
+            lon.value = position.coords.longitude.toFixed(5);
+            if (source) {
+              source.value = "geolocation";
+            }
+            near.value = "";
+            var metres = Math.round(position.coords.accuracy || 0);
+            say(metres ? "Using your location (within " + metres + " m)." : "Using your location.");
+            button.disabled = false;
+          },
+          function () {
+            clearPoint();
+            say("Your location is not available. Type an address, ZIP code or landmark.");
+            button.disabled = false;
+            near.focus();
+          },
+          { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+        );
+      } catch (e) {
+        say("Your location is not available. Type an address, ZIP code or landmark.");
+        button.disabled = false;
+      }
+    });
+  }
+
+  function setupPrint() {
+    var buttons = document.querySelectorAll("[data-print]");
+    Array.prototype.forEach.call(buttons, function (button) {
+      if (typeof window.print !== "function") {
+        return;
+      }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+  }
+
+  function start() {
+    var forms = document.querySelectorAll("[data-find-form]");
+    Array.prototype.forEach.call(forms, setupLocation);
+    setupPrint();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,588 @@
+"""The officer page at ``/``: where can I take this person right now?
+
+One GET form (works without JavaScript, and the back button works) -> ``parse_lookup_params`` ->
+``lookup_from_app`` -> result cards, what was left out and why, gap notices and the national
+lines. From the results: a printable handout (``/handout``, nothing about the person in it) and
+"Report a problem" on every card (``POST /services/<id>/problems``).
+
+Input errors are shown beside their field with the form kept as typed, as a normal page
+(status 200): it is the same form asking for a correction, and a 4xx page would be logged by the
+browser as a failed load. The typed location is used for the one search; nothing here logs or
+stores it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from ..auth import directory_reader
+from ..db import get_session
+from ..hours import format_time
+from ..hours.describe import DAY_ABBREVIATIONS, MONTH_ABBREVIATIONS
+from ..services import directory as directory_service
+from ..services import problems as problem_service
+from ..services.directory import PhoneInfo, phone_href
+from ..services.lookup import LookupInputError, lookup_from_app, parse_lookup_params
+from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
+from .auth import safe_next
+from .handout_strings import LANGUAGES, strings_for, translate_hours
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("find", __name__)
+
+#: Query-string names the lookup reads (spec/api.md 3); any of them present means "search".
+LOOKUP_FIELDS = (
+    "lat",
+    "lon",
+    "near",
+    "location_source",
+    "needs",
+    "types",
+    "age",
+    "language",
+    "payment",
+    "population",
+    "gender",
+    "transport",
+    "intoxicated",
+    "involuntary",
+    "at",
+    "max_minutes",
+    "limit",
+)
+#: Where an input error is shown: the lookup's field name -> the form's field.
+ERROR_FIELD = {
+    "lat": "near",
+    "lon": "near",
+    "location_source": "near",
+    "types": "needs",
+}
+FORM_FIELDS = {
+    "near",
+    "needs",
+    "age",
+    "language",
+    "payment",
+    "population",
+    "gender",
+    "at",
+    "max_minutes",
+}
+TRUE_WORDS = {"true", "1", "yes", "on", "y"}
+
+#: Languages offered in the form (ISO 639-1); the lookup takes any code.
+LANGUAGE_CHOICES = [
+    ("es", "Spanish"),
+    ("nv", "Navajo"),
+    ("vi", "Vietnamese"),
+    ("zh", "Chinese"),
+    ("ar", "Arabic"),
+    ("ko", "Korean"),
+    ("tl", "Tagalog"),
+    ("ru", "Russian"),
+    ("fr", "French"),
+]
+
+#: Diversion attributes worth a tag on a card, in this order, with short words.
+KEY_FLAGS = {
+    "law-enforcement-no-refusal": "Never turns police away",
+    "accepts-law-enforcement-dropoff": "Police drop-off",
+    "no-medical-clearance": "No medical clearance",
+    "accepts-intoxicated": "Takes intoxicated",
+    "accepts-involuntary": "Takes holds",
+    "voluntary-only": "Voluntary only",
+    "walk-in": "Walk-in",
+}
+WARNING_FLAGS = {"voluntary-only"}
+
+KM_PER_MILE = 1.609344
+MAX_HANDOUT_SERVICES = 12
+THANKS = "Thanks, the coordinators will check this listing."
+
+
+# The page -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class FormState:
+    """What the form shows: the values as typed (or the first-visit defaults)."""
+
+    near: str = ""
+    lat: str = ""
+    lon: str = ""
+    location_source: str = ""
+    needs: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    age: str = ""
+    language: str = ""
+    payment: str = ""
+    population: list[str] = field(default_factory=list)
+    gender: str = ""
+    transport: bool = True
+    intoxicated: bool = False
+    involuntary: bool = False
+    at: str = ""
+    max_minutes: str = ""
+    sort: str = "best"
+
+    @property
+    def more_open(self) -> bool:
+        """Whether "more about the person" starts unfolded (something in it is set)."""
+        return bool(self.age or self.language or self.payment or self.population or self.gender)
+
+    @property
+    def options_open(self) -> bool:
+        return bool(self.at or self.max_minutes)
+
+
+def _codes(args: MultiDict[str, str], name: str) -> list[str]:
+    codes: list[str] = []
+    for value in args.getlist(name):
+        codes.extend(c.strip() for c in value.split(",") if c.strip())
+    return list(dict.fromkeys(codes))
+
+
+def form_state(args: MultiDict[str, str], submitted: bool) -> FormState:
+    if not submitted:
+        return FormState()
+
+    def text(name: str) -> str:
+        return (args.get(name) or "").strip()
+
+    return FormState(
+        near=text("near"),
+        lat=text("lat"),
+        lon=text("lon"),
+        location_source=text("location_source"),
+        needs=_codes(args, "needs"),
+        types=_codes(args, "types"),
+        age=text("age"),
+        language=text("language"),
+        payment=text("payment"),
+        population=_codes(args, "population"),
+        gender=text("gender"),
+        transport=text("transport").lower() in TRUE_WORDS,
+        intoxicated=text("intoxicated").lower() in TRUE_WORDS,
+        involuntary=text("involuntary").lower() in TRUE_WORDS,
+        at=text("at"),
+        max_minutes=text("max_minutes"),
+        sort="nearest" if text("sort") == "nearest" else "best",
+    )
+
+
+def lookup_params(args: MultiDict[str, str]) -> dict[str, Any]:
+    """The query string as the lookup reads it. A typed place wins over stale coordinates."""
+    params: dict[str, Any] = {
+        k: v for k, v in args.to_dict(flat=False).items() if k in LOOKUP_FIELDS
+    }
+    if (args.get("near") or "").strip():
+        for name in ("lat", "lon", "location_source"):
+            params.pop(name, None)
+    return params
+
+
+def form_choices() -> dict[str, Any]:
+    vocab = vocabulary()
+    return {
+        "needs": [(t.code, t.name) for t in vocab.terms if t.taxonomy == NEED],
+        "payments": [(t.code, t.name) for t in vocab.terms if t.taxonomy == PAYMENT],
+        "populations": [(t.code, t.name) for t in vocab.terms if t.taxonomy == POPULATION],
+        "languages": LANGUAGE_CHOICES,
+    }
+
+
+@bp.get("/")
+@directory_reader
+def index() -> str:
+    args = request.args
+    submitted = any(name in args for name in LOOKUP_FIELDS)
+    form = form_state(args, submitted)
+    session = get_session()
+    errors: dict[str, str] = {}
+    general_error: str | None = None
+    answer: dict[str, Any] | None = None
+    if submitted:
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        try:
+            lookup = parse_lookup_params(lookup_params(args), zone=zone, now=datetime.now(UTC))
+            answer = lookup_from_app(session, lookup)
+        except LookupInputError as exc:
+            target = ERROR_FIELD.get(exc.field or "", exc.field or "")
+            if target in FORM_FIELDS:
+                errors[target] = exc.message
+            else:
+                general_error = exc.message
+        else:
+            _keep_unmet_needs(session, again="again" in args)
+    lines = directory_service.list_national_lines(session)
+    view = results_view(answer, form, lines) if answer is not None else None
+    return render_template(
+        "find/index.html",
+        form=form,
+        choices=form_choices(),
+        errors=errors,
+        general_error=general_error,
+        searched=view is not None,
+        view=view,
+        national_lines=lines if view is None else view["contact_lines"],
+        problem_kinds=list(problem_service.PROBLEM_KIND_LABELS.items()),
+        problem_max=problem_service.MAX_DETAILS,
+        back_to=request.full_path if args else request.path,
+    )
+
+
+def _keep_unmet_needs(session: Any, *, again: bool) -> None:
+    """Commit the anonymous unmet-need records of this search (not when a page is re-shown).
+
+    ``again`` is set when the officer comes back to the same results after reporting a
+    problem: the same search must not be counted twice. A failure to record never hides the
+    results from the officer.
+    """
+    try:
+        if again:
+            session.rollback()
+        else:
+            session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("could not record unmet needs for a lookup", exc_info=True)
+
+
+# Turning the lookup answer into what the cards show -----------------------------------------------
+
+
+def _miles(km: float | None) -> str | None:
+    if km is None:
+        return None
+    miles = km / KM_PER_MILE
+    return f"{miles:.1f} mi" if miles < 10 else f"{round(miles)} mi"
+
+
+def _when_text(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    moment = datetime.fromisoformat(iso)
+    month = MONTH_ABBREVIATIONS[moment.month - 1]
+    return f"{DAY_ABBREVIATIONS[moment.weekday()]} {month} {moment.day}, {format_time(moment)}"
+
+
+def _phones(numbers: list[str]) -> list[dict[str, str | None]]:
+    return [{"number": n, "href": phone_href(n)} for n in dict.fromkeys(numbers) if n]
+
+
+def _open_class(open_now: bool | None) -> str:
+    if open_now is None:
+        return "unknown"
+    return "open" if open_now else "closed"
+
+
+def _card(result: dict[str, Any]) -> dict[str, Any]:
+    vocab = vocabulary()
+    matched = result.get("matched_type") or next(iter(result.get("service_types") or []), None)
+    type_term = vocab.find(SERVICE_TYPE, matched) if matched else None
+    continuum = result.get("continuum")
+    minutes = result.get("travel_minutes")
+    if minutes is not None:
+        miles = _miles(result.get("distance_km"))
+        travel = f"{minutes} min drive" + (f", {miles}" if miles else "")
+    elif continuum == "respond":
+        travel = "Comes to you"
+    elif continuum == "contact":
+        travel = "By phone"
+    else:
+        travel = "Distance not known"
+    attributes = set(result.get("attributes") or [])
+    flags = [
+        {"label": label, "warning": code in WARNING_FLAGS}
+        for code, label in KEY_FLAGS.items()
+        if code in attributes
+    ]
+    key = result.get("service_at_location_id") or result["service_id"]
+    capacity = result.get("capacity") or {}
+    return {
+        "key": key,
+        "anchor": f"result-{key}",
+        "service_id": result["service_id"],
+        "name": result["name"],
+        "organization": result.get("organization") or "",
+        "type_name": type_term.name if type_term else None,
+        "open_text": result.get("open_status_text") or "Hours unknown",
+        "open_class": _open_class(result.get("open_now")),
+        "travel": travel,
+        "capacity_text": result.get("capacity_text"),
+        "capacity_fresh": bool(capacity) and not capacity.get("stale", True),
+        "flags": flags,
+        "phones": _phones(result.get("phones") or []),
+        "address": result.get("address"),
+        "directions_url": result.get("directions_url"),
+        "reasons": list(result.get("reasons") or []),
+        "is_service": continuum not in ("contact",),
+    }
+
+
+def _query_summary(query: dict[str, Any]) -> dict[str, Any]:
+    vocab = vocabulary()
+    needs = [vocab.term(NEED, c).name for c in query.get("needs") or [] if vocab.find(NEED, c)]
+    types = [
+        vocab.term(SERVICE_TYPE, c).name
+        for c in query.get("types") or []
+        if vocab.find(SERVICE_TYPE, c)
+    ]
+    source = query.get("location_source")
+    if query.get("location_label"):
+        where = query["location_label"]
+    elif source == "geolocation":
+        where = "your location"
+    else:
+        where = f"{query.get('lat')}, {query.get('lon')}"
+    rules: list[str] = []
+    if query.get("transport"):
+        rules.append("officer will transport: only places that take police drop-offs")
+    if query.get("intoxicated"):
+        rules.append("intoxicated: only places that accept intoxicated people")
+    if query.get("involuntary"):
+        rules.append("on an emergency hold: only places that accept holds")
+    if query.get("age") is not None:
+        rules.append(f"age {query['age']}")
+    if query.get("gender"):
+        rules.append(query["gender"])
+    if query.get("language"):
+        rules.append(f"language: {query['language']}")
+    if query.get("payment") and vocab.find(PAYMENT, query["payment"]):
+        rules.append(f"payment: {vocab.term(PAYMENT, query['payment']).name}")
+    for code in query.get("population") or []:
+        if vocab.find(POPULATION, code):
+            rules.append(vocab.term(POPULATION, code).name)
+    if query.get("max_minutes"):
+        rules.append(f"within {query['max_minutes']:g} minutes")
+    return {
+        "where": where,
+        "source": source,
+        "wanted": needs + types,
+        "rules": rules,
+        "at": _when_text(query.get("at")),
+    }
+
+
+def _contact_lines(
+    lines: list[directory_service.NationalLine], answer_lines: list[dict[str, Any]]
+) -> list[Any]:
+    """The national lines with their full phone facts, plus any other line the lookup gave."""
+    known = {line.id for line in lines}
+    extra = [
+        directory_service.NationalLine(
+            id=line["service_id"],
+            name=line["name"],
+            description=line.get("description"),
+            phones=[PhoneInfo(number=n) for n in dict.fromkeys(line.get("phones") or [])],
+        )
+        for line in answer_lines
+        if line.get("service_id") not in known
+    ]
+    return [*lines, *extra]
+
+
+def results_view(
+    answer: dict[str, Any], form: FormState, lines: list[directory_service.NationalLine]
+) -> dict[str, Any]:
+    cards = [_card(r) for r in answer.get("results") or []]
+    if form.sort == "nearest":
+        cards_by_distance = sorted(
+            zip(cards, answer.get("results") or [], strict=True),
+            key=lambda pair: (
+                pair[1].get("travel_minutes") is None,
+                pair[1].get("travel_minutes") or 0,
+            ),
+        )
+        cards = [card for card, _ in cards_by_distance]
+    excluded = [
+        {
+            "name": e["name"],
+            "service_id": e.get("service_id"),
+            "reasons": [r.get("message") or r.get("code") for r in e.get("reasons") or []],
+        }
+        for e in answer.get("excluded") or []
+    ]
+    more = int(answer.get("more_results") or 0)
+    more_url = None
+    query = answer.get("query") or {}
+    if more:
+        wider = MultiDict(request.args)
+        wider.setlist("limit", [str(min(50, int(query.get("limit") or 10) + more))])
+        wider.poplist("again")
+        more_url = f"{request.path}?{urlencode(list(wider.items(multi=True)))}"
+    return {
+        "cards": cards,
+        "excluded": excluded,
+        "gaps": [g.get("message") for g in answer.get("gaps") or [] if g.get("message")],
+        "summary": _query_summary(query),
+        "more": more,
+        "more_url": more_url,
+        "contact_lines": _contact_lines(lines, answer.get("contact_lines") or []),
+    }
+
+
+# Handout ------------------------------------------------------------------------------------------
+
+
+def _handout_ids(args: MultiDict[str, str]) -> list[str]:
+    return _codes(args, "services")
+
+
+def qr_data_uri(text: str) -> str:
+    """An SVG QR code of ``text`` as a ``data:`` URI (CSP allows ``img-src data:``)."""
+    import segno  # only the handout needs it
+
+    code = segno.make(text, error="m", micro=False)
+    return code.svg_data_uri(scale=4, border=2, title=None)
+
+
+def _address_line(lines: list[str]) -> str:
+    return ", ".join(p for p in lines if p)
+
+
+def handout_item(detail: directory_service.ServiceDetail, lang: str) -> dict[str, Any]:
+    phones = list(detail.phones)
+    addresses: list[str] = []
+    hours_lines = list(detail.hours.lines)
+    for location in detail.locations:
+        for lines in location.address_lines:
+            text = _address_line(lines)
+            if text and text not in addresses:
+                addresses.append(text)
+        for phone in location.phones:
+            if phone not in phones:
+                phones.append(phone)
+        if not hours_lines:
+            hours_lines = list(location.hours.lines)
+    first_phone = next((p for p in phones if not p.is_text), phones[0] if phones else None)
+    qr_lines = [detail.name]
+    if first_phone is not None:
+        qr_lines.append(f"Tel: {first_phone.number}")
+    if addresses:
+        qr_lines.append(addresses[0])
+    qr_text = "\n".join(qr_lines)
+    return {
+        "id": detail.id,
+        "name": detail.name,
+        "organization": detail.organization,
+        "active": detail.is_active,
+        "phones": phones,
+        "addresses": addresses,
+        "hours": [translate_hours(line, lang) for line in hours_lines],
+        "qr": qr_data_uri(qr_text),
+        "qr_text": qr_text,
+    }
+
+
+@bp.get("/handout")
+@directory_reader
+def handout() -> Any:
+    """A printable page for the person: the chosen services, with a QR code for each.
+
+    Only service ids and a language are read; nothing is written. Unknown ids are left out
+    (with a note); none known at all is a 404, none chosen a 400.
+    """
+    lang = request.args.get("lang", "en")
+    if lang not in LANGUAGES:
+        lang = "en"
+    ids = _handout_ids(request.args)
+    if not ids:
+        abort(400, description="Tick \u201cAdd to handout\u201d on at least one result first.")
+    if len(ids) > MAX_HANDOUT_SERVICES:
+        abort(
+            400,
+            description=f"A handout holds at most {MAX_HANDOUT_SERVICES} services; "
+            f"{len(ids)} were chosen.",
+        )
+    config = current_app.config
+    session = get_session()
+    items = []
+    for service_id in ids:
+        detail = directory_service.get_service_detail(
+            session,
+            service_id,
+            zone=ZoneInfo(config["TIMEZONE"]),
+            reverify_days=int(config["REVERIFY_DAYS"]),
+            capacity_fresh_hours=float(config["CAPACITY_FRESH_HOURS"]),
+        )
+        if detail is not None:
+            items.append(handout_item(detail, lang))
+    if not items:
+        abort(404, description="None of the chosen services are in the directory.")
+    other = "es" if lang == "en" else "en"
+    return render_template(
+        "find/handout.html",
+        items=items,
+        lang=lang,
+        t=strings_for(lang),
+        missing=len(ids) - len(items),
+        other_url=url_for("find.handout", services=",".join(i["id"] for i in items), lang=other),
+        today=datetime.now(ZoneInfo(config["TIMEZONE"])).date(),
+    )
+
+
+# Report a problem ---------------------------------------------------------------------------------
+
+
+@bp.post("/services/<service_id>/problems")
+@directory_reader
+def report_problem(service_id: str) -> Response:
+    """Store a problem report for the coordinators' queue, then go back to the results."""
+    session = get_session()
+    reporter = current_user.email if current_user.is_authenticated else None
+    try:
+        report = problem_service.report_problem(
+            session,
+            service_id,
+            request.form.get("kind", ""),
+            request.form.get("details", ""),
+            reporter,
+        )
+    except problem_service.UnknownServiceError:
+        abort(404, description="There is no service with this address in the directory.")
+    except problem_service.ProblemReportError as exc:
+        abort(400, description=exc.message)
+    session.commit()
+    flash(THANKS, "success")
+    target = safe_next(request.form.get("next"))
+    if target is None:
+        return redirect(url_for("directory.service", service_id=report.service_id))
+    return redirect(_mark_again(target) + _anchor(request.form.get("anchor")))
+
+
+def _mark_again(target: str) -> str:
+    """The results page address with ``again=1``, so coming back does not count twice."""
+    if not target.startswith(url_for("find.index") + "?"):
+        return target
+    if "again=1" in target.split("?", 1)[1].split("&"):
+        return target
+    return f"{target}&again=1"
+
+
+def _anchor(value: str | None) -> str:
+    """``#result-<id>`` when ``value`` is such an anchor, else nothing."""
+    if value and value.startswith("result-") and all(c.isalnum() or c == "-" for c in value):
+        return f"#{value}"
+    return ""

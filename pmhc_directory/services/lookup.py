@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -836,16 +836,4 @@ def settings_from_config(config: Mapping[str, Any]) -> LookupSettings:
             circuity=float(config["TRAVEL_CIRCUITY"]), speed_kmh=float(config["TRAVEL_SPEED_KMH"])
         ),
         capacity_fresh_hours=float(config["CAPACITY_FRESH_HOURS"]),
-    )
-
-
-def lookup_from_app(session: Session, request: LookupRequest) -> dict[str, Any]:
-    """``run_lookup`` with the current app's settings and geocoder (call inside a request)."""
-    from flask import current_app
-
-    now = datetime.now(UTC)
-    config = current_app.config
-    geocoder = build_geocoder(session, config, now.astimezone(ZoneInfo(config["TIMEZONE"])).date())
-    return run_lookup(
-        session, request, geocoder=geocoder, settings=settings_from_config(config), now=now
     )

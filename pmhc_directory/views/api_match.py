@@ -13,9 +13,10 @@ from werkzeug.exceptions import BadRequest
 
 from ..auth import directory_reader
 from ..db import get_session
-from ..services.lookup import LookupInputError, lookup_from_app, parse_lookup_params
+from ..services.lookup import LookupInputError, parse_lookup_params
 from .api import bp
 from .errors import json_error
+from .lookup_support import lookup_from_app
 
 LIST_FIELDS = ("needs", "types", "population")
 

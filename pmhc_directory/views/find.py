@@ -42,10 +42,11 @@ from ..hours.describe import DAY_ABBREVIATIONS, MONTH_ABBREVIATIONS
 from ..services import directory as directory_service
 from ..services import problems as problem_service
 from ..services.directory import PhoneInfo, phone_href
-from ..services.lookup import LookupInputError, lookup_from_app, parse_lookup_params
+from ..services.lookup import LookupInputError, parse_lookup_params
 from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from .auth import safe_next
 from .handout_strings import LANGUAGES, strings_for, translate_hours
+from .lookup_support import lookup_from_app
 
 log = logging.getLogger(__name__)
 

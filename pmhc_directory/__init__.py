@@ -104,13 +104,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import api, auth, directory, find
+    from .views import api, auth, directory, editing, find, inventory
 
     app.register_blueprint(find.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(auth.bp)
+    # Routes of the inventory blueprint that live in their own modules.
+    from .views import geocode_button  # noqa: F401
+
+    app.register_blueprint(inventory.bp)
+    app.register_blueprint(editing.bp)
     # Routes of the api blueprint that live in their own modules.
-    from .views import api_match  # noqa: F401
+    from .views import api_capacity, api_match  # noqa: F401
 
     app.register_blueprint(api.bp)
     # The JSON API takes no cookie-authenticated form posts: POST bodies must be

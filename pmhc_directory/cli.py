@@ -34,6 +34,8 @@ def init_app(app: Flask) -> None:
         geography_group,
         demo_command,
         reindex_command,
+        tokens_group,
+        geocode_missing_command,
     ):
         app.cli.add_command(command)
 
@@ -269,6 +271,120 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from werkzeug.serving import run_simple
 
     run_simple(host, port, app, threaded=True)
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Bearer tokens that let providers report capacity (docs/providers.md)."""
+
+
+def _cli_user() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in some containers
+        return "cli"
+
+
+@tokens_group.command("create")
+@click.option("--organization", "organization_id", required=True, help="Organization id.")
+@click.option("--label", default=None, help="What the token is for (shown in 'tokens list').")
+@with_appcontext
+def tokens_create_command(organization_id: str, label: str | None) -> None:
+    """Issue a token for one organization's services; prints only the token, once."""
+    from .services.tokens import TokenError, create_token
+
+    try:
+        with unit_of_work() as session:
+            token, plaintext = create_token(session, organization_id, _cli_user(), label)
+    except TokenError as exc:
+        fail(exc.message)
+        return
+    click.echo(
+        f"Token {token.prefix}... for {token.organization.name}. It is shown only this once: "
+        "give it to the provider now; revoke it with 'tokens revoke "
+        f"{token.prefix}'.",
+        err=True,
+    )
+    click.echo(plaintext)
+
+
+@tokens_group.command("list")
+@click.option("--organization", "organization_id", default=None, help="Only this organization's.")
+@with_appcontext
+def tokens_list_command(organization_id: str | None) -> None:
+    """List tokens (prefix, id, organization, label, dates), newest first. Never the tokens."""
+    from .services.tokens import TokenError, list_tokens
+
+    session = get_session()
+    try:
+        tokens = list_tokens(session, organization_id)
+    except TokenError as exc:
+        fail(exc.message)
+        return
+    finally:
+        session.rollback()  # reads only
+    if not tokens:
+        click.echo("No tokens.")
+        return
+    for token in tokens:
+        status = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}Z" if token.revoked_at else "live"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}Z" if token.last_used_at else "never"
+        click.echo(
+            f"{token.prefix}  {token.id}  {status}  org={token.organization.name!r} "
+            f"({token.organization_id})  label={token.label or ''!r}  "
+            f"created={token.created_at:%Y-%m-%d} by {token.created_by}  last used={used}"
+        )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id_or_prefix")
+@with_appcontext
+def tokens_revoke_command(token_id_or_prefix: str) -> None:
+    """Revoke a token by its prefix or id; it stops working at once."""
+    from .services.tokens import TokenError, revoke_token
+
+    try:
+        with unit_of_work() as session:
+            token, changed = revoke_token(session, token_id_or_prefix, _cli_user())
+    except TokenError as exc:
+        fail(exc.message)
+        return
+    if changed:
+        click.echo(f"Revoked {token.prefix} ({token.id}).")
+    else:
+        click.echo(f"{token.prefix} ({token.id}) was already revoked.")
+
+
+@click.command("geocode-missing")
+@click.option("--dry-run", is_flag=True, help="Report what would be placed; write nothing.")
+@with_appcontext
+def geocode_missing_command(dry_run: bool) -> None:
+    """Place physical locations that have no coordinates, using the configured geocoder."""
+    from datetime import UTC, datetime
+
+    from .services.geocode_missing import geocode_missing
+    from .services.lookup import build_geocoder
+
+    with unit_of_work() as session:
+        geocoder = build_geocoder(session, current_app.config, datetime.now(UTC).date())
+        report = geocode_missing(session, geocoder, dry_run=dry_run, progress=progress_bar)
+        if dry_run:
+            session.rollback()
+    for placed in report.placed:
+        note = " (approximate: check it)" if placed.approximate else ""
+        click.echo(
+            f"placed: {placed.name} | {placed.address} -> {placed.lat:.5f}, {placed.lon:.5f} "
+            f"by {placed.source}{note}"
+        )
+    if report.failed:
+        click.echo(f"Could not place {len(report.failed)} location(s); add coordinates by hand:")
+        for item in report.failed:
+            click.echo(
+                f"  not placed: {item.name} | {item.address or '(no address)'} ({item.reason})"
+            )
+    click.echo(("Dry run, nothing written. " if dry_run else "") + report.summary())
 
 
 def _create_app_from_cli(*_args: Any, **_kwargs: Any) -> Flask:

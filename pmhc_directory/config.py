@@ -51,5 +51,7 @@ class Defaults:
     GEOCODER_MIN_DELAY_SECONDS = 1.0
     # Days an online geocoder answer is kept in the database cache.
     GEOCODER_CACHE_DAYS = 30
+    # Provider capacity API: requests per minute per token and app server (0 = no limit).
+    CAPACITY_RATE_LIMIT_PER_MINUTE = 60
     # Folder of this process's search index; None = "search-index" in the instance folder.
     SEARCH_INDEX_DIR: str | None = None

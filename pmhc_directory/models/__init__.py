@@ -26,6 +26,7 @@ from .directory import (
 )
 from .geography import AnalysisArea, Boundary, GeocodeCache, Place
 from .lookup import PROBLEM_KINDS, PROBLEM_STATUSES, ProblemReport, UnmetNeed
+from .providers import ApiToken, CapacityReport
 from .search import SearchChange
 from .settings import SiteSetting
 
@@ -35,10 +36,12 @@ __all__ = [
     "PROBLEM_STATUSES",
     "SERVICE_STATUSES",
     "Address",
+    "ApiToken",
     "AnalysisArea",
     "Attribute",
     "Base",
     "Boundary",
+    "CapacityReport",
     "ChangeRecord",
     "Contact",
     "GeocodeCache",

@@ -46,4 +46,6 @@ def service(service_id: str) -> str:
     )
     if detail is None:
         abort(404, description="There is no service with this address in the directory.")
-    return render_template("directory/service.html", service=detail)
+    from ..forms_inventory import VerifyForm
+
+    return render_template("directory/service.html", service=detail, verify_form=VerifyForm())

@@ -4,6 +4,8 @@ between two browsers editing the same service."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 VET_TO_VET = "b5a9eda0-7544-52de-9019-890013cea669"  # demo: Mon-Fri 12:00-20:00
 SENIOR_HELPLINE = "e0dff816-c1c4-5b1a-817d-1cca33e4722c"
@@ -96,3 +98,35 @@ def test_two_browsers_editing_the_same_service_get_a_conflict(browser, live_serv
     # Chromium reports the 409 page load as a failed resource; nothing else may fail.
     assert all("409" in e for e in errors), errors
     assert len(errors) <= 1, errors
+
+
+def test_coordinator_edits_hours_verifies_and_sees_the_history(page, live_user):
+    """The issue's whole flow in one browser: overnight hours, verified today, the history."""
+    log_in(page, *live_user)
+    page.goto(f"/services/{SENIOR_HELPLINE}")
+    page.get_by_role("link", name="Edit hours").click()
+    page.wait_for_load_state()
+    blank = page.locator(".window-row").last
+    blank.get_by_label("Fri").check()
+    row_id = blank.locator("input[id$='-opens_at']").get_attribute("id")
+    page.locator(f"#{row_id}").fill("21:00")
+    page.locator(f"#{row_id.replace('opens_at', 'closes_at')}").fill("03:00")
+    page.get_by_role("button", name="Save hours").click()
+    page.wait_for_load_state()
+    assert re.search(rf"/services/{SENIOR_HELPLINE}$", page.url)
+    hours = page.locator("ul.hours").first.inner_text()
+    assert "9:00 PM" in hours and "3:00 AM" in hours
+
+    page.get_by_role("button", name=re.compile("Verified today")).click()
+    page.wait_for_load_state()
+    assert re.search(rf"/services/{SENIOR_HELPLINE}$", page.url)
+    verified = page.locator("#verified-heading + p").inner_text()
+    today = datetime.now(ZoneInfo("America/Denver")).date()
+    assert f"{today:%b} {today.day}, {today.year}" in verified
+
+    page.get_by_role("link", name="History").click()
+    page.wait_for_load_state()
+    history = page.locator("main").inner_text()
+    assert "schedules" in history
+    assert "verify" in history.lower()
+    assert live_user[0] in history

@@ -53,5 +53,21 @@ class Defaults:
     GEOCODER_CACHE_DAYS = 30
     # Provider capacity API: requests per minute per token and app server (0 = no limit).
     CAPACITY_RATE_LIMIT_PER_MINUTE = 60
+    # Planning ---------------------------------------------------------------------------
+    # An area is covered by a service within this many travel minutes, by continuum element
+    # (None = everywhere: phone lines). Teams and services with a service area are judged by it.
+    COVERAGE_MINUTES_BY_CONTINUUM = {
+        "contact": None,
+        "respond": 60,
+        "place": 30,
+        "treatment": 30,
+        "housing": 30,
+        "justice": 30,
+    }
+    # Per service type overrides of the above, e.g. {"crisis-receiving": 20}.
+    COVERAGE_MINUTES_BY_TYPE: dict[str, float] = {}
+    # Optional map tile URL template for the planning map (off by default: nothing leaves
+    # the machine). Example: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".
+    MAP_TILE_URL = ""
     # Folder of this process's search index; None = "search-index" in the instance folder.
     SEARCH_INDEX_DIR: str | None = None

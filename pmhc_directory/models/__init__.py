@@ -24,8 +24,9 @@ from .directory import (
     Unit,
     Url,
 )
-from .geography import AnalysisArea, Boundary, GeocodeCache, Place
+from .geography import AnalysisArea, Boundary, GeocodeCache, Place, TravelCost
 from .lookup import PROBLEM_KINDS, PROBLEM_STATUSES, ProblemReport, UnmetNeed
+from .planning import ServiceStaffing
 from .providers import ApiToken, CapacityReport
 from .search import SearchChange
 from .settings import SiteSetting
@@ -59,9 +60,11 @@ __all__ = [
     "ServiceArea",
     "ServiceAtLocation",
     "ServiceCapacity",
+    "ServiceStaffing",
     "SiteSetting",
     "Taxonomy",
     "TaxonomyTerm",
+    "TravelCost",
     "UnmetNeed",
     "Unit",
     "Url",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UUID_TYPE, Base, new_id
@@ -70,3 +70,21 @@ class GeocodeCache(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     label: Mapped[str | None] = mapped_column(String(500))
     created_on: Mapped[date]
+
+
+class TravelCost(Base):
+    """A supplied travel time from an area's demand point to a location, in minutes.
+
+    Loaded by ``geography costs``; where a pair is present it replaces the geodesic estimate
+    everywhere (spec/api.md 6).
+    """
+
+    __tablename__ = "travel_costs"
+
+    area_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("analysis_areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[str] = mapped_column(
+        UUID_TYPE, ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    minutes: Mapped[float] = mapped_column(Float)

@@ -104,10 +104,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import api, auth, directory, editing, find, inventory
+    from .views import api, auth, directory, editing, find, inventory, planning
 
     app.register_blueprint(find.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(planning.bp)
     app.register_blueprint(auth.bp)
     # Routes of the inventory blueprint that live in their own modules.
     from .views import geocode_button  # noqa: F401
@@ -115,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inventory.bp)
     app.register_blueprint(editing.bp)
     # Routes of the api blueprint that live in their own modules.
-    from .views import api_capacity, api_match  # noqa: F401
+    from .views import api_capacity, api_gaps, api_match  # noqa: F401
 
     app.register_blueprint(api.bp)
     # The JSON API takes no cookie-authenticated form posts: POST bodies must be

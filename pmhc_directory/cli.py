@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         export_command,
         create_user_command,
         geography_group,
+        gaps_group,
         demo_command,
         reindex_command,
         tokens_group,
@@ -172,10 +173,17 @@ def geography_group() -> None:
 
 
 @geography_group.command("import")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id-field", default="area_id", show_default=True)
 @click.option("--name-field", default="name", show_default=True)
 @click.option("--population-field", default="population", show_default=True)
+@click.option(
+    "--population-csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Population per area from a CSV: Census CenPop (its centres become the demand points) "
+    "or id and population columns.",
+)
 @click.option("--centre-lat-field", default=None)
 @click.option("--centre-lon-field", default=None)
 @with_appcontext
@@ -184,12 +192,19 @@ def geography_import_command(
     id_field: str,
     name_field: str,
     population_field: str,
+    population_csv: Path | None,
     centre_lat_field: str | None,
     centre_lon_field: str | None,
 ) -> None:
-    """Import analysis areas from a GeoJSON FeatureCollection (all or nothing)."""
+    """Import analysis areas from GeoJSON or a shapefile (.shp), all or nothing.
+
+    Other coordinate systems (a GeoJSON crs member, the shapefile's .prj) are reprojected to
+    WGS84.
+    """
     from .services.geography import GeographyError, import_areas_geojson
 
+    if bool(centre_lat_field) != bool(centre_lon_field):
+        fail("Give both --centre-lat-field and --centre-lon-field, or neither.")
     try:
         with unit_of_work() as session:
             count = import_areas_geojson(
@@ -200,11 +215,29 @@ def geography_import_command(
                 population_field=population_field,
                 centre_lat_field=centre_lat_field,
                 centre_lon_field=centre_lon_field,
+                population_csv=population_csv,
             )
     except GeographyError as exc:
         fail(f"Geography import failed, nothing was changed: {exc}")
         return
     click.echo(f"Imported {count} analysis areas")
+
+
+@geography_group.command("costs")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Delete every stored travel time first.")
+@with_appcontext
+def geography_costs_command(path: Path, replace: bool) -> None:
+    """Load a travel-time matrix (CSV: area_id,location_id,minutes), all or nothing."""
+    from .services.geography import GeographyError, import_travel_costs_csv
+
+    try:
+        with unit_of_work() as session:
+            count = import_travel_costs_csv(session, path, replace=replace)
+    except GeographyError as exc:
+        fail(f"Travel-time import failed, nothing was changed: {exc}")
+        return
+    click.echo(f"Loaded {count} travel times")
 
 
 @geography_group.command("places")
@@ -221,6 +254,52 @@ def geography_places_command(path: Path) -> None:
         fail(f"Places import failed, nothing was changed: {exc}")
         return
     click.echo(f"Imported {count} places and address points")
+
+
+@click.group("gaps")
+def gaps_group() -> None:
+    """Gap analysis for planners (docs/planners.md)."""
+
+
+@gaps_group.command("report")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--at", "at", default=None, help="ISO 8601 time for coverage (default: now).")
+@click.option(
+    "--types", "types", default=None, help="Comma-separated service types (default: crisis)."
+)
+@click.option("--p", "p", default=3, show_default=True, help="Suggested new sites per type.")
+@with_appcontext
+def gaps_report_command(out: Path, at: str | None, types: str | None, p: int) -> None:
+    """Write coverage, week, accessibility, need, sites and unmet files and report.html to OUT."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from .services import planning
+    from .services.planning_report import write_report
+
+    session = get_session()
+    try:
+        moment = planning.parse_at(at, ZoneInfo(current_app.config["TIMEZONE"]), datetime.now(UTC))
+        codes = planning.parse_types(types)
+        sites = planning.parse_sites(p)
+        written = write_report(
+            session,
+            current_app.config,
+            out,
+            at=moment,
+            types=codes,
+            p=sites,
+            progress=progress_bar,
+        )
+    except planning.PlanningInputError as exc:
+        fail(f"--{exc.field or 'input'}: {exc.message}")
+        return
+    except planning.NoGeographyError as exc:
+        fail(exc.message)
+        return
+    finally:
+        session.rollback()  # reads only
+    click.echo(f"Wrote {len(written)} files to {out}")
 
 
 @click.command("reindex")

@@ -6,7 +6,6 @@ the same answers can back the JSON API later. Nothing here reads the request or 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -27,6 +26,7 @@ from ..models import (
     ServiceCapacity,
 )
 from ..taxonomy import SERVICE_TYPE, vocabulary
+from .paging import PagedResult
 
 PAGE_SIZE = 50
 ACTIVE = "active"
@@ -161,36 +161,11 @@ class ServiceRow:
 
 
 @dataclass(frozen=True)
-class BrowsePage:
+class BrowsePage(PagedResult):
     rows: list[ServiceRow]
     filters: BrowseFilters
     total: int
     page_size: int = PAGE_SIZE
-
-    @property
-    def page(self) -> int:
-        return self.filters.page
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first row on this page (0 when the page is empty)."""
-        return (self.page - 1) * self.page_size + 1 if self.rows else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.page - 1) * self.page_size + len(self.rows) if self.rows else 0
 
 
 def service_type_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:

@@ -1,4 +1,4 @@
-"""Analysis areas, the jurisdiction boundary and the place gazetteer: loading them.
+"""Analysis areas, travel costs, the jurisdiction boundary and the place gazetteer: loading them.
 
 Imports check every feature first and write nothing when any is wrong (all or nothing); the
 error names the feature and the field.
@@ -10,6 +10,7 @@ import csv
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,13 @@ class GeographyError(ValueError):
 
 
 def _read_features(path: Path) -> list[dict[str, Any]]:
+    """GeoJSON-like features in WGS84 from a GeoJSON FeatureCollection or an ESRI shapefile.
+
+    Coordinates in another coordinate reference system (a GeoJSON ``crs`` member, or the
+    shapefile's ``.prj``) are reprojected to WGS84 longitude/latitude with pyproj.
+    """
+    if Path(path).suffix.lower() == ".shp":
+        return _read_shapefile(Path(path))
     try:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -43,12 +51,79 @@ def _read_features(path: Path) -> list[dict[str, Any]]:
         raise GeographyError([f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})"]) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise GeographyError([f"{path}: expected a GeoJSON FeatureCollection"])
-    crs = (data.get("crs") or {}).get("properties", {}).get("name", "")
-    if crs and not re.search(r"(CRS84|EPSG:?:?4326)$", crs):
-        raise GeographyError([f"{path}: coordinates are in {crs}; convert to WGS84 first"])
     features = data.get("features")
     if not isinstance(features, list):
         raise GeographyError([f"{path}: 'features' must be a list"])
+    crs = ((data.get("crs") or {}).get("properties") or {}).get("name", "")
+    if crs and not re.search(r"(CRS84|EPSG:?:?4326)$", crs):
+        transformer = _to_wgs84(crs, f"{path}: crs")
+        if transformer is not None:
+            features = [_reprojected(f, transformer) for f in features]
+    return features
+
+
+def _to_wgs84(crs_text: str, where: str) -> Any:
+    """A pyproj transformer to WGS84 lon/lat, or None when the CRS already is WGS84."""
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError
+
+    try:
+        source = CRS.from_user_input(crs_text)
+    except CRSError as exc:
+        raise GeographyError([f"{where}: unknown coordinate reference system ({exc})"]) from None
+    target = CRS.from_user_input("OGC:CRS84")
+    if source.equals(target, ignore_axis_order=True) or source.to_epsg() == 4326:
+        return None
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def _reprojected(feature: Any, transformer: Any) -> Any:
+    """The feature with its geometry in WGS84 (left as it was when it cannot be read)."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    if not isinstance(feature, dict) or not isinstance(feature.get("geometry"), dict):
+        return feature
+    try:
+        geom = shape(feature["geometry"])
+    except Exception:  # malformed: polygonal_shape reports it
+        return feature
+
+    def transform(xy: np.ndarray) -> np.ndarray:
+        lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    return {**feature, "geometry": mapping(shapely.transform(geom, transform))}
+
+
+def _read_shapefile(path: Path) -> list[dict[str, Any]]:
+    import shapefile
+
+    prj = path.with_suffix(".prj")
+    if not prj.exists():
+        prj = path.with_suffix(".PRJ")
+    try:
+        reader = shapefile.Reader(str(path), encodingErrors="replace")
+    except (OSError, shapefile.ShapefileException) as exc:
+        raise GeographyError([f"{path}: cannot read the shapefile ({exc})"]) from None
+    with reader:
+        features: list[dict[str, Any]] = []
+        for shape_record in reader.iterShapeRecords():
+            try:
+                geometry = shape_record.shape.__geo_interface__
+            except Exception as exc:  # pyshp raises several types for broken shapes
+                geometry = {"type": f"an unreadable shape ({exc})"}
+            properties = shape_record.record.as_dict()
+            features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    if prj.exists():
+        try:
+            wkt = prj.read_text("utf-8", errors="replace")
+        except OSError as exc:
+            raise GeographyError([f"{prj}: cannot read ({exc})"]) from None
+        transformer = _to_wgs84(wkt, str(prj))
+        if transformer is not None:
+            features = [_reprojected(f, transformer) for f in features]
     return features
 
 
@@ -72,14 +147,24 @@ def import_areas_geojson(
     population_field: str = "population",
     centre_lat_field: str | None = None,
     centre_lon_field: str | None = None,
+    population_csv: Path | None = None,
 ) -> int:
-    """Insert or replace analysis areas from a FeatureCollection; returns the number loaded.
+    """Insert or replace analysis areas from a GeoJSON FeatureCollection or a shapefile.
 
-    Population must be a whole number of people >= 0. The demand point is the given centre
-    (e.g. a population-weighted centroid) when both centre fields are named, else a point
-    guaranteed inside the polygon (shapely ``representative_point``).
+    ``path`` is GeoJSON, or an ESRI shapefile (``.shp`` with its ``.dbf``, ``.shx`` and, for a
+    projected file, ``.prj``); other coordinate systems are reprojected to WGS84. Population
+    must be a whole number of people >= 0, from ``population_field`` or, with
+    ``population_csv``, from that CSV joined on the area id (:func:`read_population_csv`;
+    every area needs a row, rows for other areas are ignored). The demand point is the given
+    centre when both centre fields are named, else the CSV's population-weighted centre (Census
+    CenPop), else a point guaranteed inside the polygon (shapely ``representative_point``).
     """
     features = _read_features(path)
+    table = (
+        read_population_csv(population_csv, id_field=id_field, population_field=population_field)
+        if population_csv is not None
+        else None
+    )
     problems: list[str] = []
     rows: dict[str, AnalysisArea] = {}
     for index, feature in enumerate(features):
@@ -93,10 +178,18 @@ def import_areas_geojson(
         if area_id in rows:
             problems.append(f"{where}: {id_field} {area_id!r} appears twice")
             continue
-        population = _number(props.get(population_field), population_field, where, problems)
-        if population is not None and (population < 0 or population != int(population)):
-            problems.append(f"{where}: {population_field} must be a whole number >= 0")
-            population = None
+        given: PopulationRow | None = None
+        if table is not None:
+            given = table.get(area_id)
+            if given is None:
+                problems.append(f"{where}: no row for {area_id!r} in {population_csv}")
+                continue
+            population: float | None = given.population
+        else:
+            population = _number(props.get(population_field), population_field, where, problems)
+            if population is not None and (population < 0 or population != int(population)):
+                problems.append(f"{where}: {population_field} must be a whole number >= 0")
+                population = None
         try:
             geom = polygonal_shape((feature or {}).get("geometry"))
         except ShapeError as exc:
@@ -110,6 +203,8 @@ def import_areas_geojson(
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 problems.append(f"{where}: centre {lat}, {lon} is not a latitude/longitude")
                 continue
+        elif given is not None and given.lat is not None and given.lon is not None:
+            lat, lon = given.lat, given.lon
         else:
             point: Point = geom.representative_point()
             lat, lon = point.y, point.x
@@ -136,6 +231,148 @@ def import_areas_geojson(
         session.merge(row)
     session.flush()
     return len(rows)
+
+
+#: Census CenPop 2020 layout (tracts; block groups add BLKGRPCE).
+CENPOP_COLUMNS = ("STATEFP", "COUNTYFP", "TRACTCE", "POPULATION", "LATITUDE", "LONGITUDE")
+_ID_COLUMNS = ("GEOID", "GEO_ID", "area_id", "id")
+_POPULATION_COLUMNS = ("POPULATION", "population", "B01003_001E", "P1_001N", "pop_2020")
+
+
+@dataclass(frozen=True)
+class PopulationRow:
+    population: int
+    lat: float | None = None
+    lon: float | None = None
+
+
+def read_population_csv(
+    path: Path, *, id_field: str = "area_id", population_field: str = "population"
+) -> dict[str, PopulationRow]:
+    """Population (and maybe a population-weighted centre) per area id from a CSV.
+
+    Layouts: the Census CenPop 2020 file (``STATEFP,COUNTYFP,TRACTCE[,BLKGRPCE],POPULATION,
+    LATITUDE,LONGITUDE``; the id is the GEOID, state + county + tract [+ block group], and
+    LATITUDE/LONGITUDE are the population-weighted centre); or any CSV with an id column
+    (``id_field``, else GEOID / GEO_ID / area_id) and a population column (``population_field``,
+    else POPULATION / B01003_001E, ACS total population). ACS ``GEO_ID`` values such as
+    ``1400000US35001000107`` are reduced to the GEOID, and the ACS label row is skipped.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or []]
+            records = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GeographyError([f"{path}: cannot read ({exc})"]) from None
+    problems: list[str] = []
+    table: dict[str, PopulationRow] = {}
+    cenpop = all(c in header for c in CENPOP_COLUMNS)
+    if not cenpop:
+        id_col = next((c for c in (id_field, *_ID_COLUMNS) if c in header), None)
+        pop_col = next((c for c in (population_field, *_POPULATION_COLUMNS) if c in header), None)
+        if id_col is None or pop_col is None:
+            missing = id_field if id_col is None else population_field
+            raise GeographyError(
+                [
+                    f"{path}: no {missing!r} column; expected the Census CenPop layout "
+                    f"({','.join(CENPOP_COLUMNS)}) or columns {id_field!r} and "
+                    f"{population_field!r}"
+                ]
+            )
+    for line, raw in enumerate(records, start=2):
+        record = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        where = f"{path} line {line}"
+        lat = lon = None
+        if cenpop:
+            area_id = record["STATEFP"] + record["COUNTYFP"] + record["TRACTCE"]
+            area_id += record.get("BLKGRPCE", "")
+            value = record["POPULATION"]
+            lat = _number(record["LATITUDE"], "LATITUDE", where, problems)
+            lon = _number(record["LONGITUDE"], "LONGITUDE", where, problems)
+            if lat is None or lon is None:
+                continue
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                problems.append(f"{where}: {lat}, {lon} is not a latitude/longitude")
+                continue
+        else:
+            area_id = record[id_col]
+            if id_col == "GEO_ID" and area_id == "Geography":
+                continue  # the second (label) header row of data.census.gov downloads
+            if "US" in area_id:
+                area_id = area_id.split("US", 1)[1]
+            value = record[pop_col]
+        if not area_id:
+            problems.append(f"{where}: the area id is missing")
+            continue
+        population = _number(value, "population", where, problems)
+        if population is None:
+            continue
+        if population < 0 or population != int(population):
+            problems.append(f"{where}: population must be a whole number >= 0")
+            continue
+        if area_id in table:
+            problems.append(f"{where}: area {area_id!r} appears twice")
+            continue
+        table[area_id] = PopulationRow(int(population), lat, lon)
+    if problems:
+        raise GeographyError(problems)
+    return table
+
+
+def import_travel_costs_csv(session: Session, path: Path, *, replace: bool = False) -> int:
+    """Load supplied travel times (CSV ``area_id,location_id,minutes``), all or nothing.
+
+    Each pair replaces the estimate for that area and location everywhere (spec/api.md 6).
+    Pairs already stored are updated; with ``replace`` every stored pair is deleted first.
+    Unknown areas or locations, bad or negative minutes and repeated pairs are refused with
+    their line numbers.
+    """
+    from sqlalchemy import select
+
+    from ..models import Location, TravelCost
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or []]
+            records = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GeographyError([f"{path}: cannot read ({exc})"]) from None
+    missing = [c for c in ("area_id", "location_id", "minutes") if c not in header]
+    if missing:
+        raise GeographyError([f"{path}: missing column(s) {', '.join(missing)}"])
+    areas = set(session.scalars(select(AnalysisArea.id)))
+    locations = set(session.scalars(select(Location.id)))
+    problems: list[str] = []
+    pairs: dict[tuple[str, str], float] = {}
+    for line, raw in enumerate(records, start=2):
+        record = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        where = f"line {line}"
+        area_id, location_id = record.get("area_id", ""), record.get("location_id", "")
+        if area_id not in areas:
+            problems.append(f"{where}: area_id {area_id!r} is not a loaded analysis area")
+        if location_id not in locations:
+            problems.append(f"{where}: location_id {location_id!r} is not a known location")
+        minutes = _number(record.get("minutes"), "minutes", where, problems)
+        if minutes is not None and not (minutes >= 0 and minutes != float("inf")):
+            problems.append(f"{where}: minutes must be a finite number >= 0")
+            continue
+        if (area_id, location_id) in pairs:
+            problems.append(f"{where}: the pair {area_id}, {location_id} appears twice")
+            continue
+        if minutes is not None and area_id in areas and location_id in locations:
+            pairs[(area_id, location_id)] = minutes
+    if not records:
+        problems.append(f"{path}: the file has no rows")
+    if problems:
+        raise GeographyError(problems)
+    if replace:
+        session.execute(delete(TravelCost))
+    for (area_id, location_id), minutes in pairs.items():
+        session.merge(TravelCost(area_id=area_id, location_id=location_id, minutes=minutes))
+    session.flush()
+    return len(pairs)
 
 
 def import_boundary_geojson(session: Session, path: Path, *, name_field: str = "name") -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +36,7 @@ from ..models import (
 )
 from ..taxonomy import ATTRIBUTE, SERVICE_TYPE, vocabulary
 from .audit import history, record_change
+from .paging import PagedResult
 from .problems import PROBLEM_KIND_LABELS
 
 PAGE_SIZE = 50
@@ -198,35 +198,11 @@ class InventoryRow:
 
 
 @dataclass(frozen=True)
-class InventoryPage:
+class InventoryPage(PagedResult):
     rows: list[InventoryRow]
     filters: InventoryFilters
     total: int
     page_size: int = PAGE_SIZE
-
-    @property
-    def page(self) -> int:
-        return self.filters.page
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.rows else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.page - 1) * self.page_size + len(self.rows) if self.rows else 0
 
 
 def _conditions(

@@ -20,6 +20,7 @@ PUBLIC_WRITES = {
     "find.report_problem": "officers report from the field while the directory is public",
     "api.match": "a read: POST keeps a person's location and needs out of URLs",
     "api.report_capacity": "bearer-token auth for providers, tested in test_capacity_api",
+    "api.gaps_sites": "a read: POST carries a candidate list too long for a URL",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

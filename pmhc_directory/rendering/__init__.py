@@ -1,0 +1,1 @@
+"""Server-side rendering of static pictures (SVG maps) for pages, reports and files."""

@@ -1,0 +1,378 @@
+"""``gaps report``: every planning answer as files, plus a printable self-contained HTML report.
+
+Writes into one folder: ``coverage.geojson`` / ``coverage.csv`` (at one instant),
+``week.csv`` (population share per hour of the week), ``access-<method>.geojson`` / ``.csv``
+(one score column per service type, for 2SFCA, E2SFCA and gravity), ``need.csv``,
+``sites.json`` (suggested sites per type), ``unmet.geojson`` and ``report.html`` (static SVG
+maps drawn from the stored geometries, no scripts, no network).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..taxonomy import SERVICE_TYPE, vocabulary
+from . import planning
+
+Advance = Callable[[int], None]
+Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+REPORT_FILES = (
+    "coverage.geojson",
+    "coverage.csv",
+    "week.csv",
+    *(f"access-{m}.{ext}" for m in planning.METHODS for ext in ("geojson", "csv")),
+    "need.csv",
+    "sites.json",
+    "unmet.geojson",
+    "report.html",
+)
+
+
+@contextmanager
+def _no_progress(_label: str, _total: int | None = None) -> Iterator[Advance]:
+    yield lambda _n: None
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, allow_nan=False), "utf-8")
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_report(
+    session: Session,
+    config: Mapping[str, Any],
+    out: Path,
+    *,
+    at: datetime | None = None,
+    types: Sequence[str] | None = None,
+    p: int = planning.DEFAULT_SITES,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write every report file into ``out`` (created if needed); returns the paths written.
+
+    NoGeographyError when no areas are loaded (nothing is written then).
+    """
+    progress = progress or _no_progress
+    planning.load_areas(session)  # fail early, before creating anything
+    vocab = vocabulary()
+    types = list(types) if types else planning.crisis_types(vocab)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    steps = 5 + len(planning.METHODS) * len(types) + len(types)
+    with progress("Writing the gaps report", steps) as advance:
+        coverage = planning.coverage_at(session, config, types, at)
+        _write_json(out / "coverage.geojson", coverage)
+        _write_csv(out / "coverage.csv", *_coverage_rows(coverage))
+        written += [out / "coverage.geojson", out / "coverage.csv"]
+        advance(1)
+
+        week = planning.coverage_week(session, config, types)
+        _write_csv(out / "week.csv", *_week_rows(week))
+        written.append(out / "week.csv")
+        advance(1)
+
+        access: dict[str, dict[str, dict[str, Any]]] = {}
+        for method in planning.METHODS:
+            access[method] = {}
+            for service_type in types:
+                access[method][service_type] = planning.accessibility(
+                    session, config, service_type, method
+                )
+                advance(1)
+            collection = _access_collection(method, access[method])
+            _write_json(out / f"access-{method}.geojson", collection)
+            _write_csv(out / f"access-{method}.csv", *_access_rows(collection, types))
+            written += [out / f"access-{method}.geojson", out / f"access-{method}.csv"]
+
+        need = planning.need_table(session)
+        _write_csv(out / "need.csv", *_need_rows(need))
+        written.append(out / "need.csv")
+        advance(1)
+
+        sites: dict[str, Any] = {}
+        for service_type in types:
+            threshold = planning.type_threshold(config, service_type, None, vocab)
+            if math.isfinite(threshold):
+                sites[service_type] = planning.suggest_sites(session, config, service_type, p)
+            advance(1)
+        _write_json(out / "sites.json", {"p": p, "by_type": sites})
+        written.append(out / "sites.json")
+
+        unmet = planning.unmet_layer(session)
+        _write_json(out / "unmet.geojson", unmet)
+        written.append(out / "unmet.geojson")
+        advance(1)
+
+        html = render_report_html(coverage, week, access.get("e2sfca", {}), need, sites, unmet)
+        (out / "report.html").write_text(html, "utf-8")
+        written.append(out / "report.html")
+        advance(1)
+    return written
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _coverage_rows(coverage: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    types = coverage["summary"]["types"]
+    elements = list(coverage["summary"]["by_continuum"])
+    header = ["area_id", "name", "population", *types, *elements, "all_three"]
+    rows = []
+    for feature in coverage["features"]:
+        props = feature["properties"]
+        rows.append(
+            [props["area_id"], props["name"], props["population"]]
+            + [int(props["covered"][t]) for t in types]
+            + [int(props["continuum"][e]) for e in elements]
+            + [int(props["all_three"])]
+        )
+    return header, rows
+
+
+def _week_rows(week: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    elements = list(week["by_continuum"])
+    header = ["hour_of_week", "day", "hour", *elements, "all_three"]
+    rows = []
+    for h in range(week["hours"]):
+        rows.append(
+            [h, DAYS[h // 24], f"{h % 24:02d}:00"]
+            + [round(week["by_continuum"][e][h], 6) for e in elements]
+            + [round(week["all_three"][h], 6)]
+        )
+    return header, rows
+
+
+def _access_collection(method: str, by_type: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    first = next(iter(by_type.values()))
+    features = []
+    for i, feature in enumerate(first["features"]):
+        props = feature["properties"]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": feature["geometry"],
+                "properties": {
+                    "area_id": props["area_id"],
+                    "name": props["name"],
+                    "population": props["population"],
+                    "scores": {
+                        t: result["features"][i]["properties"]["score"]
+                        for t, result in by_type.items()
+                    },
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "method": method,
+        "supply_note": planning.SUPPLY_NOTE,
+        "types": {
+            t: {"sites": r["sites"], "catchment_minutes": r["catchment_minutes"]}
+            for t, r in by_type.items()
+        },
+        "features": features,
+    }
+
+
+def _access_rows(
+    collection: dict[str, Any], types: Sequence[str]
+) -> tuple[list[str], list[list[Any]]]:
+    header = ["area_id", "name", "population", *types]
+    rows = []
+    for feature in collection["features"]:
+        props = feature["properties"]
+        scores = ["" if props["scores"][t] is None else props["scores"][t] for t in types]
+        rows.append([props["area_id"], props["name"], props["population"], *scores])
+    return header, rows
+
+
+def _need_rows(need: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = [
+        "service_type",
+        "label",
+        "unit",
+        "monthly_flow",
+        "needed",
+        "in_inventory",
+        "shortfall",
+    ]
+    rows = [[row[k] for k in header] for row in need["rows"]]
+    return header, rows
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.1f}" if value != int(value) else f"{int(value):,}"
+
+
+def _map(features: list[dict[str, Any]], value: Callable[[dict[str, Any]], Any], **kwargs) -> str:
+    from ..rendering.svg_map import render_svg_map
+
+    return str(render_svg_map(features, value, kwargs.pop("classes", None), **kwargs))
+
+
+def _week_chart(week: dict[str, Any], width: int = 672, height: int = 160) -> str:
+    """A line chart of the all-three share over the 168 hours (inline SVG)."""
+    series = week["all_three"]
+    step = width / (len(series) - 1 if len(series) > 1 else 1)
+    points = " ".join(
+        f"{h * step:.1f},{height - v * (height - 10):.1f}" for h, v in enumerate(series)
+    )
+    ticks = "".join(
+        f'<line x1="{d * 24 * step:.1f}" y1="0" x2="{d * 24 * step:.1f}" y2="{height}" '
+        f'stroke="#ccc"/><text x="{d * 24 * step + 3:.1f}" y="{height + 14}" '
+        f'font-size="11">{DAYS[d][:3]}</text>'
+        for d in range(7)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'height="{height + 20}" viewBox="0 0 {width} {height + 20}" '
+        'aria-label="Share of people with all three crisis elements, by hour of the week">'
+        f'{ticks}<polyline fill="none" stroke="#225ea8" stroke-width="2" points="{points}"/>'
+        "</svg>"
+    )
+
+
+def render_report_html(
+    coverage: dict[str, Any],
+    week: dict[str, Any],
+    access: dict[str, dict[str, Any]],
+    need: dict[str, Any],
+    sites: dict[str, Any],
+    unmet: dict[str, Any],
+) -> str:
+    """The printable report: headline, maps, week chart and tables; no scripts, no links out."""
+    vocab = vocabulary()
+    summary = coverage["summary"]
+    features = coverage["features"]
+    parts: list[str] = []
+    parts.append(
+        f"<h1>Crisis service gaps</h1><p>Coverage at {escape(summary['at'])}; "
+        f"population {summary['population']:,} in {len(features)} areas.</p>"
+    )
+    parts.append(
+        f"<p class='headline'><strong>{_percent(summary['all_three_share'])}</strong> of people "
+        "have all three crisis elements (someone to contact, someone to respond, a place to "
+        "go) available at this time.</p>"
+    )
+    parts.append(
+        _map(
+            features,
+            lambda f: f["properties"]["all_three"],
+            classes=[],
+            legend_title="All three crisis elements available",
+            standalone=True,
+        )
+    )
+    rows = "".join(
+        f"<tr><td>{escape(e)}</td><td>{_percent(s['share'])}</td>"
+        f"<td>{s['covered_population']:,}</td></tr>"
+        for e, s in summary["by_continuum"].items()
+    )
+    parts.append(
+        "<h2>Coverage by continuum element</h2><table><tr><th>Element</th><th>Share</th>"
+        f"<th>People covered</th></tr>{rows}</table>"
+    )
+    for element in ("contact", "respond", "place"):
+        parts.append(f"<h3>{escape(element.capitalize())}</h3>")
+        parts.append(
+            _map(
+                features,
+                lambda f, e=element: f["properties"]["continuum"][e],
+                classes=[],
+                legend_title=f"{element.capitalize()} available",
+                standalone=True,
+            )
+        )
+    parts.append("<h2>Through the week</h2>")
+    parts.append(_week_chart(week))
+    parts.append(
+        f"<p>Lowest: {_percent(min(week['all_three']))}; highest: "
+        f"{_percent(max(week['all_three']))} (week of {escape(week['week_of'])}).</p>"
+    )
+    parts.append("<h2>Accessibility (E2SFCA, supply per 100,000 people)</h2>")
+    parts.append(f"<p>{escape(planning.SUPPLY_NOTE)}.</p>")
+    for service_type, result in access.items():
+        if not result.get("sites"):
+            continue
+        name = vocab.term(SERVICE_TYPE, service_type).name
+        parts.append(f"<h3>{escape(name)} ({result['sites']} sites)</h3>")
+        parts.append(
+            _map(
+                result["features"],
+                lambda f: f["properties"]["score_per_100k"],
+                classes=None,
+                legend_title=f"{name} per 100,000",
+                standalone=True,
+            )
+        )
+    need_rows = "".join(
+        f"<tr><td>{escape(r['label'])}</td><td>{_number(r['needed'])}</td>"
+        f"<td>{_number(r['in_inventory'])}</td><td>{_number(r['shortfall'])}</td>"
+        f"<td>{escape(r['unit'])}</td></tr>"
+        for r in need["rows"]
+    )
+    parts.append(
+        f"<h2>Need versus capacity</h2><p>Population {need['population']:,}.</p>"
+        "<table><tr><th>Service</th><th>Needed</th><th>In inventory</th><th>Shortfall</th>"
+        f"<th>Unit</th></tr>{need_rows}</table>"
+    )
+    site_rows = "".join(
+        f"<tr><td>{escape(vocab.term(SERVICE_TYPE, t).name)}</td>"
+        f"<td>{escape(s['area_id'])}</td><td>{s['lat']:.5f}, {s['lon']:.5f}</td>"
+        f"<td>{s['newly_covered_population']:,}</td></tr>"
+        for t, result in sites.items()
+        for s in result["sites"]
+    )
+    parts.append(
+        "<h2>Suggested sites (maximal covering)</h2><table><tr><th>Type</th><th>Near area</th>"
+        f"<th>Point</th><th>Newly covered people</th></tr>{site_rows}</table>"
+    )
+    parts.append(f"<h2>Unmet needs recorded by the lookup</h2><p>{unmet['total']:,} in all.</p>")
+    parts.append(
+        _map(
+            unmet["features"],
+            lambda f: f["properties"]["unmet"] or None,
+            classes=None,
+            legend_title="Unmet needs",
+            none_label="None recorded",
+            standalone=True,
+        )
+    )
+    style = (
+        "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;color:#16181d}"
+        "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #999;"
+        "padding:.2rem .5rem;text-align:left}.headline{font-size:1.3rem}"
+        "svg{display:block;margin:.5rem 0;page-break-inside:avoid}"
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Crisis service gaps report</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n"
+    )

@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         gaps_group,
         demo_command,
         reindex_command,
+        staffing_command,
         tokens_group,
         geocode_missing_command,
     ):
@@ -300,6 +301,22 @@ def gaps_report_command(out: Path, at: str | None, types: str | None, p: int) ->
     finally:
         session.rollback()  # reads only
     click.echo(f"Wrote {len(written)} files to {out}")
+
+
+@click.command("staffing")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def staffing_command(path: Path) -> None:
+    """Record provider FTEs (CSV: service_id,core_fte,psychiatrist_fte) for provider ratios."""
+    from .services.staffing import StaffingError, import_staffing_csv
+
+    try:
+        with unit_of_work() as session:
+            count = import_staffing_csv(session, path, user=f"import:{path.name}")
+    except StaffingError as exc:
+        fail(f"Staffing import failed, nothing was changed: {exc}")
+        return
+    click.echo(f"Recorded staffing for {count} services")
 
 
 @click.command("reindex")

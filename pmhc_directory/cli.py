@@ -241,6 +241,23 @@ def geography_costs_command(path: Path, replace: bool) -> None:
     click.echo(f"Loaded {count} travel times")
 
 
+@geography_group.command("boundary")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name-field", default="name", show_default=True)
+@with_appcontext
+def geography_boundary_command(path: Path, name_field: str) -> None:
+    """Replace the jurisdiction boundary with the union of a GeoJSON file's polygons."""
+    from .services.geography import GeographyError, import_boundary_geojson
+
+    try:
+        with unit_of_work() as session:
+            name = import_boundary_geojson(session, path, name_field=name_field)
+    except GeographyError as exc:
+        fail(f"Boundary import failed, nothing was changed: {exc}")
+        return
+    click.echo(f"Boundary loaded: {name}")
+
+
 @geography_group.command("places")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext

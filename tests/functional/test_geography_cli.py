@@ -353,3 +353,28 @@ def test_gaps_report_refuses_bad_options(runner, session, tmp_path, small_geogra
     result = invoke(runner, "gaps", "report", "--out", tmp_path / "o", "--at", "later")
     assert result.exit_code != 0
     assert "--at" in result.stderr
+
+
+def test_boundary_command_replaces_the_boundary(runner, session, tmp_path):
+    import json
+
+    from sqlalchemy import select
+
+    from pmhc_directory.models import Boundary
+
+    ring = [[-106.7, 35.0], [-106.6, 35.0], [-106.6, 35.1], [-106.7, 35.1], [-106.7, 35.0]]
+    path = tmp_path / "boundary.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "Test County"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = runner.invoke(args=["geography", "boundary", str(path)])
+    assert result.exit_code == 0, result.output
+    assert session.scalars(select(Boundary.name)).all() == ["Test County"]
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    result = runner.invoke(args=["geography", "boundary", str(bad)])
+    assert result.exit_code != 0 and "nothing was changed" in result.output
+    assert session.scalars(select(Boundary.name)).all() == ["Test County"]

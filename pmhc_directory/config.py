@@ -69,5 +69,13 @@ class Defaults:
     # Optional map tile URL template for the planning map (off by default: nothing leaves
     # the machine). Example: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".
     MAP_TILE_URL = ""
+    # Outcomes ---------------------------------------------------------------------------
+    # Agency-held key for repeat-encounter tokens (HMAC-SHA256). Never stored in the database;
+    # without it the repeat-encounter measure is off. Set it in the environment only.
+    OUTCOMES_KEY: str | None = None
+    # Encounters older than this many days are deleted by `outcomes purge`.
+    OUTCOMES_RETENTION_DAYS = 1095
+    # Counts below this are shown as "<11" everywhere, exports included (small-cell rule).
+    OUTCOMES_MIN_CELL = 11
     # Folder of this process's search index; None = "search-index" in the instance folder.
     SEARCH_INDEX_DIR: str | None = None

@@ -26,12 +26,28 @@ from .directory import (
 )
 from .geography import AnalysisArea, Boundary, GeocodeCache, Place, TravelCost
 from .lookup import PROBLEM_KINDS, PROBLEM_STATUSES, ProblemReport, UnmetNeed
+from .outcomes import (
+    DECLINE_REASONS,
+    DISPOSITIONS,
+    SCORECARD_STATUSES,
+    Encounter,
+    EncounterReferral,
+    FollowUp,
+    ScorecardAnswer,
+)
 from .planning import ServiceStaffing
 from .providers import ApiToken, CapacityReport
 from .search import SearchChange
 from .settings import SiteSetting
 
 __all__ = [
+    "DECLINE_REASONS",
+    "DISPOSITIONS",
+    "SCORECARD_STATUSES",
+    "Encounter",
+    "EncounterReferral",
+    "FollowUp",
+    "ScorecardAnswer",
     "LOCATION_TYPES",
     "PROBLEM_KINDS",
     "PROBLEM_STATUSES",

@@ -11,11 +11,15 @@ from ..db import get_session
 
 def _demo_loaded() -> bool:
     if "demo_loaded" not in g:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from ..services.site import is_demo_loaded
 
+        session = get_session()
         try:
-            g.demo_loaded = is_demo_loaded(get_session())
-        except Exception:  # a banner must never break a page (e.g. before init-db)
+            g.demo_loaded = is_demo_loaded(session)
+        except SQLAlchemyError:  # a banner must never break a page (e.g. before init-db)
+            session.rollback()
             g.demo_loaded = False
     return g.demo_loaded
 

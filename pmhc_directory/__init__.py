@@ -104,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import api, auth, directory, editing, find, inventory, planning
+    from .views import api, auth, directory, editing, find, inventory, outcomes, planning
 
     app.register_blueprint(find.bp)
     app.register_blueprint(directory.bp)
@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(inventory.bp)
     app.register_blueprint(editing.bp)
+    app.register_blueprint(outcomes.bp)
     # Routes of the api blueprint that live in their own modules.
     from .views import api_capacity, api_gaps, api_match  # noqa: F401
 

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         staffing_command,
         tokens_group,
         geocode_missing_command,
+        outcomes_group,
     ):
         app.cli.add_command(command)
 
@@ -468,6 +469,64 @@ def tokens_revoke_command(token_id_or_prefix: str) -> None:
         click.echo(f"Revoked {token.prefix} ({token.id}).")
     else:
         click.echo(f"{token.prefix} ({token.id}) was already revoked.")
+
+
+@click.group("outcomes")
+def outcomes_group() -> None:
+    """The de-identified encounter log: aggregate export and retention purge (docs/outcomes.md)."""
+
+
+def _iso_date(_ctx: Any, param: click.Parameter, value: str | None) -> Any:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD).", param=param) from None
+
+
+@outcomes_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--since", default=None, callback=_iso_date, help="First day (YYYY-MM-DD).")
+@click.option("--until", default=None, callback=_iso_date, help="Last day (YYYY-MM-DD).")
+@with_appcontext
+def outcomes_export_command(path: Path, since: Any, until: Any) -> None:
+    """Write suppressed monthly aggregates (month x area x disposition) as CSV; no encounters."""
+    import csv
+
+    from .services.outcomes import EXPORT_FIELDS, export_rows
+
+    if since and until and since > until:
+        fail("--since must not be after --until.")
+    session = get_session()
+    try:
+        rows = export_rows(session, since, until, int(current_app.config["OUTCOMES_MIN_CELL"]))
+    finally:
+        session.rollback()  # reads only
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    click.echo(f"Wrote {len(rows)} aggregate rows to {path}.")
+
+
+@outcomes_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@with_appcontext
+def outcomes_purge_command(dry_run: bool) -> None:
+    """Delete encounters older than OUTCOMES_RETENTION_DAYS (with their follow-ups)."""
+    from datetime import UTC, datetime
+
+    from .services.outcomes import purge
+
+    days = int(current_app.config["OUTCOMES_RETENTION_DAYS"])
+    today = datetime.now(UTC).date()
+    with unit_of_work() as session:
+        count = purge(session, today, days, dry_run)
+    verb = "would be deleted" if dry_run else "deleted"
+    click.echo(f"{count} encounters older than {days} days {verb}.")
 
 
 @click.command("geocode-missing")

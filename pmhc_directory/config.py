@@ -31,6 +31,9 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     # Logged-in sessions expire after this many seconds of inactivity (8 hours: one shift).
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Failed logins allowed per client address and email within the window, then refused.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_SECONDS = 900
     # CSRF tokens on every form (Flask-WTF); valid for the whole session.
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None

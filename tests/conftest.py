@@ -117,6 +117,10 @@ def session(app: Flask, connection: sa.Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def client(app: Flask, connection: sa.Connection):
+    # Failed-login counts live in the (session-wide) app; each test starts with none.
+    throttle = app.extensions.get("pmhc_login_throttle")
+    if throttle is not None:
+        throttle.clear()
     return app.test_client()
 
 

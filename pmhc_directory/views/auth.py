@@ -21,7 +21,8 @@ from werkzeug.wrappers import Response
 
 from ..db import get_session
 from ..forms import LoginForm, LogoutForm
-from ..services.accounts import authenticate
+from ..services.accounts import authenticate, normalize_email
+from ..services.login_throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
 
@@ -48,6 +49,18 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def login_throttle() -> LoginThrottle:
+    """This process's throttle, made on first use from the app's settings."""
+    throttle = current_app.extensions.get("pmhc_login_throttle")
+    if throttle is None:
+        throttle = LoginThrottle(
+            int(current_app.config["LOGIN_MAX_FAILURES"]),
+            float(current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+        )
+        current_app.extensions["pmhc_login_throttle"] = throttle
+    return throttle
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     form = LoginForm()
@@ -60,11 +73,26 @@ def login() -> Any:
 
     error = None
     if form.validate_on_submit():
+        throttle = login_throttle()
+        key = (request.remote_addr or "", normalize_email(form.email.data or ""))
+        wait = throttle.retry_after(key)
+        if wait > 0:
+            minutes = max(1, round(wait / 60))
+            form.password.data = ""
+            message = (
+                f"Too many failed attempts. Try again in {minutes} minute"
+                f"{'' if minutes == 1 else 's'}."
+            )
+            response = render_template("auth/login.html", form=form, error=message)
+            return response, 429, {"Retry-After": str(int(wait) + 1)}
         db_session = get_session()
         user = authenticate(db_session, form.email.data or "", form.password.data or "")
         # Commit either way: the login time, or the failed-login count.
         db_session.commit()
-        if user is not None:
+        if user is None:
+            throttle.record_failure(key)
+        else:
+            throttle.reset(key)
             target = safe_next(form.next.data)
             # A fresh cookie session for the new identity; nothing from before carries over.
             session.clear()

@@ -255,3 +255,31 @@ def test_roles_required_lets_listed_roles_in(app, session, role):
     with app.test_request_context("/inventory"):
         login_user(user)
         assert view() == "edited"
+
+
+def test_repeated_failures_are_throttled_without_checking_the_password(
+    app, client, officer, session
+):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert log_in(client, officer.email, "wrong password, long enough").status_code == 200
+    refused = log_in(client, officer.email)  # the right password, but too late
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+    assert client.get("/account").status_code == 302  # still not logged in
+    # Another account tried from the same place is not affected.
+    make_user(session, Role.PLANNER, email="planner@example.org")
+    session.commit()
+    assert log_in(client, "planner@example.org").status_code == 302
+
+
+def test_a_successful_login_clears_earlier_failures(app, client, officer):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        log_in(client, officer.email, "wrong password, long enough")
+    assert log_in(client, officer.email).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    # The count started again: a full set of failures is allowed before the next refusal.
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        assert log_in(client, officer.email, "wrong password, long enough").status_code == 200
+    assert log_in(client, officer.email).status_code == 302

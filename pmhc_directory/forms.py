@@ -33,7 +33,24 @@ _FALSE = {"", "n", "no", "off", "0", "false"}
 _PAGE_RE = re.compile(r"^\d{1,6}$")
 
 
-class BrowseForm(FlaskForm):
+class ListFilterMixin:
+    """Checks shared by the listing filter forms: the ``type`` and ``page`` query fields."""
+
+    def validate_type(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        if value and vocabulary().find(SERVICE_TYPE, value) is None:
+            raise ValidationError(
+                f"\u201c{value}\u201d is not a service type in this directory. "
+                "Choose a type from the list."
+            )
+
+    def validate_page(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        if value and (not _PAGE_RE.match(value) or int(value) < 1):
+            raise ValidationError(f"\u201c{value}\u201d is not a page number (1, 2, 3 ...).")
+
+
+class BrowseForm(ListFilterMixin, FlaskForm):
     """Filters of ``/directory``, read from the query string (``?type=&continuum=&inactive=y``).
 
     Bind with ``BrowseForm(formdata=request.args)``. Errors carry a sentence a person can act on.
@@ -47,14 +64,6 @@ class BrowseForm(FlaskForm):
     inactive = StringField("Include inactive services")
     page = StringField("Page")
 
-    def validate_type(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and vocabulary().find(SERVICE_TYPE, value) is None:
-            raise ValidationError(
-                f"\u201c{value}\u201d is not a service type in this directory. "
-                "Choose a type from the list."
-            )
-
     def validate_continuum(self, field: StringField) -> None:
         value = (field.data or "").strip()
         if value and value not in vocabulary().continuum:
@@ -66,11 +75,6 @@ class BrowseForm(FlaskForm):
     def validate_inactive(self, field: StringField) -> None:
         if (field.data or "").strip().lower() not in _TRUE | _FALSE:
             raise ValidationError("\u201cInclude inactive\u201d must be yes or no.")
-
-    def validate_page(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and (not _PAGE_RE.match(value) or int(value) < 1):
-            raise ValidationError(f"\u201c{value}\u201d is not a page number (1, 2, 3 ...).")
 
     def error_message(self) -> str:
         """All errors as one sentence list, for the 400 page."""

@@ -6,19 +6,17 @@ the verify and problem forms are POST forms with a CSRF token.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from .forms import ListFilterMixin
 from .services.inventory import MAX_NOTE, STATUS_CHOICES, InventoryFilters
-from .taxonomy import SERVICE_TYPE, vocabulary
 
 _TRUE = {"y", "yes", "on", "1", "true"}
 _FALSE = {"", "n", "no", "off", "0", "false"}
-_PAGE_RE = re.compile(r"^\d{1,6}$")
 MAX_SEARCH = 200
 
 #: Checkbox filters: (form field / URL argument, label, InventoryFilters attribute).
@@ -36,7 +34,7 @@ def _flag(field: StringField) -> bool:
     return (field.data or "").strip().lower() in _TRUE
 
 
-class InventoryFilterForm(FlaskForm):
+class InventoryFilterForm(ListFilterMixin, FlaskForm):
     """Filters of ``/inventory/``; bind with ``InventoryFilterForm(formdata=request.args)``."""
 
     class Meta:
@@ -54,25 +52,12 @@ class InventoryFilterForm(FlaskForm):
     duplicates = StringField("Probable duplicates")
     page = StringField("Page")
 
-    def validate_type(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and vocabulary().find(SERVICE_TYPE, value) is None:
-            raise ValidationError(
-                f"\u201c{value}\u201d is not a service type in this directory. "
-                "Choose a type from the list."
-            )
-
     def validate_status(self, field: StringField) -> None:
         value = (field.data or "").strip()
         if value and value not in STATUS_CHOICES:
             raise ValidationError(
                 f"\u201c{value}\u201d is not a status. Use one of: {', '.join(STATUS_CHOICES)}."
             )
-
-    def validate_page(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and (not _PAGE_RE.match(value) or int(value) < 1):
-            raise ValidationError(f"\u201c{value}\u201d is not a page number (1, 2, 3 ...).")
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

@@ -71,6 +71,8 @@ def test_recorded_staffing_feeds_the_provider_ratios(session, tmp_path):
     import_staffing_csv(session, path, user="t")
     ratios = need_table(session)["ratios"]
     # 60,000 people / 6 core FTE = 10,000:1; / 2 psychiatrist FTE = 30,000:1.
-    assert json.dumps(ratios)  # plain JSON
-    values = {k: v for k, v in ratios.items() if isinstance(v, int | float)}
-    assert 10_000 in values.values() and 30_000 in values.values()
+    assert (ratios["core_fte"], ratios["psychiatrist_fte"]) == (6, 2)
+    assert ratios["population_per_core_fte"] == 10_000
+    assert ratios["population_per_psychiatrist_fte"] == 30_000
+    # 10,000:1 is over 6,000:1 and 30,000:1 reaches 20,000:1 and 30,000:1: a shortage area.
+    assert ratios["meets_core_and_psychiatrist"] and ratios["meets_psychiatrist"]

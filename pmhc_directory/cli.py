@@ -101,21 +101,31 @@ def seed_command() -> None:
     click.echo(summary)
 
 
-FORMATS = ["hsds-json"]
+IMPORT_FORMATS = ["hsds-json", "hsds-ndjson", "hsds-csv", "hsds1-csv", "samhsa-csv"]
+EXPORT_FORMATS = ["hsds-json", "hsds-ndjson", "hsds-csv"]
 
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="hsds-json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(IMPORT_FORMATS), default="hsds-json", show_default=True
+)
+@click.option(
+    "--taxonomy-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV mapping external codes to PMHC service types (hsds1-csv and samhsa-csv).",
+)
 @click.option("--dry-run", is_flag=True, help="Check and report what would change; write nothing.")
 @with_appcontext
-def import_command(path: Path, fmt: str, dry_run: bool) -> None:
+def import_command(path: Path, fmt: str, taxonomy_map: Path | None, dry_run: bool) -> None:
     """Import services from PATH (all or nothing; upsert by id)."""
     from .services.imports import ImportFailed, import_file
 
     session = get_session()
     try:
-        summary = import_file(session, path, fmt=fmt, progress=progress_bar)
+        summary = import_file(
+            session, path, fmt=fmt, progress=progress_bar, taxonomy_map=taxonomy_map
+        )
     except ImportFailed as exc:
         session.rollback()
         click.echo(exc.report(), err=True)
@@ -131,7 +141,7 @@ def import_command(path: Path, fmt: str, dry_run: bool) -> None:
 
 @click.command("export")
 @click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @with_appcontext
 def export_command(path: Path, fmt: str) -> None:
     """Export every service to PATH."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -23,3 +24,13 @@ class ImportIssue:
             return f"{self.field}: {self.message}"
         ident = f" (id {self.record_id})" if self.record_id else ""
         return f"record {self.record_index + 1}{ident}: {self.field}: {self.message}"
+
+
+class ReadFailed(Exception):  # noqa: N818 (pairs with services.imports.ImportFailed)
+    """A file reader (``hsds.ndjson``, ``hsds.tabular``, ``hsds.legacy211``, ``hsds.samhsa``)
+    found problems; ``issues`` lists every one it found, not only the first."""
+
+    def __init__(self, issues: Sequence[ImportIssue]) -> None:
+        self.issues = list(issues)
+        first = str(self.issues[0]) if self.issues else "no details"
+        super().__init__(f"{len(self.issues)} problem(s); first: {first}")

@@ -63,7 +63,7 @@ from ..hsds.deserialize import (
     parse_services,
     row_sort_key,
 )
-from ..hsds.errors import ImportIssue
+from ..hsds.errors import ImportIssue, ReadFailed
 from ..models import Base
 from ..taxonomy import vocabulary
 
@@ -76,7 +76,8 @@ __all__ = [
     "read_hsds_json",
 ]
 
-FORMATS = ("hsds-json",)
+#: Import formats (spec/api.md 1); each reader turns a file into compiled HSDS 3.1 services.
+FORMATS = ("hsds-json", "hsds-ndjson", "hsds-csv", "hsds1-csv", "samhsa-csv")
 # Records per write batch, and a cap on the rows of one table in a batch (bound parameters).
 BATCH_RECORDS = 500
 BATCH_ROWS = 5000
@@ -147,16 +148,59 @@ def read_hsds_json(path: Path) -> list[Any]:
     raise _file_issue("expected a JSON array of HSDS services (or a single service object)")
 
 
+def read_records(
+    path: Path, fmt: str, *, taxonomy_map: Path | None = None
+) -> Iterable[dict[str, Any]]:
+    """The services in ``path`` as compiled HSDS 3.1 dicts, read with the reader of ``fmt``.
+
+    ``taxonomy_map`` (``hsds1-csv`` and ``samhsa-csv`` only) is a CSV mapping external codes to
+    PMHC service types. Readers raise ``ReadFailed`` listing every problem they found.
+    """
+    if fmt not in FORMATS:
+        supported = ", ".join(FORMATS)
+        raise ImportFailed(
+            [ImportIssue(None, -1, "format", f"{fmt!r} is not supported (use {supported})")]
+        )
+    if taxonomy_map is not None and fmt not in ("hsds1-csv", "samhsa-csv"):
+        message = "--taxonomy-map applies to hsds1-csv and samhsa-csv imports only"
+        raise ImportFailed([ImportIssue(None, -1, "taxonomy_map", message)])
+    path = Path(path)
+    try:
+        if fmt == "hsds-json":
+            return read_hsds_json(path)
+        if fmt == "hsds-ndjson":
+            from ..hsds.ndjson import read_ndjson
+
+            return read_ndjson(path)
+        if fmt == "hsds-csv":
+            from ..hsds.tabular import read_package
+
+            return read_package(path)
+        if fmt == "hsds1-csv":
+            from ..hsds.legacy211 import read_hsds1_package
+
+            return read_hsds1_package(path, taxonomy_map=taxonomy_map)
+        from ..hsds.samhsa import read_samhsa_csv
+
+        return read_samhsa_csv(path, taxonomy_map=taxonomy_map)
+    except ReadFailed as exc:
+        raise ImportFailed(exc.issues) from None
+
+
 def import_file(
-    session: Session, path: Path, *, fmt: str = "hsds-json", progress: Progress | None = None
+    session: Session,
+    path: Path,
+    *,
+    fmt: str = "hsds-json",
+    progress: Progress | None = None,
+    taxonomy_map: Path | None = None,
 ) -> ImportSummary:
     """Import a file of services; ImportFailed (nothing written) when anything is wrong."""
-    if fmt not in FORMATS:
-        raise ImportFailed(
-            [ImportIssue(None, -1, "format", f"{fmt!r} is not supported (use hsds-json)")]
-        )
-    records = read_hsds_json(Path(path))
-    return import_services(session, records, source=Path(path).name, progress=progress)
+    records = read_records(Path(path), fmt, taxonomy_map=taxonomy_map)
+    try:
+        return import_services(session, records, source=Path(path).name, progress=progress)
+    except ReadFailed as exc:  # a streaming reader found a problem while being consumed
+        raise ImportFailed(exc.issues) from None
 
 
 def import_services(

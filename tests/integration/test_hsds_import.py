@@ -361,7 +361,7 @@ def test_unsupported_format(session, tmp_path: Path):
     path = tmp_path / "feed.csv"
     path.write_text("", encoding="utf-8")
     with pytest.raises(ImportFailed, match="not supported"):
-        import_file(session, path, fmt="samhsa-csv")
+        import_file(session, path, fmt="xml")
 
 
 def test_attribute_positions_follow_the_file(session):

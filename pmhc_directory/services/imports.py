@@ -471,7 +471,8 @@ class _Writer:
         loaded: dict[str, dict[str, Row]] = {}
         current: dict[str, dict[str, list[Row]]] = {}
         for child in SHARED_CHILDREN.get(table_name, ()):
-            assert owner_column is not None
+            if owner_column is None:  # every shared table with children names its owner column
+                raise LookupError(f"no owner column for the children of {table_name}")
             table = _table(child)
             wanted = [r["id"] for e in chunk for r in e.children[child]]
             conditions = _among(self.session, table.c[owner_column], ids)

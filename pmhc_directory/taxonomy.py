@@ -110,7 +110,8 @@ class Vocabulary:
     def continuum_of(self, service_type: str) -> str:
         """Continuum element (contact, respond, place, treatment, housing, justice)."""
         continuum = self.term(SERVICE_TYPE, service_type).continuum
-        assert continuum is not None
+        if continuum is None:
+            raise KeyError(f"service type {service_type!r} has no continuum element")
         return continuum
 
     def intercepts_of(self, service_type: str) -> tuple[int, ...]:

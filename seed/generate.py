@@ -130,7 +130,8 @@ def county_outline_km() -> Polygon:
         pts.append((-27.0 + 2.2 * math.sin(y / 4.3) + rng.uniform(-0.6, 0.6), y))
         y += 1.5
     outline = Polygon(pts)
-    assert outline.is_valid
+    if not outline.is_valid:
+        raise ValueError("the county outline is not a valid polygon")
     return outline
 
 
@@ -245,7 +246,8 @@ def build_geography() -> dict:
     outline_ll = geom_km_to_lonlat(outline_km)
     for cell in cells.geoms:
         owners = [s for s in seeds if cell.contains(Point(s["xy"]))]
-        assert len(owners) == 1, "every Voronoi cell holds exactly one seed"
+        if len(owners) != 1:
+            raise ValueError("every Voronoi cell must hold exactly one seed")
         # Clip on the 5-decimal grid so that the rounded cells tile the rounded outline.
         clipped = snap(
             shapely.intersection(geom_km_to_lonlat(cell), outline_ll, grid_size=10**-DECIMALS)

@@ -109,9 +109,9 @@ def describe(rules: Sequence[ScheduleRule]) -> list[str]:
 def _weekly_lines(rules: Sequence[ScheduleRule]) -> list[str]:
     by_times: dict[tuple[ClockTime, ClockTime], set[int]] = {}
     for rule in rules:
-        assert rule.opening is not None and rule.closing is not None
+        opening, closing = _opening_closing(rule)
         days = {d.weekday for d in rule.days} if rule.days else set(range(7))
-        by_times.setdefault((rule.opening, rule.closing), set()).update(days)
+        by_times.setdefault((opening, closing), set()).update(days)
     ordered = sorted(by_times.items(), key=lambda item: (min(item[1]), item[0][0].seconds))
     return [f"{_day_list(days)} {_window_text(*times)}" for times, days in ordered]
 
@@ -123,8 +123,8 @@ def _covers_week(rules: Sequence[ScheduleRule]) -> bool:
         return False
     pieces: list[tuple[int, int]] = []
     for rule in rules:
-        assert rule.opening is not None and rule.closing is not None
-        opens, closes = rule.opening.seconds, rule.closing.seconds
+        opening, closing = _opening_closing(rule)
+        opens, closes = opening.seconds, closing.seconds
         if closes <= opens:
             closes += SECONDS_PER_DAY
         for day in {d.weekday for d in rule.days} if rule.days else range(7):
@@ -173,9 +173,15 @@ def _window_text(opening: ClockTime, closing: ClockTime) -> str:
     return f"{text} (opens {_offset(opening.offset)}, closes {_offset(closing.offset)})"
 
 
+def _opening_closing(rule: ScheduleRule) -> tuple[ClockTime, ClockTime]:
+    """The rule's opening and closing times; only rules with both are described by time."""
+    if rule.opening is None or rule.closing is None:
+        raise ValueError("a rule without opening or closing time has no window to describe")
+    return rule.opening, rule.closing
+
+
 def _times(rule: ScheduleRule) -> str:
-    assert rule.opening is not None and rule.closing is not None
-    return _window_text(rule.opening, rule.closing)
+    return _window_text(*_opening_closing(rule))
 
 
 def _clock(seconds: int) -> str:
@@ -217,9 +223,10 @@ def _closure_line(rule: ScheduleRule) -> str:
         dates = f"{first.isoformat()} to {last.isoformat()}"
     elif first is not None:
         dates = f"from {first.isoformat()}"
-    else:
-        assert last is not None
+    elif last is not None:
         dates = f"until {last.isoformat()}"
+    else:  # a closure without dates covers every date its days name
+        dates = "always"
     if rule.frequency == "MONTHLY":
         return f"Closed {dates}: {_month_pattern(rule)}"
     if rule.days:
@@ -237,7 +244,8 @@ def _month_pattern(rule: ScheduleRule) -> str:
         return weekdays
     if month_days:
         return f"{month_days} day of the month"
-    assert rule.dtstart is not None  # a MONTHLY rule without days needs dtstart
+    if rule.dtstart is None:  # rules.py refuses a MONTHLY rule without days or dtstart
+        raise ValueError("a monthly rule without days needs dtstart")
     return f"{_ordinal(rule.dtstart.day)} day of the month"
 
 
@@ -255,7 +263,8 @@ def _weekday_pattern(days: Sequence[DayCode]) -> str:
 
 
 def _day_of_month(number: int | None) -> str:
-    assert number is not None
+    if number is None:
+        raise ValueError("no day of the month to describe")
     if number == -1:
         return "last"
     if number < 0:

@@ -193,7 +193,8 @@ def _open_utc(
 
 
 def _season_covers(rule: ScheduleRule, day: date) -> bool:
-    assert rule.valid_from is not None and rule.valid_to is not None
+    if rule.valid_from is None or rule.valid_to is None:
+        raise ValueError("a seasonal rule needs valid_from and valid_to")
     return rule.valid_from <= day <= rule.valid_to
 
 
@@ -207,7 +208,8 @@ def _local_dates(start: datetime, end: datetime, zone: tzinfo) -> Iterable[date]
 
 def _window(rule: ScheduleRule, day: date, zone: tzinfo) -> Interval:
     """The rule's window opening on local ``day``, in UTC (possibly empty in a DST gap)."""
-    assert rule.opening is not None and rule.closing is not None
+    if rule.opening is None or rule.closing is None:
+        raise ValueError("a rule without opening or closing time has no window")
     opens = rule.opening.seconds + rule.opening.shift_in(zone, day)
     closes = rule.closing.seconds + rule.closing.shift_in(zone, day)
     if closes <= opens:

@@ -276,7 +276,8 @@ class ScheduleRule:
         return day - timedelta(days=(day.weekday() - self._week_start) % 7)
 
     def _find_last_date(self, count: int) -> date | None:
-        assert self.dtstart is not None  # checked in __post_init__
+        if self.dtstart is None:  # __post_init__ refuses a COUNT rule without dtstart
+            raise ValueError("a rule with a count needs dtstart")
         day, seen = self.dtstart, 0
         for _ in range(_COUNT_SEARCH_DAYS):
             if self.until is not None and day > self.until:

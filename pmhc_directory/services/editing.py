@@ -1100,7 +1100,8 @@ def set_capacity(
         problems.add("available", "Available cannot be more than the maximum.")
     description = _text(data, "description")
     problems.raise_any()
-    assert available is not None
+    if available is None:  # reported as a problem above
+        raise ValueError("available is required")
     when = now or _now()
     before = capacity_snapshot(service)
     unit = _unit(session, unit_name)

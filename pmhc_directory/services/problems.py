@@ -24,7 +24,8 @@ PROBLEM_KIND_LABELS: dict[str, str] = {
     "wrong-address": "Address or directions are wrong",
     "other": "Something else",
 }
-assert set(PROBLEM_KIND_LABELS) == set(PROBLEM_KINDS), "a problem kind has no label"
+if set(PROBLEM_KIND_LABELS) != set(PROBLEM_KINDS):
+    raise RuntimeError("every problem kind needs a label")
 
 
 class ProblemReportError(ValueError):

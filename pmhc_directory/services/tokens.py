@@ -21,7 +21,7 @@ from ..db import normalize_uuid
 from ..models import ApiToken, Organization
 from .audit import record_change
 
-TOKEN_PREFIX = "pmhc_"
+TOKEN_PREFIX = "pmhc_"  # noqa: S105 (a public prefix, not a secret)
 # Characters of the token kept in clear: "pmhc_" and 7 random characters (64**7 possibilities,
 # so two tokens rarely share one, and far too few to help anyone guess the rest).
 SHOWN_CHARS = 12

@@ -120,6 +120,12 @@ def register_blueprints(app: Flask) -> None:
     from .views import api_capacity, api_gaps, api_match  # noqa: F401
 
     app.register_blueprint(api.bp)
+    from .views import openapi
+
+    app.register_blueprint(openapi.bp)
+    from .views import hsds_api
+
+    app.register_blueprint(hsds_api.bp)
     # The JSON API takes no cookie-authenticated form posts: POST bodies must be
     # application/json (which a cross-site form cannot send without CORS preflight) and writes
     # use bearer tokens, so CSRF tokens do not apply there.

@@ -34,6 +34,17 @@ class Defaults:
     # Failed logins allowed per client address and email within the window, then refused.
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 900
+    # Failed logins for one email from any address within the window (account lockout), and
+    # from one client address over all emails (stops one machine trying many accounts).
+    LOGIN_ACCOUNT_MAX_FAILURES = 20
+    LOGIN_ADDRESS_MAX_FAILURES = 50
+    # Where Flask-Limiter keeps the failed-login counts. "memory://" counts in each app server
+    # process; several app servers share counts with e.g. "redis://localhost:6379".
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Reverse proxies in front of the app that set X-Forwarded-For / X-Forwarded-Proto (0 =
+    # none). With N > 0 the client address is the one the N-th proxy from the app saw; never set
+    # it higher than the real number of proxies, or clients can choose their own address.
+    PROXY_COUNT = 0
     # CSRF tokens on every form (Flask-WTF); valid for the whole session.
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None

@@ -1,63 +1,150 @@
-"""Slowing down password guessing: failed logins per (client address, email), in memory.
+"""Slowing down password guessing on ``POST /login``, with Flask-Limiter.
 
-After ``max_failures`` failures within ``window_seconds`` the pair is refused until the oldest
-failure leaves the window, without checking the password (so refused attempts teach nothing).
-Keyed on the pair rather than the account, so nobody can lock a colleague out from elsewhere.
-Each app process counts on its own; behind several servers the limit applies per server.
+Three limits count *failed* logins (a complete form whose email and password do not match an
+active account) in a moving window of ``LOGIN_FAILURE_WINDOW_SECONDS``:
+
+* ``LOGIN_MAX_FAILURES`` per client address and email: what a person who mistypes meets;
+* ``LOGIN_ACCOUNT_MAX_FAILURES`` per email from any address: locks the account against guessing
+  spread over many addresses (higher, since anyone can spend it on a colleague's email);
+* ``LOGIN_ADDRESS_MAX_FAILURES`` per client address over all emails: stops one machine trying
+  many accounts.
+
+While any of them is spent, the login is refused with 429 and ``Retry-After`` before the
+password is checked, so refused attempts teach nothing. A successful login clears the counts of
+its address-and-email pair and of its email. Counts live where ``RATELIMIT_STORAGE_URI`` says:
+``memory://`` counts in each app server process; ``redis://...`` shares them between servers.
+The client address is ``request.remote_addr``, corrected behind proxies by ``PROXY_COUNT``
+(see :func:`init_app`).
 """
 
 from __future__ import annotations
 
-import threading
+import math
 import time
-from collections import deque
 from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from ..extensions import limiter
+from .accounts import normalize_email
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXTENSION_KEY = "pmhc_login_throttle"
+# Scopes of the three limits (part of each storage key).
+PAIR, ACCOUNT, ADDRESS = "login-pair", "login-account", "login-address"
+# Cleared by a successful login; the address count is not (one success does not excuse a
+# machine that tried many other accounts).
+CLEARED_ON_SUCCESS = (PAIR, ACCOUNT)
+SETTINGS = {
+    PAIR: "LOGIN_MAX_FAILURES",
+    ACCOUNT: "LOGIN_ACCOUNT_MAX_FAILURES",
+    ADDRESS: "LOGIN_ADDRESS_MAX_FAILURES",
+}
+# Longest email used in a key (the form allows 320 characters).
+MAX_EMAIL_KEY = 320
+_FAILED = "pmhc_login_failed"
 
 
 class LoginThrottle:
-    def __init__(
-        self,
-        max_failures: int,
-        window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if max_failures < 1 or window_seconds <= 0:
-            raise ValueError("max_failures must be >= 1 and window_seconds > 0")
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures.get(key)
-        if failures is None:
-            return deque()
-        while failures and now - failures[0] >= self.window_seconds:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-        return failures
-
-    def retry_after(self, key: tuple[str, str]) -> float:
-        """Seconds until this pair may try again; 0 when it may try now."""
-        with self._lock:
-            now = self._clock()
-            failures = self._recent(key, now)
-            if len(failures) < self.max_failures:
-                return 0.0
-            return max(0.0, self.window_seconds - (now - failures[0]))
-
-    def record_failure(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            now = self._clock()
-            self._recent(key, now)
-            self._failures.setdefault(key, deque()).append(now)
-
-    def reset(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    """This app's handle on the login limits: ``clear()`` forgets every count (tests, admin)."""
 
     def clear(self) -> None:
-        with self._lock:
-            self._failures.clear()
+        limiter.reset()
+
+
+def check_settings(config: Any) -> None:
+    """Refuse settings the limits cannot express (at start-up, not at the first login)."""
+    for name in SETTINGS.values():
+        if int(config[name]) < 1:
+            raise ValueError(f"{name} must be at least 1")
+    if float(config["LOGIN_FAILURE_WINDOW_SECONDS"]) <= 0:
+        raise ValueError("LOGIN_FAILURE_WINDOW_SECONDS must be more than 0")
+    if int(config.get("PROXY_COUNT") or 0) < 0:
+        raise ValueError("PROXY_COUNT must be 0 or more")
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Limiter to ``app``; trust ``PROXY_COUNT`` proxies for the client address."""
+    check_settings(app.config)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies and not isinstance(app.wsgi_app, ProxyFix):
+        # X-Forwarded-For gives remote_addr (the limits' key), X-Forwarded-Proto the scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = LoginThrottle()
+
+
+def limit_string(scope: str, config: Any) -> str:
+    """``"5 per 900 second"`` for the scope's setting and the window (whole seconds, >= 1)."""
+    window = max(1, math.ceil(float(config["LOGIN_FAILURE_WINDOW_SECONDS"])))
+    return f"{int(config[SETTINGS[scope]])} per {window} second"
+
+
+def submitted_email() -> str:
+    """The normalised email of the login form (empty when none was sent)."""
+    return normalize_email(request.form.get("email", ""))[:MAX_EMAIL_KEY]
+
+
+def pair_key() -> str:
+    email = submitted_email()
+    return f"{get_remote_address()}|{email}" if email else ""
+
+
+def account_key() -> str:
+    return submitted_email()
+
+
+def record_failure() -> None:
+    """Count this request against every login limit (called for a wrong password)."""
+    g.setdefault(_FAILED, True)
+
+
+def _no_email() -> bool:
+    """No email sent: nothing to count per email (the form answers "Enter your email")."""
+    return not submitted_email()
+
+
+def _failed(_response: Response) -> bool:
+    return bool(g.get(_FAILED, False))
+
+
+def forget_failures() -> None:
+    """After a successful login: clear its pair's and its email's counts."""
+    for checked in limiter.current_limits:
+        if checked.request_args[-1].endswith(CLEARED_ON_SUCCESS):
+            limiter.limiter.clear(checked.limit, *checked.request_args)
+
+
+def retry_after_seconds(breached: RequestLimit) -> int:
+    """Whole seconds until the breached limit lets one more attempt through (>= 1)."""
+    return max(1, math.ceil(breached.window[0] - time.time()))
+
+
+def login_limits(on_breach: Callable[[RequestLimit], Response]) -> Callable[[F], F]:
+    """Decorate the login view with the three limits (POST only; failures only are counted)."""
+    keys = {PAIR: pair_key, ACCOUNT: account_key, ADDRESS: get_remote_address}
+
+    def decorator(view: F) -> F:
+        for scope, key_func in keys.items():
+            view = limiter.limit(
+                _provider(scope),
+                key_func=key_func,
+                scope=scope,
+                methods=["POST"],
+                deduct_when=_failed,
+                exempt_when=None if scope == ADDRESS else _no_email,
+                on_breach=on_breach,
+            )(view)
+        return view
+
+    return decorator
+
+
+def _provider(scope: str) -> Callable[[], str]:
+    return lambda: limit_string(scope, current_app.config)

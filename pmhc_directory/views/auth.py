@@ -10,21 +10,25 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_limiter import RateLimitExceeded, RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..db import get_session
 from ..forms import LoginForm, LogoutForm
-from ..services.accounts import authenticate, normalize_email
-from ..services.login_throttle import LoginThrottle
+from ..services import login_throttle
+from ..services.accounts import authenticate
 
 bp = Blueprint("auth", __name__)
+# Failed-login limits (Flask-Limiter) and the proxy setting come with the login routes.
+bp.record_once(lambda state: login_throttle.init_app(state.app))
 
 LOGIN_FAILED = "Email or password is not correct."
 
@@ -49,19 +53,31 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def login_throttle() -> LoginThrottle:
-    """This process's throttle, made on first use from the app's settings."""
-    throttle = current_app.extensions.get("pmhc_login_throttle")
-    if throttle is None:
-        throttle = LoginThrottle(
-            int(current_app.config["LOGIN_MAX_FAILURES"]),
-            float(current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]),
-        )
-        current_app.extensions["pmhc_login_throttle"] = throttle
-    return throttle
+def _refused(breached: RequestLimit) -> Response:
+    """The login page with the wait, 429 and ``Retry-After``; the password was not checked."""
+    wait = login_throttle.retry_after_seconds(breached)
+    minutes = max(1, round(wait / 60))
+    form = LoginForm()
+    form.password.data = ""
+    plural = "" if minutes == 1 else "s"
+    message = f"Too many failed attempts. Try again in {minutes} minute{plural}."
+    response = make_response(render_template("auth/login.html", form=form, error=message), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def rate_limit_exceeded(exc: RateLimitExceeded) -> Any:
+    """Flask-Limiter's answer when an ``on_breach`` callback made one (the login page)."""
+    if exc.response is not None:
+        return exc.response
+    from .errors import _handle_http
+
+    return _handle_http(exc)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_throttle.login_limits(on_breach=_refused)
 def login() -> Any:
     form = LoginForm()
     if request.method == "GET":
@@ -73,26 +89,14 @@ def login() -> Any:
 
     error = None
     if form.validate_on_submit():
-        throttle = login_throttle()
-        key = (request.remote_addr or "", normalize_email(form.email.data or ""))
-        wait = throttle.retry_after(key)
-        if wait > 0:
-            minutes = max(1, round(wait / 60))
-            form.password.data = ""
-            message = (
-                f"Too many failed attempts. Try again in {minutes} minute"
-                f"{'' if minutes == 1 else 's'}."
-            )
-            response = render_template("auth/login.html", form=form, error=message)
-            return response, 429, {"Retry-After": str(int(wait) + 1)}
         db_session = get_session()
         user = authenticate(db_session, form.email.data or "", form.password.data or "")
         # Commit either way: the login time, or the failed-login count.
         db_session.commit()
         if user is None:
-            throttle.record_failure(key)
+            login_throttle.record_failure()
         else:
-            throttle.reset(key)
+            login_throttle.forget_failures()
             target = safe_next(form.next.data)
             # A fresh cookie session for the new identity; nothing from before carries over.
             session.clear()

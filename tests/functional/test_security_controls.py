@@ -215,8 +215,6 @@ ASSIGNED_SECRET = re.compile(
     r"(?i)\b[a-z_]*(password|passwd|secret|api_key|apikey|private_key)[a-z_]*\b"
     r"\s*[:=]\s*['\"][^'\"\s]{8,}['\"]"
 )
-# The example token in docs/providers.md: shown to explain the format, issued by no database.
-DOCUMENTED_EXAMPLE_TOKENS = {"pmhc_q3Lr8G0_xL5p3yq0vK9m0m5S3cTn2Hk1yQWm8uFv7Rk"}
 
 
 def tracked_files() -> list[Path]:
@@ -253,7 +251,7 @@ def test_no_secret_is_tracked():
         if PRIVATE_KEY.search(text):
             problems.append((relative, "a private key"))
         for token in OUR_TOKEN.findall(text):
-            if looks_random(token) and token not in DOCUMENTED_EXAMPLE_TOKENS:
+            if looks_random(token):
                 problems.append((relative, f"a provider token {token[:9]}..."))
         if not relative.startswith("tests/"):  # test passwords are fictional by design
             problems += [(relative, m.group(0)[:40]) for m in ASSIGNED_SECRET.finditer(text)]
@@ -261,7 +259,8 @@ def test_no_secret_is_tracked():
 
 
 def test_the_secret_scan_finds_what_it_looks_for():
-    assert PRIVATE_KEY.search("-----BEGIN OPENSSH PRIVATE KEY-----")
+    header = "-----BEGIN OPENSSH " + "PRIVATE KEY-----"  # split so this file is not flagged
+    assert PRIVATE_KEY.search(header)
     token = "pmhc_" + "Ab3" * 15
     assert OUR_TOKEN.search(token) and looks_random(token)
     assert ASSIGNED_SECRET.search('SECRET_KEY = "0123456789abcdef"')

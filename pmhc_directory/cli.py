@@ -39,6 +39,8 @@ def init_app(app: Flask) -> None:
         tokens_group,
         geocode_missing_command,
         outcomes_group,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 
@@ -567,6 +569,68 @@ def geocode_missing_command(dry_run: bool) -> None:
                 f"  not placed: {item.name} | {item.address or '(no address)'} ({item.reason})"
             )
     click.echo(("Dry run, nothing written. " if dry_run else "") + report.summary())
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a backup of the whole database to PATH (safe while the app runs; docs/backups.md)."""
+    from .services.backup import BackupError, backup_database
+
+    try:
+        result = backup_database(current_app.config["DATABASE_URL"], path, progress=progress_bar)
+    except BackupError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"Backed up the {result.backend} database to {path} ({result.size_bytes} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the whole database with the backup in PATH, then rebuild the search index."""
+    from .schema import upgrade
+    from .search import IndexBusyError, IndexUnavailableError, get_search_index
+    from .services.backup import BackupError, check_backup_file, restore_database
+    from .services.search import reindex
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        check_backup_file(url, path)
+    except BackupError as exc:
+        fail(str(exc))
+        return
+    if not yes:
+        click.confirm(
+            f"Replace everything in {_safe_url()} with the backup {path}?", abort=True, err=True
+        )
+    database = get_database()
+    database.dispose()  # no pooled connection holds the old database open
+    try:
+        restore_database(url, path, progress=progress_bar)
+    except BackupError as exc:
+        fail(str(exc))
+        return
+    database.dispose()
+    upgrade(database.engine)  # a backup from an older release gets the current schema
+    click.echo(f"Restored {_safe_url()} from {path}")
+    index = get_search_index()
+    session = get_session()
+    try:
+        count = reindex(session, index, progress=progress_bar)
+    except (IndexBusyError, IndexUnavailableError) as exc:
+        click.echo(
+            f"The search index was not rebuilt ({exc}); run 'reindex' now. Searches rebuild it "
+            "meanwhile when they find it out of step.",
+            err=True,
+        )
+        return
+    finally:
+        session.rollback()  # reads only
+    click.echo(f"Indexed {count} services in {index.location}")
 
 
 def _create_app_from_cli(*_args: Any, **_kwargs: Any) -> Flask:

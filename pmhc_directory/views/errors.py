@@ -1,18 +1,27 @@
 """Error answers: the JSON error shape of spec/api.md for /api/ and /hsds/, pages elsewhere.
 
 No stack trace ever reaches a user: unexpected errors are logged (without request bodies) and
-answered with a plain 500.
+answered with a plain 500. A database that cannot be reached (stopped, restarting, network gone,
+SQLite locked past its busy timeout) is answered with 503 and ``Retry-After``: code
+``database-unavailable`` in JSON, and a stand-alone page (one that needs no database) elsewhere.
+The request's session is rolled back and dropped, so the first request after the database comes
+back works (PostgreSQL connections are also checked before use: ``pool_pre_ping`` in db.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 API_PREFIXES = ("/api/", "/hsds")
+
+# Seconds a client is asked to wait when the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 30
 
 _SLUGS = {
     400: "bad-request",
@@ -58,6 +67,49 @@ def _handle_csrf(exc: CSRFError) -> Any:
     )
 
 
+def _drop_session(exc: Exception) -> None:
+    """Roll back and close this request's session; drop the pool when connections died."""
+    from ..db import get_database
+
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.rollback()
+            session.close()
+        except Exception:  # the connection is already gone; nothing to keep
+            session.invalidate()
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        get_database().dispose()
+
+
+def _handle_database_unavailable(exc: Exception) -> Any:
+    from flask import current_app
+
+    # The driver's first line names host and port, never data; no traceback in the log either.
+    detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
+    current_app.logger.error(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        detail,
+    )
+    _drop_session(exc)
+    retry = str(DATABASE_RETRY_AFTER_SECONDS)
+    if _is_api_request():
+        response = json_error(
+            503,
+            "database-unavailable",
+            f"The directory's database cannot be reached; try again in {retry} seconds.",
+        )
+    else:
+        page = render_template("errors/unavailable.html", retry_after=retry)
+        response = current_app.response_class(page, status=503, mimetype="text/html")
+    response.headers["Retry-After"] = retry
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _handle_unexpected(exc: Exception) -> Any:
     from flask import current_app
 
@@ -70,4 +122,6 @@ def _handle_unexpected(exc: Exception) -> Any:
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
+    for database_error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(database_error, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import (
     Connection,
     Date,
@@ -102,8 +102,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Request methods that never write (a session for them starts a plain, deferred transaction).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: Connection execution option: start the transaction with ``BEGIN IMMEDIATE`` (SQLite only).
+BEGIN_IMMEDIATE = "pmhc_begin_immediate"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads and then writes cannot wait for another writer in WAL
+    # mode: once that writer commits, its snapshot is stale and SQLite answers "database is
+    # locked" at once (SQLITE_BUSY_SNAPSHOT, no busy handler). A transaction that will write
+    # takes the write lock up front instead, waiting up to busy_timeout for it.
+    immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -123,8 +135,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write_engine = self.engine.execution_options(**{BEGIN_IMMEDIATE: True})
+        self._bound_to_connection = False
 
-    def session(self) -> Session:
+    def session(self, *, write: bool = False) -> Session:
+        """A new session; ``write=True`` on SQLite makes its transactions take the write lock
+        when they begin (``BEGIN IMMEDIATE``), so writers queue instead of failing."""
+        if write and not self._bound_to_connection and self.engine.dialect.name == "sqlite":
+            return self.session_factory(bind=self._write_engine)
         return self.session_factory()
 
     def bind_to_connection(self, connection: Connection) -> None:
@@ -132,6 +150,7 @@ class Database:
         self.session_factory = sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        self._bound_to_connection = True
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -149,9 +168,14 @@ def get_database(app: Flask | None = None) -> Database:
 
 
 def get_session() -> Session:
-    """The session of the current request or CLI command, created on first use."""
+    """The session of the current request or CLI command, created on first use.
+
+    Requests that may write (any method but GET, HEAD and OPTIONS) get a write session
+    (``Database.session``); reads stay concurrent.
+    """
     if "db_session" not in g:
-        g.db_session = get_database().session()
+        write = has_request_context() and request.method not in SAFE_METHODS
+        g.db_session = get_database().session(write=write)
     return g.db_session
 
 

@@ -177,6 +177,9 @@ def report_capacity(
     current.available = count
     current.maximum = new_maximum
     current.updated = now
+    # The service changed: its version moves on, so an editor's form built on the figure
+    # before this report gets a conflict instead of silently overwriting it.
+    service.updated_at = now
     session.add(
         CapacityReport(
             service_id=service.id,

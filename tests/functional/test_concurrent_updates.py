@@ -36,25 +36,8 @@ from tests.integration.test_backup import scratch_postgres  # noqa: F401 (a fixt
 THREADS = 6
 REPORTS_PER_THREAD = 5
 
-# Known defects found by these tests (docs/RELIABILITY.md). Not strict: the outcome of a race
-# is not certain, and a lucky run must not fail. Remove each mark once its fix lands.
-SQLITE_WRITE_LOCK = pytest.mark.xfail(
-    strict=False,
-    reason="SQLite: a request's transaction starts with a plain (deferred) BEGIN, reads, then "
-    "writes; when another writer got there first SQLite answers 'database is locked' at once "
-    "(no busy wait, to avoid a deadlock), so simultaneous writes get 503 instead of waiting. "
-    "Fix: BEGIN IMMEDIATE for write transactions (db.py).",
-)
-FORM_VERSION_NOT_BUMPED = pytest.mark.xfail(
-    strict=False,
-    reason="A provider's capacity report (services/capacity.py) does not bump the service's "
-    "version, so a coordinator's capacity save built on the figure before it overwrites it "
-    "without a conflict (two changes start from the same figure). Fix: report_capacity "
-    "touches service.updated_at like the editor does.",
-)
 
-
-@pytest.fixture(params=[pytest.param("sqlite", marks=SQLITE_WRITE_LOCK), "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def app(request, tmp_path: Path):
     """An app on its own database (the conftest ``app`` would share the test database)."""
     if request.param == "sqlite":
@@ -224,7 +207,6 @@ def test_simultaneous_form_saves_one_wins_the_rest_conflict(app, service_and_tok
 def test_form_saves_of_capacity_and_api_reports_at_once_form_one_chain(
     app, service_and_token, request
 ):
-    request.applymarker(FORM_VERSION_NOT_BUMPED)
     service_id, token = service_and_token
     accepted: list[int] = []
     conflicts: list[int] = []

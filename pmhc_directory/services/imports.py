@@ -15,17 +15,31 @@ Upsert semantics (docs/import-export.md):
 
 A service counts as *updated* when anything in its compiled HSDS form changed, including its
 organization or locations; each changed top-level field gets a ``ChangeRecord``.
+
+Memory: records are parsed a chunk at a time (``CHECK_RECORDS``) as the reader yields them
+(``hsds-ndjson`` and ``hsds-csv`` readers stream; an ``hsds-json`` array is released record
+by record); once checked, a chunk's rows are kept packed as tuples until the write and its raw
+dicts are dropped. Peak memory grows with the data written, not with the raw JSON.
+
+Probable duplicates: after writing, services this import created or updated are compared with
+every current service of the same normalised name (``geo.addresses.place_key``); a pair whose
+locations are within 50 m (or which both have no location) is listed on the summary for the
+coordinators' verification queue. Nothing is ever merged.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import math
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +65,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import new_id
+from ..geo.addresses import place_key
+from ..geo.distance import distance_km
 from ..hsds.deserialize import (
     COLUMNS,
     OWNED_TABLES,
@@ -64,8 +80,9 @@ from ..hsds.deserialize import (
     row_sort_key,
 )
 from ..hsds.errors import ImportIssue, ReadFailed
-from ..models import Base
+from ..models import Base, Location, Organization, Service, ServiceAtLocation
 from ..taxonomy import vocabulary
+from .inventory import DEFUNCT, DUPLICATE_DISTANCE_KM, DuplicatePair, ServiceRef
 
 __all__ = [
     "ImportFailed",
@@ -109,12 +126,21 @@ class ImportFailed(Exception):  # noqa: N818 (the name the CLI and callers use)
 
 @dataclass
 class ImportSummary:
+    """What an import did. ``duplicates`` are probable duplicates (same normalised name,
+    locations within 50 m) involving a service this import created or updated; they show in
+    the coordinators' verification queue and are never merged."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: list[DuplicatePair] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        if self.duplicates:
+            count = len(self.duplicates)
+            text += f"; {count} probable duplicate(s) flagged for review in the verification queue"
+        return text
 
 
 def _file_issue(message: str) -> ImportFailed:
@@ -148,6 +174,24 @@ def read_hsds_json(path: Path) -> list[Any]:
     raise _file_issue("expected a JSON array of HSDS services (or a single service object)")
 
 
+class _Released:
+    """A list handed on item by item, each dropped from the list once taken (so a parsed
+    record's raw dict can be freed); ``len()`` is the original length."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+        self._length = len(items)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[Any]:
+        items = self._items
+        items.reverse()
+        while items:
+            yield items.pop()
+
+
 def read_records(
     path: Path, fmt: str, *, taxonomy_map: Path | None = None
 ) -> Iterable[dict[str, Any]]:
@@ -167,7 +211,7 @@ def read_records(
     path = Path(path)
     try:
         if fmt == "hsds-json":
-            return read_hsds_json(path)
+            return _Released(read_hsds_json(path))
         if fmt == "hsds-ndjson":
             from ..hsds.ndjson import read_ndjson
 
@@ -212,15 +256,46 @@ def import_services(
 ) -> ImportSummary:
     """Check every record, then create or update services by id (flushes, never commits).
 
-    ``source`` names the origin in change records (``import:<source>``). ``progress`` is a
-    context manager factory such as ``cli.progress_bar``: ``with progress(label, total) as
-    advance: advance(n)``.
+    ``records`` may be any iterable, consumed once: a reader's stream is parsed record by
+    record. A ``ReadFailed`` raised by the reader while it is consumed is reported together
+    with the problems of the records themselves. ``source`` names the origin in change
+    records (``import:<source>``). ``progress`` is a context manager factory such as
+    ``cli.progress_bar``: ``with progress(label, total) as advance: advance(n)``; the total
+    is known when ``records`` has a length.
     """
-    progress = progress or _no_progress
-    records = list(records)
+    with _collector_paused():
+        return _import(session, records, source, progress or _no_progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during an import (restored afterwards).
+
+    An import builds millions of small dicts and tuples that reference counting frees; the
+    collector would rescan every live one each time a generation fills up, which costs a
+    quarter of the import's time on big files and frees nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(
+    session: Session, records: Iterable[dict[str, Any]], source: str, progress: Progress
+) -> ImportSummary:
     session.flush()
-    with progress("Checking", len(records)) as advance:
-        parsed = parse_services(records, advance=advance)
+    stream = _Guarded(records)
+    total = len(records) if isinstance(records, Sized) else None
+    checking = progress("Checking", total) if total is not None else _no_progress("Checking")
+    with checking as advance:
+        parsed, packed = _parse_stream(stream, advance)
+    if stream.failure is not None:
+        issues = stream.failure.issues + stream.renumber(parsed.issues)
+        raise ImportFailed(issues)
     issues = parsed.issues + _check_references(session, parsed)
     if issues:
         raise ImportFailed(issues)
@@ -228,15 +303,259 @@ def import_services(
     try:
         with index_lookups(session):
             writer.write_shared()
-            with progress("Importing", len(parsed.records)) as advance:
-                for batch in _batches(parsed.records):
+            with progress("Importing", len(packed)) as advance:
+                for batch in _batches(_unpacked(packed)):
                     writer.write_services(batch)
                     advance(len(batch))
     except (IntegrityError, DataError) as exc:
         message = f"the database refused the data: {str(exc.orig or exc).strip()}"
         raise ImportFailed([ImportIssue(None, -1, "database", message)]) from exc
+    packed.clear()
+    writer.summary.duplicates = probable_duplicates_of(session, writer.touched)
     session.expire_all()
     return writer.summary
+
+
+class _Guarded:
+    """Iterates the reader's records; a ``ReadFailed`` it raises at the end is kept in
+    ``failure`` instead of ending the parse, so every problem is reported at once.
+
+    A streaming reader leaves out the records it could not read (a line that is not JSON) and
+    names them by their place in the file; ``renumber`` maps the positions the parser counted
+    back to places in the file."""
+
+    def __init__(self, records: Iterable[Any]) -> None:
+        self.records = records
+        self.failure: ReadFailed | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self.records
+        except ReadFailed as exc:
+            self.failure = exc
+
+    def renumber(self, issues: list[ImportIssue]) -> list[ImportIssue]:
+        skipped = sorted(
+            {i.record_index for i in self.failure.issues if i.record_index >= 0}
+            if self.failure
+            else ()
+        )
+        if not skipped:
+            return issues
+        out = []
+        for issue in issues:
+            index = issue.record_index
+            if index >= 0:
+                for bad in skipped:
+                    if bad <= index:
+                        index += 1
+            out.append(replace(issue, record_index=index))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking a stream of records in chunks, keeping compact rows
+
+#: Records parsed at a time. Within a chunk ``parse_services`` checks everything; the checks
+#: that span chunks (repeated service ids and row ids, differing copies of a shared object)
+#: are done here, so the result is the same as parsing the whole file at once.
+CHECK_RECORDS = 1000
+# Messages of parse_services that name another record of the same chunk ("also record 3").
+_RENUMBERED = ("duplicate service id", "duplicate id ", "differs from the copy")
+_RECORD_NUMBER = re.compile(r"\brecord (\d+)")
+_SINGULAR = {
+    "organizations": "organization",
+    "locations": "location",
+    "units": "unit",
+    "taxonomies": "taxonomy",
+    "taxonomy_terms": "taxonomy term",
+}
+
+# A parsed record kept compact until the write: (index, id, service values, rows per table),
+# values in the order of ``COLUMNS`` (a row with other keys is kept as its dict).
+Packed = tuple[int, str, Any, tuple[tuple[Any, ...], ...]]
+
+
+def _pack(table: str, row: Row) -> Any:
+    columns = COLUMNS[table]
+    if len(row) != len(columns):
+        return row
+    try:
+        return tuple([row[c] for c in columns])
+    except KeyError:
+        return row
+
+
+def _unpack(table: str, values: Any) -> Row:
+    return values if isinstance(values, dict) else dict(zip(COLUMNS[table], values, strict=True))
+
+
+def _unpacked(packed: list[Packed]) -> Iterator[ParsedRecord]:
+    for index, record_id, service, rows in packed:
+        yield ParsedRecord(
+            index,
+            record_id,
+            _unpack("services", service),
+            {
+                table: [_unpack(table, row) for row in table_rows]
+                for table, table_rows in zip(OWNED_TABLES, rows, strict=True)
+            },
+        )
+
+
+class _PackedShared:
+    """A ``Shared`` entity with its row and children packed; ``row``, ``children`` and
+    ``canon()`` give fresh dicts, as the writer reads them."""
+
+    __slots__ = ("table", "id", "record_index", "path", "claims", "_row", "_children")
+
+    def __init__(self, shared: Shared) -> None:
+        self.table = shared.table
+        self.id = shared.id
+        self.record_index = shared.record_index
+        self.path = shared.path
+        self.claims: list[tuple[str, str, str]] = []
+        self._row = _pack(shared.table, shared.row)
+        self._children = {
+            name: tuple(_pack(name, row) for row in rows) for name, rows in shared.children.items()
+        }
+
+    @property
+    def row(self) -> Row:
+        return _unpack(self.table, self._row)
+
+    @property
+    def children(self) -> _PackedChildren:
+        return _PackedChildren(self._children)
+
+    def canon(self) -> dict[str, Any]:
+        return {**self.row, **self.children}
+
+
+class _PackedChildren(Mapping[str, list[Row]]):
+    """The children of a packed shared entity by table; each list unpacked when asked for."""
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, packed: dict[str, tuple[Any, ...]]) -> None:
+        self._packed = packed
+
+    def __getitem__(self, name: str) -> list[Row]:
+        return [_unpack(name, row) for row in self._packed[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+
+def _chunked(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _shifted(issue: ImportIssue, offset: int) -> ImportIssue:
+    if issue.record_index < 0 or not offset:
+        return issue
+    message = issue.message
+    if message.startswith(_RENUMBERED):
+        message = _RECORD_NUMBER.sub(lambda m: f"record {int(m.group(1)) + offset}", message)
+    return replace(issue, record_index=issue.record_index + offset, message=message)
+
+
+def _parse_stream(
+    records: Iterable[Any], advance: Advance | None = None
+) -> tuple[ParsedFile, list[Packed]]:
+    """``parse_services`` over the whole stream, a chunk at a time: the shared objects,
+    references and issues of the file, and its records packed (empty when any issue).
+
+    Only one chunk of raw records and the packed rows of the earlier ones are held, instead
+    of every record as nested dicts.
+    """
+    vocab = vocabulary()
+    merged = ParsedFile()
+    packed: list[Packed] = []
+    first_service: dict[str, int] = {}
+    claimed: dict[str, dict[str, int]] = defaultdict(dict)
+    offset = 0
+
+    def claim(table: str, row_id: str, index: int, record_id: str | None, path: str) -> None:
+        first = claimed[table].setdefault(row_id, index)
+        if first != index:
+            message = f"duplicate id {row_id}: also used at record {first + 1}"
+            merged.issues.append(ImportIssue(record_id, index, path, message))
+
+    for chunk in _chunked(records, CHECK_RECORDS):
+        part = parse_services(chunk, vocab, advance)
+        size = len(chunk)
+        chunk.clear()  # the raw records are no longer needed
+        merged.issues.extend(_shifted(issue, offset) for issue in part.issues)
+        merged.references.extend(
+            replace(ref, record_index=ref.record_index + offset) for ref in part.references
+        )
+        record_ids = {record.index + offset: record.id for record in part.records}
+        for table, entities in part.shared.items():
+            known = merged.shared[table]
+            for entity_id, entity in entities.items():
+                entity.record_index += offset
+                first = known.get(entity_id)
+                if first is None:
+                    known[entity_id] = _PackedShared(entity)  # type: ignore[assignment]
+                    for child_table, row_id, path in entity.claims:
+                        record_id = record_ids.get(entity.record_index)
+                        claim(child_table, row_id, entity.record_index, record_id, f"{path}.id")
+                    continue
+                difference = next(
+                    (k for k, v in first.canon().items() if v != entity.canon().get(k)), None
+                )
+                if difference is not None:
+                    message = (
+                        f"differs from the copy of {_SINGULAR[table]} {entity_id} in record "
+                        f"{first.record_index + 1} (a shared object must be the same wherever "
+                        "it appears)"
+                    )
+                    merged.issues.append(
+                        ImportIssue(
+                            record_ids.get(entity.record_index),
+                            entity.record_index,
+                            f"{entity.path}.{difference}",
+                            message,
+                        )
+                    )
+        for record in part.records:
+            record.index += offset
+            first = first_service.setdefault(record.id, record.index)
+            if first != record.index:
+                message = f"duplicate service id: also record {first + 1}"
+                merged.issues.append(ImportIssue(record.id, record.index, "service.id", message))
+            for table in OWNED_TABLES:
+                ids = claimed[table]
+                for row in record.rows[table]:
+                    if ids.setdefault(row["id"], record.index) != record.index:
+                        claim(table, row["id"], record.index, record.id, f"service.{table}")
+            if not merged.issues:
+                packed.append(
+                    (
+                        record.index,
+                        record.id,
+                        _pack("services", record.service),
+                        tuple(
+                            tuple(_pack(table, row) for row in record.rows[table])
+                            for table in OWNED_TABLES
+                        ),
+                    )
+                )
+        offset += size
+    if merged.issues:
+        packed.clear()
+    return merged, packed
 
 
 @contextmanager
@@ -260,7 +579,7 @@ def index_lookups(session: Session) -> Iterator[None]:
     session.execute(text("SELECT set_config('enable_seqscan', :value, true)"), {"value": previous})
 
 
-def _batches(records: list[ParsedRecord]) -> Iterator[list[ParsedRecord]]:
+def _batches(records: Iterable[ParsedRecord]) -> Iterator[list[ParsedRecord]]:
     batch: list[ParsedRecord] = []
     rows = 0
     for record in records:
@@ -421,6 +740,8 @@ class _Writer:
         self.now = datetime.now(UTC)
         self.updated_by = f"import:{source}"[:320]
         self.summary = ImportSummary()
+        # (id, name) of the services this import created or updated
+        self.touched: list[tuple[str, str]] = []
         # (table, id) of shared entities this import created (None) or changed (before value)
         self.changed_shared: dict[tuple[str, str], Row | None] = {}
 
@@ -549,6 +870,7 @@ class _Writer:
             old = existing.get(record.id)
             if old is None:
                 self.summary.created += 1
+                self.touched.append((record.id, record.service["name"]))
                 inserts.append(record.service)
                 changes.append(self.change(record.id, "create"))
                 continue
@@ -559,6 +881,7 @@ class _Writer:
                 self.summary.unchanged += 1
                 continue
             self.summary.updated += 1
+            self.touched.append((record.id, record.service["name"]))
             updates.append(record.service)
             changes.extend(
                 self.change(record.id, "update", name, before[name], after[name])
@@ -695,3 +1018,105 @@ def _plan(
             updates.append(row)
     deletes = [r["id"] for r in owned if r["id"] not in desired_ids]
     return inserts, updates, deletes
+
+
+# ---------------------------------------------------------------------------------------------
+# Probable duplicates involving the services an import touched
+
+# Grid cells for the 50 m comparison, in degrees; km per degree of latitude (WGS84 mean).
+_CELL_DEGREES = 0.001
+_KM_PER_DEGREE = 111.2
+
+
+def probable_duplicates_of(
+    session: Session, touched: Sequence[tuple[str, str]]
+) -> list[DuplicatePair]:
+    """Probable duplicate pairs (as in ``inventory.probable_duplicates``) with at least one
+    service of ``touched`` ((id, name) pairs): same ``place_key`` of the name, not defunct,
+    closest locations under 50 m apart, or neither service has a location.
+
+    One pass over the service names finds the candidates by name; only their locations are
+    loaded, and points are compared through a grid of about 100 m cells, never all pairs.
+    """
+    keys = {place_key(name) for _id, name in touched} - {""}
+    if not keys:
+        return []
+    touched_ids = {service_id for service_id, _name in touched}
+    groups: dict[str, list[ServiceRef]] = defaultdict(list)
+    rows = session.execute(
+        select(Service.id, Service.name, Organization.name, Service.status)
+        .join(Service.organization)
+        .where(Service.status != DEFUNCT)
+    )
+    for service_id, name, organization, status in rows:
+        key = place_key(name)
+        if key in keys:
+            groups[key].append(ServiceRef(service_id, name, organization, status))
+    groups = {
+        key: refs
+        for key, refs in groups.items()
+        if len(refs) > 1 and any(ref.id in touched_ids for ref in refs)
+    }
+    ids = [ref.id for refs in groups.values() for ref in refs]
+    linked: set[str] = set()
+    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for condition in _among(session, ServiceAtLocation.service_id, ids):
+        located = session.execute(
+            select(ServiceAtLocation.service_id, Location.latitude, Location.longitude)
+            .join(Location, Location.id == ServiceAtLocation.location_id)
+            .where(condition)
+        )
+        for service_id, lat, lon in located:
+            linked.add(service_id)
+            if lat is not None and lon is not None:
+                points[service_id].append((lat, lon))
+    pairs: dict[tuple[str, str], DuplicatePair] = {}
+    for key in sorted(groups):
+        refs = sorted(groups[key], key=lambda r: (r.organization.lower(), r.id))
+        unlocated = [r for r in refs if r.id not in linked]
+        for first, second in combinations(unlocated, 2):
+            if first.id in touched_ids or second.id in touched_ids:
+                pairs[(first.id, second.id)] = DuplicatePair(first, second, None)
+        for first, second, km in _near_pairs(refs, points, touched_ids):
+            pairs[(first.id, second.id)] = DuplicatePair(first, second, round(km * 1000, 1))
+    return list(pairs.values())
+
+
+def _near_pairs(
+    refs: list[ServiceRef],
+    points: dict[str, list[tuple[float, float]]],
+    touched_ids: set[str],
+) -> Iterator[tuple[ServiceRef, ServiceRef, float]]:
+    """Pairs of ``refs`` (in their order) whose closest points are under the duplicate
+    distance, at least one of them touched; with that distance in km."""
+    order = {ref.id: i for i, ref in enumerate(refs)}
+    cells: dict[tuple[int, int], list[tuple[ServiceRef, float, float]]] = defaultdict(list)
+    for ref in refs:
+        for lat, lon in points.get(ref.id, ()):
+            cells[_cell(lat, lon)].append((ref, lat, lon))
+    best: dict[tuple[str, str], tuple[ServiceRef, ServiceRef, float]] = {}
+    lat_span = DUPLICATE_DISTANCE_KM / _KM_PER_DEGREE
+    for ref in refs:
+        if ref.id not in touched_ids:
+            continue
+        for lat, lon in points.get(ref.id, ()):
+            cos = max(math.cos(math.radians(lat)), 1e-6)
+            lon_span = min(DUPLICATE_DISTANCE_KM / (_KM_PER_DEGREE * cos), 180.0)
+            low, high = _cell(lat - lat_span, lon - lon_span), _cell(lat + lat_span, lon + lon_span)
+            for row in range(low[0], high[0] + 1):
+                for column in range(low[1], high[1] + 1):
+                    for other, lat2, lon2 in cells.get((row, column), ()):
+                        if other.id == ref.id:
+                            continue
+                        km = distance_km(lat, lon, lat2, lon2)
+                        if km >= DUPLICATE_DISTANCE_KM:
+                            continue
+                        first, second = sorted((ref, other), key=lambda r: order[r.id])
+                        pair = (first.id, second.id)
+                        if pair not in best or km < best[pair][2]:
+                            best[pair] = (first, second, km)
+    yield from best.values()
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return (math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 
 from pmhc_directory.taxonomy import NEED, SERVICE_TYPE, Vocabulary
 
-from .model import Candidate, Excluded, Gap, Match, MatchResult, Query
+from .model import Candidate, Excluded, Fit, Gap, Match, MatchResult, Query
 from .ranking import reasons, score
 from .rules import (
     CRISIS_CONTINUUM,
@@ -87,8 +88,15 @@ def match(query: Query, candidates: Iterable[Candidate], *, vocabulary: Vocabula
     eligible: list[Match] = []
     excluded: list[Excluded] = []
     contact_lines: list[Candidate] = []
+    # A fit depends only on the query and the candidate's service types: worked out once per
+    # combination of types (a big directory has a few hundred combinations).
+    fits: dict[tuple[str, ...], Fit | None] = {}
     for candidate in candidates:
-        fit = fit_of(query, candidate, vocabulary)
+        types = candidate.service_types
+        if types in fits:
+            fit = fits[types]
+        else:
+            fit = fits[types] = fit_of(query, candidate, vocabulary)
         if candidate.is_national:
             if (reason := status_exclusion(candidate)) is not None:
                 excluded.append(Excluded(candidate, [reason]))
@@ -101,19 +109,18 @@ def match(query: Query, candidates: Iterable[Candidate], *, vocabulary: Vocabula
         if broken:
             excluded.append(Excluded(candidate, broken))
             continue
-        eligible.append(
-            Match(
-                candidate=candidate,
-                score=score(query, candidate, fit),
-                reasons=reasons(query, candidate, fit, vocabulary),
-                fit=fit,
-            )
-        )
+        # Reasons are worded below, for the results shown only (the order needs the score).
+        eligible.append(Match(candidate=candidate, score=score(query, candidate, fit), fit=fit))
     eligible.sort(key=_sort_key)
+    shown = [
+        replace(m, reasons=reasons(query, m.candidate, m.fit, vocabulary))
+        for m in eligible[: query.limit]
+        if m.fit is not None
+    ]
     contact_lines.sort(key=lambda line: (fit_of(query, line, vocabulary) is None, *_name_key(line)))
     excluded.sort(key=lambda item: _name_key(item.candidate))
     return MatchResult(
-        results=eligible[: query.limit],
+        results=shown,
         excluded=excluded,
         contact_lines=contact_lines,
         gaps=_gaps(query, eligible, contact_lines, vocabulary),

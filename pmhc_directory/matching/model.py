@@ -127,6 +127,18 @@ class Candidate:
         """Identity of the candidate within one match call."""
         return (self.service_id, self.service_at_location_id or "")
 
+    @classmethod
+    def from_fields(cls, fields: dict[str, object]) -> Candidate:
+        """The candidate ``Candidate(**fields)`` makes, without the per-field ``__init__`` work.
+
+        For callers that build thousands per lookup from checked data (``services.lookup``):
+        fields left out keep their defaults (class attributes; every default is immutable).
+        ``fields`` is copied, never shared.
+        """
+        candidate = object.__new__(cls)
+        candidate.__dict__.update(fields)
+        return candidate
+
 
 @dataclass(frozen=True)
 class Exclusion:

@@ -8,8 +8,10 @@ logged; only the analysis area it falls in is kept, and only when a need goes un
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 from shapely.geometry import Point, shape
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from ..geo.distance import TravelModel, distance_km
+from ..geo.distance import TravelModel
 from ..geo.geocoding import (
     ChainGeocoder,
     CoordinateGeocoder,
@@ -439,6 +441,11 @@ def _inside(shapes: list[Any], lat: float, lon: float) -> bool | None:
     return any(s.covers(point) for s in shapes)
 
 
+def _inside_point(shapes: Sequence[Any], point: Point) -> bool:
+    """``_inside`` for a point made once per lookup (shapes are not empty)."""
+    return any(s.covers(point) for s in shapes)
+
+
 def _capacity(service: Service, now: datetime, fresh_hours: float) -> Capacity | None:
     if not service.capacities:
         return None
@@ -486,123 +493,21 @@ def load_candidates(
     now: datetime,
     vocab: Vocabulary,
 ) -> list[Candidate]:
-    """One candidate per relevant service at each of its locations (or per line or team)."""
+    """One candidate per relevant service at each of its locations (or per line or team).
+
+    Static facts come from this process's :class:`CandidateCache`, brought up to date with the
+    change sequence first (one indexed query when nothing changed). A relevant site that is
+    certainly beyond its travel limit is left out when there are more than
+    :data:`FAR_EXCLUSIONS_LISTED` of them (it could only be excluded as ``too-far``); fewer are
+    evaluated and listed as before.
+    """
     wanted = set(request.types)
     for need in request.needs:
         wanted.update(vocab.service_types_for_need(need))
-    term_ids = [vocab.id_for_code(SERVICE_TYPE, code) for code in wanted]
-    relevant = (
-        select(Attribute.link_id)
-        .where(Attribute.link_entity == "service", Attribute.taxonomy_term_id.in_(term_ids))
-        .scalar_subquery()
-    )
-    services = session.scalars(
-        select(Service)
-        .where((Service.id.in_(relevant)) | Service.is_national.is_(True))
-        .options(
-            selectinload(Service.organization),
-            selectinload(Service.attributes).joinedload(Attribute.taxonomy_term),
-            selectinload(Service.schedules),
-            selectinload(Service.languages),
-            selectinload(Service.capacities),
-            selectinload(Service.service_areas),
-            selectinload(Service.phones),
-            selectinload(Service.service_at_locations).options(
-                selectinload(ServiceAtLocation.schedules),
-                selectinload(ServiceAtLocation.phones),
-                selectinload(ServiceAtLocation.service_areas),
-                selectinload(ServiceAtLocation.location).options(
-                    selectinload(Location.addresses),
-                    selectinload(Location.schedules),
-                    selectinload(Location.phones),
-                ),
-            ),
-        )
-    ).all()
-    # Units are few; load them once so capacity.unit needs no query per service.
-    from ..models import Unit
-
-    session.scalars(select(Unit)).all()
-    session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(term_ids))).all()
-
-    candidates: list[Candidate] = []
-    for service in services:
-        facts = _facts(service, vocab)
-        primary = facts.types[0] if facts.types else None
-        continuum = vocab.continuum_of(primary) if primary else None
-        goes_to_person = continuum == "respond"
-        service_rules = _rules_or_none(service.schedules, service.id)
-        always_open = "open-24-7" in facts.diversion
-        common = {
-            "service_id": service.id,
-            "name": service.name,
-            "organization": service.organization.name if service.organization else "",
-            "service_types": facts.types,
-            "attributes": facts.diversion,
-            "status": service.status,
-            "minimum_age": service.minimum_age,
-            "maximum_age": service.maximum_age,
-            "eligibility_populations": facts.eligibility,
-            "audience_populations": facts.audience,
-            "payments": facts.payments,
-            "languages": frozenset(
-                lang.code.split("-")[0].lower() for lang in service.languages if lang.code
-            ),
-            "interpretation": bool((service.interpretation_services or "").strip()),
-            "capacity": _capacity(service, now, settings.capacity_fresh_hours),
-            "goes_to_person": goes_to_person,
-            "assured_date": service.assured_date,
-            "is_national": service.is_national,
-        }
-        service_phones = tuple(p.number for p in service.phones)
-        service_shapes = _shapes(service.service_areas)
-        sites = [sal for sal in service.service_at_locations if sal.location is not None]
-        if not sites or service.is_national:
-            rules = service_rules
-            candidates.append(
-                Candidate(
-                    **common,
-                    open_state=_open_state(rules, request.at, settings.zone, always_open),
-                    in_service_area=_inside(service_shapes, lat, lon),
-                    residency_restricted=bool(service_shapes) and not goes_to_person,
-                    phones=service_phones,
-                )
-            )
-            continue
-        for sal in sites:
-            location = sal.location
-            rules = (
-                None
-                if service_rules is None
-                else _site_rules(service_rules, location.schedules, sal.schedules, service.id)
-            )
-            # The service-wide 24/7 flag yields to hours published for this very site.
-            site_always_open = always_open and not (location.schedules or sal.schedules)
-            shapes = _shapes(sal.service_areas) or service_shapes
-            has_point = location.latitude is not None and location.longitude is not None
-            km = distance_km(lat, lon, location.latitude, location.longitude) if has_point else None
-            candidates.append(
-                Candidate(
-                    **common,
-                    service_at_location_id=sal.id,
-                    open_state=_open_state(rules, request.at, settings.zone, site_always_open),
-                    distance_km=km,
-                    travel_minutes=settings.travel.minutes(km) if km is not None else None,
-                    in_service_area=_inside(shapes, lat, lon),
-                    residency_restricted=bool(shapes) and not goes_to_person,
-                    phones=tuple(
-                        dict.fromkeys(
-                            [p.number for p in sal.phones]
-                            + list(service_phones)
-                            + [p.number for p in location.phones]
-                        )
-                    ),
-                    address=_address_text(location),
-                    lat=location.latitude if has_point else None,
-                    lon=location.longitude if has_point else None,
-                )
-            )
-    return candidates
+    term_ids = {vocab.id_for_code(SERVICE_TYPE, code) for code in wanted}
+    cache = candidate_cache(session)
+    columns, chosen, capacities = cache.entries_for(session, term_ids, vocab)
+    return build_candidates(columns, chosen, capacities, request, lat, lon, settings, now, vocab)
 
 
 def _site_rules(
@@ -616,6 +521,683 @@ def _site_rules(
     if location_rules is None or sal_rules is None:
         return None
     return select_schedule_rules(service_rules, location_rules, sal_rules)
+
+
+# --------------------------------------------------------------------------- candidate cache
+
+#: Sites certainly over their travel limit are evaluated and listed in ``excluded`` (as
+#: ``too-far``) only while there are at most this many; beyond, they are left out unexamined.
+FAR_EXCLUSIONS_LISTED = 100
+_CACHE_CHUNK = 500
+_GEOD: Any = None
+
+
+@dataclass(frozen=True)
+class CapacityFact:
+    """The latest capacity row of a service (staleness is judged per lookup)."""
+
+    available: int | None
+    maximum: int | None
+    unit: str | None
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    """The static facts of one candidate: a service at one site, or a service with none."""
+
+    common: Mapping[str, Any]  # Candidate fields that do not depend on the lookup
+    types: tuple[str, ...]
+    goes_to_person: bool
+    is_national: bool
+    rules: tuple[ScheduleRule, ...] | None  # None: hours that cannot be read
+    always_open: bool
+    shapes: tuple[Any, ...]
+    has_site: bool = False
+    lat: float | None = None
+    lon: float | None = None
+
+
+def _facts_of(rows: Iterable[tuple[str | None, str | None, str | None]], vocab: Vocabulary):
+    """``_ServiceFacts`` from (taxonomy, code, link_type) of a service's attributes, in order."""
+    types: list[str] = []
+    diversion, eligibility, audience, payments = set(), set(), set(), set()
+    for taxonomy, code, link_type in rows:
+        if code is None or vocab.find(taxonomy or "", code) is None:
+            continue
+        if taxonomy == SERVICE_TYPE:
+            types.append(code)
+        elif taxonomy == ATTRIBUTE:
+            diversion.add(code)
+        elif taxonomy == PAYMENT:
+            payments.add(code)
+        elif taxonomy == POPULATION:
+            (eligibility if link_type == "eligibility" else audience).add(code)
+    return _ServiceFacts(
+        types=tuple(dict.fromkeys(types)),
+        diversion=frozenset(diversion),
+        eligibility=frozenset(eligibility),
+        audience=frozenset(audience),
+        payments=frozenset(payments),
+    )
+
+
+def _grouped(session: Session, statement: Any, key: Any, ids: Sequence[str] | None) -> dict:
+    """Rows of ``statement`` grouped by ``key`` (for ``ids`` in chunks, or every row).
+
+    Plain Core rows on the session's connection (the caller's earlier ORM query has flushed).
+    """
+    found: dict[Any, list[Any]] = {}
+    if ids is None:
+        chunks: Iterable[Any] = [None]
+    else:
+        ids = sorted({i for i in ids if i is not None})
+        chunks = [ids[s : s + _CACHE_CHUNK] for s in range(0, len(ids), _CACHE_CHUNK)]
+    connection = session.connection()
+    for chunk in chunks:
+        query = statement if chunk is None else statement.where(key.in_(chunk))
+        result = connection.execute(query)
+        position = list(result.keys()).index(key.key)
+        for row in result:
+            found.setdefault(row[position], []).append(row)
+    return found
+
+
+# Schedule columns that are not part of a rule (ids, owners, order).
+_NOT_RULE = frozenset({"id", "service_id", "location_id", "service_at_location_id", "position"})
+
+
+class _RuleReader:
+    """``schedule_rules`` for plain rows, reading each distinct schedule once per load."""
+
+    def __init__(self) -> None:
+        table = Schedule.__table__
+        self.columns = [c for c in table.columns if c.key not in _NOT_RULE]
+        self.known: dict[tuple[Any, ...], ScheduleRule | ScheduleError] = {}
+
+    def __call__(self, rows: Sequence[Any], service_id: str) -> list[ScheduleRule] | None:
+        rules = []
+        for row in rows:
+            mapping = row._mapping
+            key = tuple(mapping[c] for c in self.columns)
+            found = self.known.get(key)
+            if found is None:
+                try:
+                    found = ScheduleRule.from_mapping({c.key: mapping[c] for c in self.columns})
+                except ScheduleError as exc:
+                    found = exc
+                self.known[key] = found
+            if isinstance(found, ScheduleError):
+                log.warning(
+                    "service %s has hours that cannot be read (%s)", service_id, found.field
+                )
+                return None
+            rules.append(found)
+        return rules
+
+
+def _prepared(shapes: list[Any]) -> tuple[Any, ...]:
+    import shapely
+
+    for geometry in shapes:
+        shapely.prepare(geometry)
+    return tuple(shapes)
+
+
+def _address_of(rows: Sequence[Any]) -> str | None:
+    if not rows:
+        return None
+    a = rows[0]
+    parts = [a.address_1, a.address_2, a.city, f"{a.state_province} {a.postal_code}".strip()]
+    return ", ".join(p for p in parts if p)
+
+
+def load_site_entries(
+    session: Session, service_ids: Sequence[str] | None, vocab: Vocabulary
+) -> tuple[dict[str, list[SiteEntry]], dict[str, frozenset[str]]]:
+    """Entries of these services (all when None) and each one's service-linked term ids.
+
+    A dozen plain queries per 500 services (no ORM objects); the same facts, in the same order,
+    as the relationships of ``Service`` give (see ``docs/scale.md``).
+    """
+    from ..models import Language, Organization, Phone, ServiceArea
+
+    services = _grouped(
+        session,
+        select(
+            Service.id,
+            Service.name,
+            Service.organization_id,
+            Service.status,
+            Service.minimum_age,
+            Service.maximum_age,
+            Service.interpretation_services,
+            Service.assured_date,
+            Service.is_national,
+        ),
+        Service.id,
+        service_ids,
+    )
+    # A full load reads whole tables; a partial one, the rows of these services (in chunks).
+    full = service_ids is None
+    ids = None if full else list(services)
+    org_ids = None if full else [rows[0].organization_id for rows in services.values()]
+    organizations = _grouped(
+        session, select(Organization.id, Organization.name), Organization.id, org_ids
+    )
+    attributes = _grouped(
+        session,
+        select(
+            Attribute.link_id,
+            Attribute.link_type,
+            Attribute.taxonomy_term_id,
+            TaxonomyTerm.taxonomy,
+            TaxonomyTerm.code,
+        )
+        .join(TaxonomyTerm, Attribute.taxonomy_term_id == TaxonomyTerm.id)
+        .where(Attribute.link_entity == "service")
+        .order_by(Attribute.position),
+        Attribute.link_id,
+        ids,
+    )
+    schedule = Schedule.__table__
+    by_service = schedule.c.service_id
+    schedules = _grouped(session, select(schedule).order_by(schedule.c.position), by_service, ids)
+    languages = _grouped(
+        session,
+        select(Language.service_id, Language.code).order_by(Language.position),
+        Language.service_id,
+        ids,
+    )
+    phones = _grouped(
+        session,
+        select(Phone.service_id, Phone.number).order_by(Phone.position),
+        Phone.service_id,
+        ids,
+    )
+    area_columns = (
+        ServiceArea.id,
+        ServiceArea.service_id,
+        ServiceArea.service_at_location_id,
+        ServiceArea.extent,
+        ServiceArea.extent_type,
+    )
+    areas = _grouped(
+        session,
+        select(*area_columns).order_by(ServiceArea.id),
+        ServiceArea.service_id,
+        ids,
+    )
+    links = _grouped(
+        session,
+        select(
+            ServiceAtLocation.id, ServiceAtLocation.service_id, ServiceAtLocation.location_id
+        ).order_by(ServiceAtLocation.id),
+        ServiceAtLocation.service_id,
+        ids,
+    )
+    link_ids = None if full else [row.id for rows in links.values() for row in rows]
+    location_ids = None if full else [row.location_id for rows in links.values() for row in rows]
+    link_schedules = _grouped(
+        session,
+        select(schedule).order_by(schedule.c.position),
+        schedule.c.service_at_location_id,
+        link_ids,
+    )
+    link_phones = _grouped(
+        session,
+        select(Phone.service_at_location_id, Phone.number).order_by(Phone.position),
+        Phone.service_at_location_id,
+        link_ids,
+    )
+    link_areas = _grouped(
+        session,
+        select(*area_columns).order_by(ServiceArea.id),
+        ServiceArea.service_at_location_id,
+        link_ids,
+    )
+    locations = _grouped(
+        session,
+        select(Location.id, Location.latitude, Location.longitude),
+        Location.id,
+        location_ids,
+    )
+    addresses = _grouped(
+        session,
+        select(
+            Address.location_id,
+            Address.address_1,
+            Address.address_2,
+            Address.city,
+            Address.state_province,
+            Address.postal_code,
+        ).order_by(Address.id),
+        Address.location_id,
+        location_ids,
+    )
+    location_schedules = _grouped(
+        session,
+        select(schedule).order_by(schedule.c.position),
+        schedule.c.location_id,
+        location_ids,
+    )
+    location_phones = _grouped(
+        session,
+        select(Phone.location_id, Phone.number).order_by(Phone.position),
+        Phone.location_id,
+        location_ids,
+    )
+
+    entries: dict[str, list[SiteEntry]] = {}
+    terms: dict[str, frozenset[str]] = {}
+    _rules_of = _RuleReader()
+    for service_id, (service,) in services.items():
+        attribute_rows = attributes.get(service_id, [])
+        terms[service_id] = frozenset(row.taxonomy_term_id for row in attribute_rows)
+        facts = _facts_of(
+            ((row.taxonomy, row.code, row.link_type) for row in attribute_rows), vocab
+        )
+        primary = facts.types[0] if facts.types else None
+        continuum = vocab.continuum_of(primary) if primary else None
+        goes_to_person = continuum == "respond"
+        service_rules = _rules_of(schedules.get(service_id, []), service_id)
+        always_open = "open-24-7" in facts.diversion
+        organization = organizations.get(service.organization_id)
+        common = {
+            "service_id": service_id,
+            "name": service.name,
+            "organization": organization[0].name if organization else "",
+            "service_types": facts.types,
+            "attributes": facts.diversion,
+            "status": service.status,
+            "minimum_age": service.minimum_age,
+            "maximum_age": service.maximum_age,
+            "eligibility_populations": facts.eligibility,
+            "audience_populations": facts.audience,
+            "payments": facts.payments,
+            "languages": frozenset(
+                row.code.split("-")[0].lower() for row in languages.get(service_id, []) if row.code
+            ),
+            "interpretation": bool((service.interpretation_services or "").strip()),
+            "goes_to_person": goes_to_person,
+            "assured_date": service.assured_date,
+            "is_national": service.is_national,
+        }
+        service_phones = tuple(row.number for row in phones.get(service_id, []))
+        service_shapes = _shapes(areas.get(service_id, []))
+        sites = [link for link in links.get(service_id, []) if link.location_id in locations]
+        found: list[SiteEntry] = []
+        if not sites or service.is_national:
+            found.append(
+                SiteEntry(
+                    common={
+                        **common,
+                        "residency_restricted": bool(service_shapes) and not goes_to_person,
+                        "phones": service_phones,
+                    },
+                    types=facts.types,
+                    goes_to_person=goes_to_person,
+                    is_national=bool(service.is_national),
+                    rules=None if service_rules is None else tuple(service_rules),
+                    always_open=always_open,
+                    shapes=_prepared(service_shapes),
+                )
+            )
+        for link in sites if not service.is_national else ():
+            (location,) = locations[link.location_id]
+            own_schedules = location_schedules.get(link.location_id, [])
+            link_rows = link_schedules.get(link.id, [])
+            rules = None
+            if service_rules is not None:
+                location_rules = _rules_of(own_schedules, service_id)
+                link_rules = _rules_of(link_rows, service_id)
+                if location_rules is not None and link_rules is not None:
+                    rules = tuple(select_schedule_rules(service_rules, location_rules, link_rules))
+            shapes = _shapes(link_areas.get(link.id, [])) or service_shapes
+            has_point = location.latitude is not None and location.longitude is not None
+            found.append(
+                SiteEntry(
+                    common={
+                        **common,
+                        "service_at_location_id": link.id,
+                        "residency_restricted": bool(shapes) and not goes_to_person,
+                        "phones": tuple(
+                            dict.fromkeys(
+                                [row.number for row in link_phones.get(link.id, [])]
+                                + list(service_phones)
+                                + [row.number for row in location_phones.get(link.location_id, [])]
+                            )
+                        ),
+                        "address": _address_of(addresses.get(link.location_id, [])),
+                        "lat": location.latitude if has_point else None,
+                        "lon": location.longitude if has_point else None,
+                    },
+                    types=facts.types,
+                    goes_to_person=goes_to_person,
+                    is_national=False,
+                    rules=rules,
+                    # The service-wide 24/7 flag yields to hours published for this very site.
+                    always_open=always_open and not (own_schedules or link_rows),
+                    shapes=_prepared(list(shapes)),
+                    has_site=True,
+                    lat=location.latitude if has_point else None,
+                    lon=location.longitude if has_point else None,
+                )
+            )
+        entries[service_id] = found
+    return entries, terms
+
+
+def load_capacities(session: Session) -> dict[str, CapacityFact]:
+    """The latest capacity row of every service that reports one (ties: the first by id)."""
+    from ..models import ServiceCapacity, Unit
+
+    rows = session.execute(
+        select(
+            ServiceCapacity.service_id,
+            ServiceCapacity.available,
+            ServiceCapacity.maximum,
+            ServiceCapacity.updated,
+            Unit.name.label("unit"),
+        )
+        .outerjoin(Unit, ServiceCapacity.unit_id == Unit.id)
+        .order_by(ServiceCapacity.id)
+    )
+    latest: dict[str, CapacityFact] = {}
+    for row in rows:
+        seen = latest.get(row.service_id)
+        if seen is None or row.updated > seen.updated:
+            latest[row.service_id] = CapacityFact(row.available, row.maximum, row.unit, row.updated)
+    return latest
+
+
+def capacity_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Changes whenever a capacity row is added, removed or reported (one aggregate query).
+
+    Capacity reports do not enter the change sequence, so the lookup checks this on every
+    request: a report sets ``updated`` to the time of the report and the figures.
+    """
+    from sqlalchemy import func
+
+    from ..models import ServiceCapacity
+
+    row = session.execute(
+        select(
+            func.count(ServiceCapacity.id),
+            func.max(ServiceCapacity.updated),
+            func.sum(ServiceCapacity.available),
+            func.sum(ServiceCapacity.maximum),
+            func.min(ServiceCapacity.updated),
+        )
+    ).one()
+    return tuple(row)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Every cached entry in one list, with numpy columns for the per-lookup prefilter."""
+
+    entries: list[SiteEntry]
+    lat: Any  # float array, NaN where the site has no point
+    lon: Any
+    judged_by_area: Any  # bool array: a team that comes to the person and has a service area
+    types_key: Any  # int array: position of the entry's service types in ``types``
+    types: list[tuple[str, ...]]
+    national: Any  # int array of positions
+    by_term: dict[str, Any]  # taxonomy term id -> int array of positions
+
+    @classmethod
+    def of(cls, entries_by_service: Mapping[str, list[SiteEntry]]) -> Columns:
+        import numpy as np
+
+        entries: list[SiteEntry] = []
+        positions: dict[str, list[int]] = {}
+        for service_id in sorted(entries_by_service):
+            start = len(entries)
+            entries.extend(entries_by_service[service_id])
+            positions[service_id] = list(range(start, len(entries)))
+        types_index: dict[tuple[str, ...], int] = {}
+        for entry in entries:
+            types_index.setdefault(entry.types, len(types_index))
+        nan = float("nan")
+        return cls(
+            entries=entries,
+            lat=np.array([nan if e.lat is None else e.lat for e in entries], dtype=float),
+            lon=np.array([nan if e.lon is None else e.lon for e in entries], dtype=float),
+            judged_by_area=np.array(
+                [e.goes_to_person and bool(e.shapes) for e in entries], dtype=bool
+            ),
+            types_key=np.array([types_index[e.types] for e in entries], dtype=np.int64),
+            types=list(types_index),
+            national=np.array([k for k, e in enumerate(entries) if e.is_national], dtype=np.int64),
+            by_term={},
+        )
+
+    def with_terms(self, terms: Mapping[str, frozenset[str]]) -> Columns:
+        """The same columns with ``by_term`` filled from each service's term ids."""
+        import numpy as np
+
+        found: dict[str, list[int]] = {}
+        for position, entry in enumerate(self.entries):
+            for term_id in terms.get(entry.common["service_id"], ()):
+                found.setdefault(term_id, []).append(position)
+        by_term = {t: np.array(p, dtype=np.int64) for t, p in found.items()}
+        return dataclasses.replace(self, by_term=by_term)
+
+
+class CandidateCache:
+    """This process's static candidate facts for one database, kept current like the search
+    index: every lookup first applies the change sequence (``search.sync``), reloading only the
+    services that changed, and rebuilds when the sequence is not the one it followed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.state: Any = None  # sync.SyncState once loaded
+        self.entries: dict[str, list[SiteEntry]] = {}
+        self.terms: dict[str, frozenset[str]] = {}
+        self.by_term: dict[str, set[str]] = {}
+        self.national: set[str] = set()
+        self.capacities: dict[str, CapacityFact] = {}
+        self.capacity_key: tuple[Any, ...] | None = None
+        self._columns: Columns | None = None
+        self.rebuilds = 0
+
+    def entries_for(
+        self, session: Session, term_ids: Iterable[str], vocab: Vocabulary
+    ) -> tuple[Columns, Any, dict[str, CapacityFact]]:
+        """The entries of national lines and of services carrying any of ``term_ids`` (as
+        positions in :class:`Columns`), and the latest capacity of every service, current as of
+        this session's snapshot."""
+        import numpy as np
+
+        with self._lock:
+            self.catch_up(session, vocab)
+            key = capacity_fingerprint(session)
+            if key != self.capacity_key:
+                self.capacities = load_capacities(session)
+                self.capacity_key = key
+            if self._columns is None:
+                self._columns = Columns.of(self.entries).with_terms(self.terms)
+            columns = self._columns
+            parts = [columns.national]
+            parts += [columns.by_term[t] for t in term_ids if t in columns.by_term]
+            chosen = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            return columns, chosen, self.capacities
+
+    def catch_up(self, session: Session, vocab: Vocabulary) -> None:
+        from ..search import sync
+        from .search import newest_change, pending_changes
+
+        now = time.time()
+        if self.state is not None:
+            plan = sync.plan_catch_up(self.state, pending_changes(session, self.state), now)
+            if not plan.rebuild:
+                if plan.changed:
+                    ids = [i for i in plan.service_ids if i != sync.ALL_SERVICES]
+                    self._replace(ids, *load_site_entries(session, ids, vocab))
+                    self.state = plan.state
+                return
+        newest = newest_change(session)
+        recent: list[int] = []
+        if newest is not None:
+            from ..models import SearchChange
+
+            recent = list(
+                session.scalars(
+                    select(SearchChange.seq).where(SearchChange.seq > newest.seq - sync.MAX_GAPS)
+                )
+            )
+        state = sync.state_after_rebuild(newest, recent, now)
+        entries, terms = load_site_entries(session, None, vocab)
+        self.entries, self.terms, self.by_term, self.national = {}, {}, {}, set()
+        self._replace(list(entries), entries, terms)
+        self.state = state
+        self.rebuilds += 1
+
+    def _replace(
+        self,
+        ids: Sequence[str],
+        entries: dict[str, list[SiteEntry]],
+        terms: dict[str, frozenset[str]],
+    ) -> None:
+        self._columns = None
+        for service_id in ids:
+            for term_id in self.terms.pop(service_id, frozenset()):
+                self.by_term.get(term_id, set()).discard(service_id)
+            self.entries.pop(service_id, None)
+            self.national.discard(service_id)
+            if service_id not in entries:
+                continue  # deleted
+            self.entries[service_id] = entries[service_id]
+            self.terms[service_id] = terms[service_id]
+            for term_id in terms[service_id]:
+                self.by_term.setdefault(term_id, set()).add(service_id)
+            if any(entry.is_national for entry in entries[service_id]):
+                self.national.add(service_id)
+
+
+_caches: dict[str, CandidateCache] = {}
+_caches_lock = threading.Lock()
+
+
+def candidate_cache(session: Session) -> CandidateCache:
+    """The cache for the session's database (one per database URL and process)."""
+    bind = session.get_bind()
+    key = str(getattr(bind, "engine", bind).url)
+    with _caches_lock:
+        return _caches.setdefault(key, CandidateCache())
+
+
+def _geodesic_km(lat: float, lon: float, lats: Sequence[float], lons: Sequence[float]) -> Any:
+    """WGS84 geodesic km from one point to many (pyproj: Karney's algorithm, as geopy)."""
+    global _GEOD
+    import numpy as np
+
+    if _GEOD is None:
+        from pyproj import Geod
+
+        _GEOD = Geod(ellps="WGS84")
+    count = len(lats)
+    _, _, metres = _GEOD.inv(
+        np.full(count, lon), np.full(count, lat), np.asarray(lons, float), np.asarray(lats, float)
+    )
+    return np.asarray(metres, dtype=float) / 1000.0
+
+
+def _capacity_now(fact: CapacityFact | None, now: datetime, fresh_hours: float) -> Capacity | None:
+    if fact is None:
+        return None
+    return Capacity(
+        available=fact.available,
+        maximum=fact.maximum,
+        unit=fact.unit,
+        updated=fact.updated,
+        stale=now - fact.updated > timedelta(hours=fresh_hours),
+    )
+
+
+def build_candidates(
+    columns: Columns,
+    chosen: Any,
+    capacities: Mapping[str, CapacityFact],
+    request: LookupRequest,
+    lat: float,
+    lon: float,
+    settings: LookupSettings,
+    now: datetime,
+    vocab: Vocabulary,
+) -> list[Candidate]:
+    """Candidates for one lookup from cached entries: distances, hours, areas, capacity.
+
+    Distances and the travel-limit test run on numpy columns; Python objects are made only for
+    the entries kept (see :data:`FAR_EXCLUSIONS_LISTED`).
+    """
+    import numpy as np
+
+    from ..matching import fit_of
+
+    probe = Query(
+        at=request.at,
+        needs=request.needs,
+        types=request.types,
+        max_minutes=request.max_minutes,
+        require_open=request.require_open,
+    )
+    relevant = np.zeros(len(columns.types), dtype=bool)
+    cap = np.full(len(columns.types), np.inf)
+    for key, types in enumerate(columns.types):
+        fit = fit_of(probe, Candidate(service_id="", name="", service_types=types), vocab)
+        if fit is not None:
+            relevant[key] = True
+            if fit.max_minutes is not None:
+                cap[key] = fit.max_minutes
+    national = np.zeros(len(columns.entries), dtype=bool)
+    national[columns.national] = True
+    # Not relevant by the vocabulary (the matcher would ignore it) and not a national line.
+    chosen = chosen[relevant[columns.types_key[chosen]] | national[chosen]]
+    lats, lons = columns.lat[chosen], columns.lon[chosen]
+    placed = ~np.isnan(lats) & ~np.isnan(lons)
+    km = np.full(len(chosen), np.nan)
+    if placed.any():
+        km[placed] = _geodesic_km(lat, lon, lats[placed], lons[placed])
+    travel = settings.travel
+    minutes = km * travel.circuity / travel.speed_kmh * 60.0  # TravelModel.minutes
+    far = (
+        placed
+        & ~columns.judged_by_area[chosen]
+        & ~national[chosen]
+        & (minutes > cap[columns.types_key[chosen]])
+    )
+    keep = np.ones(len(chosen), dtype=bool) if far.sum() <= FAR_EXCLUSIONS_LISTED else ~far
+    states: dict[tuple[Any, bool], OpenState] = {}
+    candidates = []
+    point = Point(lon, lat)
+    km_list, minutes_list, placed_list = km.tolist(), minutes.tolist(), placed.tolist()
+    for position in np.flatnonzero(keep).tolist():
+        entry = columns.entries[int(chosen[position])]
+        key = (entry.rules, entry.always_open)
+        state = states.get(key)
+        if state is None:
+            rules = None if entry.rules is None else list(entry.rules)
+            state = states[key] = _open_state(rules, request.at, settings.zone, entry.always_open)
+        extra: dict[str, Any] = {}
+        if entry.has_site:
+            has_point = placed_list[position]
+            extra = {
+                "distance_km": km_list[position] if has_point else None,
+                "travel_minutes": minutes_list[position] if has_point else None,
+            }
+        fields = {
+            **entry.common,
+            **extra,
+            "open_state": state,
+            "in_service_area": _inside_point(entry.shapes, point) if entry.shapes else None,
+            "capacity": _capacity_now(
+                capacities.get(entry.common["service_id"]), now, settings.capacity_fresh_hours
+            ),
+        }
+        candidates.append(Candidate.from_fields(fields))
+    return candidates
 
 
 # --------------------------------------------------------------------------- areas, unmet needs

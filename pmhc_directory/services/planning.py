@@ -300,6 +300,10 @@ def estimated_minutes(
     return km * model.circuity / model.speed_kmh * 60.0
 
 
+#: Area-site pairs per block when estimating a travel-time matrix (bounds temporary memory).
+MATRIX_BLOCK_PAIRS = 2_000_000
+
+
 def minutes_matrix(
     session: Session, config: Mapping[str, Any], areas: Areas, units: Sequence[SupplyUnit]
 ) -> np.ndarray:
@@ -310,9 +314,15 @@ def minutes_matrix(
     if placed and n_areas:
         lat = np.array([units[j].lat for j in placed], dtype=float)
         lon = np.array([units[j].lon for j in placed], dtype=float)
-        minutes[:, placed] = estimated_minutes(
-            travel_model(config), areas.lat[:, None], areas.lon[:, None], lat[None, :], lon[None, :]
-        )
+        model = travel_model(config)
+        # A block of columns at a time: the geodesic's temporary arrays stay near
+        # MATRIX_BLOCK_PAIRS values instead of several times the whole matrix.
+        step = max(1, MATRIX_BLOCK_PAIRS // n_areas)
+        for start in range(0, len(placed), step):
+            block = slice(start, start + step)
+            minutes[:, placed[block]] = estimated_minutes(
+                model, areas.lat[:, None], areas.lon[:, None], lat[None, block], lon[None, block]
+            )
     by_location: dict[str, list[int]] = defaultdict(list)
     for j, unit in enumerate(units):
         if unit.location_id is not None:

@@ -361,7 +361,7 @@ def reindex(
 
 def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
     # Read the newest change first: anything committed while we load is applied afterwards.
-    newest = _newest_change(session)
+    newest = newest_change(session)
     recent: list[int] = []
     if newest is not None:
         recent = list(
@@ -380,7 +380,8 @@ def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
     return len(ids)
 
 
-def _newest_change(session: Session) -> sync.Change | None:
+def newest_change(session: Session) -> sync.Change | None:
+    """The newest row of the change sequence (None when it is empty)."""
     row = session.execute(
         select(SearchChange.seq, SearchChange.service_id, SearchChange.changed_at)
         .order_by(SearchChange.seq.desc())
@@ -389,7 +390,7 @@ def _newest_change(session: Session) -> sync.Change | None:
     return sync.Change(*row) if row is not None else None
 
 
-def _pending_changes(session: Session, state: sync.SyncState) -> list[sync.Change]:
+def pending_changes(session: Session, state: sync.SyncState) -> list[sync.Change]:
     """Rows at or after the last applied seq, and rows filling gaps (one indexed query)."""
     condition = SearchChange.seq >= state.last_seq
     if state.gaps:
@@ -424,7 +425,7 @@ def catch_up(
         raw = None
     if raw is not None:
         state = sync.SyncState.from_json(raw)
-        plan = sync.plan_catch_up(state, _pending_changes(session, state), now)
+        plan = sync.plan_catch_up(state, pending_changes(session, state), now)
         if not plan.changed and not plan.rebuild:
             return CatchUpReport()
     for attempt in (1, 2):
@@ -455,7 +456,7 @@ def _catch_up_locked(
         )
         return CatchUpReport(applied=_rebuild(session, update, _no_progress), rebuilt=True)
     state = sync.SyncState.from_json(raw)
-    plan = sync.plan_catch_up(state, _pending_changes(session, state), now)
+    plan = sync.plan_catch_up(state, pending_changes(session, state), now)
     if plan.rebuild:
         LOG.warning("search index at %s is rebuilt: %s", index.location, plan.rebuild_reason)
         return CatchUpReport(applied=_rebuild(session, update, _no_progress), rebuilt=True)

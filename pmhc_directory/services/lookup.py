@@ -1306,6 +1306,20 @@ def _result_json(
     }
 
 
+def _write_after_reading(session: Session) -> None:
+    """On SQLite, end the lookup's read-only transaction before its first write.
+
+    A SQLite transaction that has read cannot wait for another writer (WAL mode): once that
+    writer commits, the reader's snapshot is stale and its write fails at once with "database
+    is locked". A transaction whose first statement is the write waits up to busy_timeout
+    instead. Nothing is committed early when the session holds changes of its own.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()
+
+
 def run_lookup(
     session: Session,
     request: LookupRequest,
@@ -1353,15 +1367,17 @@ def run_lookup(
     if record_unmet and result.gaps:
         area_id = area_of_point(session, lat, lon)
         local = request.at.astimezone(zone)
-        for gap in result.gaps:
-            session.add(
-                UnmetNeed(
-                    need=gap.need or f"type:{gap.service_type}",
-                    area_id=area_id,
-                    hour_of_week=hour_of_week(local),
-                    occurred_on=local.date(),
-                )
+        rows = [
+            UnmetNeed(
+                need=gap.need or f"type:{gap.service_type}",
+                area_id=area_id,
+                hour_of_week=hour_of_week(local),
+                occurred_on=local.date(),
             )
+            for gap in result.gaps
+        ]
+        _write_after_reading(session)
+        session.add_all(rows)
         session.flush()
     return {
         "query": {

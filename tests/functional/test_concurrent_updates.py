@@ -25,7 +25,13 @@ from sqlalchemy.orm import Session
 
 from pmhc_directory import create_app
 from pmhc_directory.db import get_database, get_session
-from pmhc_directory.models import CapacityReport, ChangeRecord, Service, ServiceCapacity
+from pmhc_directory.models import (
+    CapacityReport,
+    ChangeRecord,
+    Service,
+    ServiceCapacity,
+    UnmetNeed,
+)
 from pmhc_directory.services import editing
 from pmhc_directory.services.audit import VersionConflictError
 from pmhc_directory.services.tokens import create_token
@@ -256,3 +262,36 @@ def test_form_saves_of_capacity_and_api_reports_at_once_form_one_chain(
         ).all()
         assert sorted(history) == sorted([0, *accepted])
         assert not set(conflicts) & set(history)  # a refused save wrote nothing
+
+
+def test_lookups_recording_unmet_needs_while_providers_write_all_answer(app, service_and_token):
+    """Officers' lookups that record unmet needs (GET, a read then a write) and providers'
+    capacity reports at once: every request is answered and every unmet need is kept."""
+    service_id, token = service_and_token
+    lookups_per_thread = 4
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        client = app.test_client()
+        for k in range(lookups_per_thread):
+            if i % 2:  # a provider
+                response = client.post(
+                    f"/api/v1/services/{service_id}/capacity",
+                    json={"unit": "bed", "available": i * 10 + k, "maximum": 1000},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            else:  # an officer; nothing in this directory meets "intoxicated": a gap
+                response = client.get(
+                    "/api/v1/match?lat=35.08&lon=-106.65&needs=intoxicated&limit=3"
+                )
+            with lock:
+                statuses.append(response.status_code)
+
+    assert run_threads(THREADS, work) == []
+    assert statuses == [200] * (THREADS * lookups_per_thread)
+    with get_database(app).session() as session:
+        recorded = session.scalars(select(UnmetNeed.need)).all()
+    officers = len([i for i in range(THREADS) if i % 2 == 0])
+    assert len(recorded) >= officers * lookups_per_thread
+    assert set(recorded) == {"intoxicated"}

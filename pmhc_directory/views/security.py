@@ -1,8 +1,15 @@
-"""Security headers on every answer. The CSP allows no inline script and nothing off-site."""
+"""Security headers on every answer (the CSP allows no inline script and nothing off-site),
+and a refusal of NUL characters in any parameter before a view sees it."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from typing import Any
+
+from flask import Flask, Response, abort, request
+
+from .errors import API_PREFIXES, json_error
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,5 +38,40 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+def _nul_field(value: Any, name: str | None) -> str | None:
+    """The name of the first field whose name or text holds a NUL character, else None."""
+    if isinstance(value, str):
+        return name or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_field(str(key), str(key)) or _nul_field(item, str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _nul_field(item, name)
+            if found:
+                return found
+    return None
+
+
+def _refuse_nul_characters() -> Any:
+    """400 for a NUL character in a query, form or JSON value: no text field has a use for one,
+    and PostgreSQL cannot store or compare it (the driver would fail the request)."""
+    sources: list[Any] = [request.args.to_dict(flat=False)]
+    if request.mimetype in FORM_TYPES:
+        sources.append(request.form.to_dict(flat=False))
+    elif request.is_json:
+        sources.append(request.get_json(silent=True))
+    field = next((f for f in (_nul_field(s, None) for s in sources) if f), None)
+    if field is None:
+        return None
+    message = f"The value of {field!r} contains a NUL character."
+    if request.path.startswith(API_PREFIXES):
+        return json_error(400, "bad-request", message, field)
+    abort(400, description=message)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)

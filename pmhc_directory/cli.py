@@ -393,10 +393,11 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     # Plain http on loopback: browsers accept Secure cookies from http://localhost only.
     url_host = "localhost" if host in {"127.0.0.1", "localhost"} else host
     click.echo(f"Serving the demo at http://{url_host}:{port}/  (Ctrl+C to stop)")
-    # Flask refuses app.run() inside a CLI command; werkzeug's server is the same thing.
-    from werkzeug.serving import run_simple
+    # Flask refuses app.run() inside a CLI command; werkzeug's server is the same thing, with
+    # the query string (a typed location) kept out of the access log.
+    from .serving import serve
 
-    run_simple(host, port, app, threaded=True)
+    serve(app, host, port)
 
 
 @click.group("tokens")

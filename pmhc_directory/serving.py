@@ -7,6 +7,7 @@ Production servers need the same care (docs/admin.md shows a gunicorn log format
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -25,5 +26,45 @@ class PrivateRequestHandler(WSGIRequestHandler):
             self.path = full_path
 
 
+class ClosingBody:
+    """A response body that is closed once, whatever happens to the connection.
+
+    Werkzeug's development server closes a body in a ``finally`` block after draining the socket;
+    when the client has already reset the connection (a browser dropping a favicon request, say)
+    that draining raises first and the body, often an open static file, is never closed. This
+    wrapper closes it when iteration ends or fails, or when the wrapper itself is collected.
+    """
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self._body = body
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._body
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class ClosingBodies:
+    """WSGI middleware wrapping every response body in :class:`ClosingBody`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response) -> ClosingBody:
+        return ClosingBody(self.app(environ, start_response))
+
+
 def serve(app: Flask, host: str, port: int) -> None:
-    run_simple(host, port, app, threaded=True, request_handler=PrivateRequestHandler)
+    run_simple(host, port, ClosingBodies(app), threaded=True, request_handler=PrivateRequestHandler)

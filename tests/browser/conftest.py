@@ -23,6 +23,7 @@ from pmhc_directory.db import get_database
 from pmhc_directory.schema import upgrade
 from pmhc_directory.services.reference_data import load_reference_data
 from pmhc_directory.services.seed import load_demo
+from pmhc_directory.serving import ClosingBodies
 from tests.conftest import make_test_config, temporary_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -78,7 +79,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def live_server(live_app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, ClosingBodies(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

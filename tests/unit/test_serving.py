@@ -9,7 +9,7 @@ import urllib.request
 from flask import Flask
 from werkzeug.serving import make_server
 
-from pmhc_directory.serving import PrivateRequestHandler
+from pmhc_directory.serving import ClosingBody, PrivateRequestHandler
 
 
 def test_access_log_has_path_but_not_query(caplog):
@@ -31,3 +31,39 @@ def test_access_log_has_path_but_not_query(caplog):
     assert "GET /find" in caplog.text
     assert "Secret" not in caplog.text
     assert "age=34" not in caplog.text
+
+
+class _Body:
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def __iter__(self):
+        yield b"a"
+        yield b"b"
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_closing_body_closes_once_after_full_iteration():
+    body = _Body()
+    wrapped = ClosingBody(body)
+    assert b"".join(wrapped) == b"ab"
+    wrapped.close()
+    assert body.closed == 1
+
+
+def test_closing_body_closes_when_the_writer_fails_midway():
+    body = _Body()
+    wrapped = ClosingBody(body)
+    iterator = iter(wrapped)
+    next(iterator)
+    iterator.close()  # what happens when the server stops iterating on a dropped connection
+    assert body.closed == 1
+
+
+def test_closing_body_closes_when_dropped_without_iteration():
+    body = _Body()
+    wrapped = ClosingBody(body)
+    del wrapped
+    assert body.closed == 1

@@ -171,7 +171,10 @@ MATCH_ANSWER = _obj(
             ),
         },
     },
-    {"more_results": {"type": "integer", "minimum": 0}},
+    {
+        "more_results": {"type": "integer", "minimum": 0},
+        "excluded_more": {"type": "integer", "minimum": 0},
+    },
 )
 
 SEARCH_PAGE = _obj(

@@ -324,3 +324,31 @@ RULES: tuple[Rule, ...] = (
 def exclusions(query: Query, candidate: Candidate, fit: Fit) -> list[Exclusion]:
     """Every rule the candidate breaks (empty when it may be offered)."""
     return [found for rule in RULES if (found := rule(query, candidate, fit)) is not None]
+
+
+# The candidate fields each rule reads, for rules that read no per-lookup fact (distance, open
+# state, service-area membership, capacity). Besides these fields a rule reads only the query
+# and the fit, and the fit follows from ``service_types`` (listed wherever a rule reads it).
+# Screening (``matching.screen``) evaluates such a rule once per distinct combination of its
+# fields instead of once per candidate; tests/unit/matching/test_screen.py checks that changing
+# any other field never changes a rule's answer.
+STATIC_RULE_INPUTS: dict[Rule, tuple[str, ...]] = {
+    inactive: ("status",),
+    age: ("minimum_age", "maximum_age"),
+    population: ("eligibility_populations",),
+    gender: ("eligibility_populations",),
+    payment: ("payments",),
+    language: ("languages", "interpretation"),
+    no_law_enforcement_dropoff: ("attributes", "goes_to_person", "service_types"),
+    no_intoxicated: ("attributes", "goes_to_person", "service_types"),
+    no_involuntary: ("attributes",),
+    voluntary_only: ("attributes",),
+}
+# The rules that read per-lookup facts, and those facts' fields (the same declaration).
+DYNAMIC_RULE_INPUTS: dict[Rule, tuple[str, ...]] = {
+    closed: ("open_state",),
+    hours_unknown: ("open_state", "service_types"),
+    outside_service_area: ("goes_to_person", "residency_restricted", "in_service_area"),
+    too_far: ("goes_to_person", "in_service_area", "travel_minutes", "service_types"),
+    full: ("capacity",),
+}

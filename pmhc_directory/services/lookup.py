@@ -8,14 +8,13 @@ logged; only the analysis area it falls in is kept, and only when a need goes un
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
 import time
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,9 +34,18 @@ from ..geo.geocoding import (
 )
 from ..hours import OpenState, ScheduleError, ScheduleRule, evaluate, format_open_state
 from ..hours import select_rules as select_schedule_rules
-from ..matching import Candidate, Capacity, Query, match
+from ..matching import Candidate, Capacity, Fit, Query, match
 from ..matching.model import GENDERS, MAX_LIMIT
 from ..matching.ranking import format_age
+from ..matching.screen import (
+    IN_AREA_NO,
+    IN_AREA_UNKNOWN,
+    IN_AREA_YES,
+    LookupFacts,
+    ScreenTable,
+    best_positions,
+    screen,
+)
 from ..models import (
     Address,
     AnalysisArea,
@@ -492,22 +500,12 @@ def load_candidates(
     settings: LookupSettings,
     now: datetime,
     vocab: Vocabulary,
-) -> list[Candidate]:
-    """One candidate per relevant service at each of its locations (or per line or team).
-
-    Static facts come from this process's :class:`CandidateCache`, brought up to date with the
-    change sequence first (one indexed query when nothing changed). A relevant site that is
-    certainly beyond its travel limit is left out when there are more than
-    :data:`FAR_EXCLUSIONS_LISTED` of them (it could only be excluded as ``too-far``); fewer are
-    evaluated and listed as before.
-    """
-    wanted = set(request.types)
-    for need in request.needs:
-        wanted.update(vocab.service_types_for_need(need))
-    term_ids = {vocab.id_for_code(SERVICE_TYPE, code) for code in wanted}
-    cache = candidate_cache(session)
-    columns, chosen, capacities = cache.entries_for(session, term_ids, vocab)
-    return build_candidates(columns, chosen, capacities, request, lat, lon, settings, now, vocab)
+) -> Shortlist:
+    """The candidates of one lookup (see :func:`build_candidates`) from this process's
+    :class:`CandidateCache`, brought up to date with the change sequence first (one indexed
+    query when nothing changed)."""
+    columns, capacity, capacities = candidate_cache(session).current(session, vocab)
+    return build_candidates(columns, capacity, capacities, request, lat, lon, settings, now, vocab)
 
 
 def _site_rules(
@@ -525,9 +523,12 @@ def _site_rules(
 
 # --------------------------------------------------------------------------- candidate cache
 
-#: Sites certainly over their travel limit are evaluated and listed in ``excluded`` (as
-#: ``too-far``) only while there are at most this many; beyond, they are left out unexamined.
-FAR_EXCLUSIONS_LISTED = 100
+#: ``excluded`` lists every relevant site that breaks a rule while there are at most this
+#: many; beyond, it lists this many, nearest first, and ``excluded_more`` counts the others.
+EXCLUDED_LISTED = 50
+#: A site whose great-circle estimate of minutes is over its limit by this factor is over it
+#: by the geodesic too (the two differ by under 0.6 %).
+ESTIMATE_SLACK = 1.01
 _CACHE_CHUNK = 500
 _GEOD: Any = None
 
@@ -935,16 +936,16 @@ def capacity_fingerprint(session: Session) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Columns:
-    """Every cached entry in one list, with numpy columns for the per-lookup prefilter."""
+    """Every cached entry in one list, with numpy columns and screening codes (per cache)."""
 
     entries: list[SiteEntry]
     lat: Any  # float array, NaN where the site has no point
     lon: Any
-    judged_by_area: Any  # bool array: a team that comes to the person and has a service area
-    types_key: Any  # int array: position of the entry's service types in ``types``
-    types: list[tuple[str, ...]]
-    national: Any  # int array of positions
-    by_term: dict[str, Any]  # taxonomy term id -> int array of positions
+    national: Any  # bool array
+    area_box: Any  # float array (n, 4): min lon, min lat, max lon, max lat; NaN without areas
+    hours: list[tuple[tuple[ScheduleRule, ...] | None, bool]]  # per hours code
+    table: ScreenTable
+    positions: dict[str, list[int]]  # service id -> its entries
 
     @classmethod
     def of(cls, entries_by_service: Mapping[str, list[SiteEntry]]) -> Columns:
@@ -956,33 +957,59 @@ class Columns:
             start = len(entries)
             entries.extend(entries_by_service[service_id])
             positions[service_id] = list(range(start, len(entries)))
-        types_index: dict[tuple[str, ...], int] = {}
-        for entry in entries:
-            types_index.setdefault(entry.types, len(types_index))
+        hours_index: dict[tuple[Any, bool], int] = {}
+        hours_codes = [
+            hours_index.setdefault((e.rules, e.always_open), len(hours_index)) for e in entries
+        ]
         nan = float("nan")
+        boxes = np.full((len(entries), 4), nan)
+        for position, entry in enumerate(entries):
+            if entry.shapes:
+                bounds = np.array([s.bounds for s in entry.shapes], dtype=float)
+                boxes[position] = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
         return cls(
             entries=entries,
             lat=np.array([nan if e.lat is None else e.lat for e in entries], dtype=float),
             lon=np.array([nan if e.lon is None else e.lon for e in entries], dtype=float),
-            judged_by_area=np.array(
-                [e.goes_to_person and bool(e.shapes) for e in entries], dtype=bool
+            national=np.array([e.is_national for e in entries], dtype=bool),
+            area_box=boxes,
+            hours=list(hours_index),
+            table=ScreenTable.of(
+                [{**e.common, "service_types": e.types} for e in entries], hours_codes
             ),
-            types_key=np.array([types_index[e.types] for e in entries], dtype=np.int64),
-            types=list(types_index),
-            national=np.array([k for k, e in enumerate(entries) if e.is_national], dtype=np.int64),
-            by_term={},
+            positions=positions,
         )
 
-    def with_terms(self, terms: Mapping[str, frozenset[str]]) -> Columns:
-        """The same columns with ``by_term`` filled from each service's term ids."""
+
+@dataclass(frozen=True)
+class CapacityColumns:
+    """The latest capacity of every entry's service, as columns (NaN / 0 where none)."""
+
+    available: Any  # float array
+    updated_us: Any  # int64 array: microseconds since the epoch of ``updated``
+    reported: Any  # bool array
+
+    @classmethod
+    def of(cls, columns: Columns, capacities: Mapping[str, CapacityFact]) -> CapacityColumns:
         import numpy as np
 
-        found: dict[str, list[int]] = {}
-        for position, entry in enumerate(self.entries):
-            for term_id in terms.get(entry.common["service_id"], ()):
-                found.setdefault(term_id, []).append(position)
-        by_term = {t: np.array(p, dtype=np.int64) for t, p in found.items()}
-        return dataclasses.replace(self, by_term=by_term)
+        size = len(columns.entries)
+        available = np.full(size, np.nan)
+        updated = np.zeros(size, dtype=np.int64)
+        reported = np.zeros(size, dtype=bool)
+        for service_id, fact in capacities.items():
+            for position in columns.positions.get(service_id, ()):
+                reported[position] = True
+                if fact.available is not None:
+                    available[position] = fact.available
+                updated[position] = _microseconds(fact.updated)
+        return cls(available, updated, reported)
+
+
+def _microseconds(moment: datetime) -> int:
+    """Whole microseconds since 1970-01-01 (UTC for an aware moment, naive for a naive one)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC if moment.tzinfo is not None else None)
+    return (moment - epoch) // timedelta(microseconds=1)
 
 
 class CandidateCache:
@@ -994,35 +1021,30 @@ class CandidateCache:
         self._lock = threading.Lock()
         self.state: Any = None  # sync.SyncState once loaded
         self.entries: dict[str, list[SiteEntry]] = {}
-        self.terms: dict[str, frozenset[str]] = {}
-        self.by_term: dict[str, set[str]] = {}
-        self.national: set[str] = set()
         self.capacities: dict[str, CapacityFact] = {}
         self.capacity_key: tuple[Any, ...] | None = None
         self._columns: Columns | None = None
+        self._capacity_columns: CapacityColumns | None = None
         self.rebuilds = 0
 
-    def entries_for(
-        self, session: Session, term_ids: Iterable[str], vocab: Vocabulary
-    ) -> tuple[Columns, Any, dict[str, CapacityFact]]:
-        """The entries of national lines and of services carrying any of ``term_ids`` (as
-        positions in :class:`Columns`), and the latest capacity of every service, current as of
-        this session's snapshot."""
-        import numpy as np
-
+    def current(
+        self, session: Session, vocab: Vocabulary
+    ) -> tuple[Columns, CapacityColumns, dict[str, CapacityFact]]:
+        """Every entry, and the latest capacity of every service, current as of this session's
+        snapshot."""
         with self._lock:
             self.catch_up(session, vocab)
             key = capacity_fingerprint(session)
             if key != self.capacity_key:
                 self.capacities = load_capacities(session)
                 self.capacity_key = key
+                self._capacity_columns = None
             if self._columns is None:
-                self._columns = Columns.of(self.entries).with_terms(self.terms)
-            columns = self._columns
-            parts = [columns.national]
-            parts += [columns.by_term[t] for t in term_ids if t in columns.by_term]
-            chosen = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-            return columns, chosen, self.capacities
+                self._columns = Columns.of(self.entries)
+                self._capacity_columns = None
+            if self._capacity_columns is None:
+                self._capacity_columns = CapacityColumns.of(self._columns, self.capacities)
+            return self._columns, self._capacity_columns, self.capacities
 
     def catch_up(self, session: Session, vocab: Vocabulary) -> None:
         from ..search import sync
@@ -1034,7 +1056,7 @@ class CandidateCache:
             if not plan.rebuild:
                 if plan.changed:
                     ids = [i for i in plan.service_ids if i != sync.ALL_SERVICES]
-                    self._replace(ids, *load_site_entries(session, ids, vocab))
+                    self._replace(ids, load_site_entries(session, ids, vocab)[0])
                     self.state = plan.state
                 return
         newest = newest_change(session)
@@ -1048,32 +1070,18 @@ class CandidateCache:
                 )
             )
         state = sync.state_after_rebuild(newest, recent, now)
-        entries, terms = load_site_entries(session, None, vocab)
-        self.entries, self.terms, self.by_term, self.national = {}, {}, {}, set()
-        self._replace(list(entries), entries, terms)
+        entries, _terms = load_site_entries(session, None, vocab)
+        self.entries = entries
+        self._columns = None
         self.state = state
         self.rebuilds += 1
 
-    def _replace(
-        self,
-        ids: Sequence[str],
-        entries: dict[str, list[SiteEntry]],
-        terms: dict[str, frozenset[str]],
-    ) -> None:
+    def _replace(self, ids: Sequence[str], entries: dict[str, list[SiteEntry]]) -> None:
         self._columns = None
         for service_id in ids:
-            for term_id in self.terms.pop(service_id, frozenset()):
-                self.by_term.get(term_id, set()).discard(service_id)
             self.entries.pop(service_id, None)
-            self.national.discard(service_id)
-            if service_id not in entries:
-                continue  # deleted
-            self.entries[service_id] = entries[service_id]
-            self.terms[service_id] = terms[service_id]
-            for term_id in terms[service_id]:
-                self.by_term.setdefault(term_id, set()).add(service_id)
-            if any(entry.is_national for entry in entries[service_id]):
-                self.national.add(service_id)
+            if service_id in entries:  # else deleted
+                self.entries[service_id] = entries[service_id]
 
 
 _caches: dict[str, CandidateCache] = {}
@@ -1104,6 +1112,23 @@ def _geodesic_km(lat: float, lon: float, lats: Sequence[float], lons: Sequence[f
     return np.asarray(metres, dtype=float) / 1000.0
 
 
+def _haversine_km(lat: float, lon: float, lats: Any, lons: Any) -> Any:
+    """Great-circle km on a sphere of the mean Earth radius (IUGG R1 = 6371.0088 km).
+
+    Within 0.6 % of the WGS84 geodesic (the flattening is 1/298); used only to decide which
+    sites are certainly beyond a travel limit (see :data:`ESTIMATE_SLACK`).
+    """
+    import numpy as np
+
+    phi, lam = np.radians(lats), np.radians(lons)
+    phi0, lam0 = math.radians(lat), math.radians(lon)
+    half = (
+        np.sin((phi - phi0) / 2.0) ** 2
+        + math.cos(phi0) * np.cos(phi) * np.sin((lam - lam0) / 2.0) ** 2
+    )
+    return 2.0 * 6371.0088 * np.arcsin(np.sqrt(np.minimum(half, 1.0)))
+
+
 def _capacity_now(fact: CapacityFact | None, now: datetime, fresh_hours: float) -> Capacity | None:
     if fact is None:
         return None
@@ -1116,9 +1141,90 @@ def _capacity_now(fact: CapacityFact | None, now: datetime, fresh_hours: float) 
     )
 
 
-def build_candidates(
+@dataclass(frozen=True)
+class Shortlist:
+    """The candidates a lookup hands the matcher, and what screening counted of the others."""
+
+    candidates: list[Candidate]
+    eligible: int  # sites that break no rule (the results and ``more_results``)
+    excluded: int  # relevant sites, not national lines, that break a rule
+    listed: int  # of those, how many are among ``candidates``
+
+
+def query_of(request: LookupRequest, now: datetime) -> Query:
+    """The matcher's question for a checked lookup request."""
+    return Query(
+        at=request.at,
+        needs=request.needs,
+        types=request.types,
+        age=request.age,
+        language=request.language,
+        payment=request.payment,
+        populations=request.populations,
+        gender=request.gender,
+        transport=request.transport,
+        intoxicated=request.intoxicated,
+        involuntary=request.involuntary,
+        max_minutes=request.max_minutes,
+        limit=request.limit,
+        now=now,
+        require_open=request.require_open,
+    )
+
+
+def _make_candidate(
     columns: Columns,
-    chosen: Any,
+    position: int,
+    km: float | None,
+    settings: LookupSettings,
+    point: Point,
+    states: dict[int, OpenState],
+    capacities: Mapping[str, CapacityFact],
+    request: LookupRequest,
+    now: datetime,
+) -> Candidate:
+    entry = columns.entries[position]
+    code = int(columns.table.hours_codes[position])
+    state = states.get(code)
+    if state is None:
+        rules, always_open = columns.hours[code]
+        state = states[code] = _open_state(
+            None if rules is None else list(rules), request.at, settings.zone, always_open
+        )
+    extra: dict[str, Any] = {}
+    if entry.has_site:
+        travel = settings.travel
+        extra = {
+            "distance_km": km,
+            "travel_minutes": None
+            if km is None
+            else km * travel.circuity / travel.speed_kmh * 60.0,
+        }
+    fields = {
+        **entry.common,
+        **extra,
+        "open_state": state,
+        "in_service_area": _inside_point(entry.shapes, point) if entry.shapes else None,
+        "capacity": _capacity_now(
+            capacities.get(entry.common["service_id"]), now, settings.capacity_fresh_hours
+        ),
+    }
+    return Candidate.from_fields(fields)
+
+
+def _exact_km(columns: Columns, positions: Any, lat: float, lon: float) -> list[float | None]:
+    import numpy as np
+
+    lats, lons = columns.lat[positions], columns.lon[positions]
+    placed = ~np.isnan(lats) & ~np.isnan(lons)
+    km = np.full(len(positions), np.nan)
+    if placed.any():
+        km[placed] = _geodesic_km(lat, lon, lats[placed], lons[placed])
+    return [None if not p else float(k) for p, k in zip(placed.tolist(), km.tolist(), strict=True)]
+
+
+def all_candidates(
+    columns: Columns,
     capacities: Mapping[str, CapacityFact],
     request: LookupRequest,
     lat: float,
@@ -1127,77 +1233,157 @@ def build_candidates(
     now: datetime,
     vocab: Vocabulary,
 ) -> list[Candidate]:
-    """Candidates for one lookup from cached entries: distances, hours, areas, capacity.
+    """A candidate for every relevant site and every national line (no screening).
 
-    Distances and the travel-limit test run on numpy columns; Python objects are made only for
-    the entries kept (see :data:`FAR_EXCLUSIONS_LISTED`).
+    The reference the screened lookup is tested against; too slow for a state-wide directory.
     """
     import numpy as np
 
     from ..matching import fit_of
 
-    probe = Query(
-        at=request.at,
-        needs=request.needs,
-        types=request.types,
-        max_minutes=request.max_minutes,
-        require_open=request.require_open,
+    query = query_of(request, now)
+    relevant = np.array(
+        [
+            fit_of(query, Candidate(service_id="", name="", service_types=t), vocab) is not None
+            for t in columns.table.types
+        ],
+        dtype=bool,
     )
-    relevant = np.zeros(len(columns.types), dtype=bool)
-    cap = np.full(len(columns.types), np.inf)
-    for key, types in enumerate(columns.types):
-        fit = fit_of(probe, Candidate(service_id="", name="", service_types=types), vocab)
-        if fit is not None:
-            relevant[key] = True
-            if fit.max_minutes is not None:
-                cap[key] = fit.max_minutes
-    national = np.zeros(len(columns.entries), dtype=bool)
-    national[columns.national] = True
-    # Not relevant by the vocabulary (the matcher would ignore it) and not a national line.
-    chosen = chosen[relevant[columns.types_key[chosen]] | national[chosen]]
-    lats, lons = columns.lat[chosen], columns.lon[chosen]
-    placed = ~np.isnan(lats) & ~np.isnan(lons)
-    km = np.full(len(chosen), np.nan)
-    if placed.any():
-        km[placed] = _geodesic_km(lat, lon, lats[placed], lons[placed])
-    travel = settings.travel
-    minutes = km * travel.circuity / travel.speed_kmh * 60.0  # TravelModel.minutes
-    far = (
-        placed
-        & ~columns.judged_by_area[chosen]
-        & ~national[chosen]
-        & (minutes > cap[columns.types_key[chosen]])
-    )
-    keep = np.ones(len(chosen), dtype=bool) if far.sum() <= FAR_EXCLUSIONS_LISTED else ~far
-    states: dict[tuple[Any, bool], OpenState] = {}
-    candidates = []
+    chosen = np.flatnonzero(relevant[columns.table.types_codes] | columns.national)
+    km = _exact_km(columns, chosen, lat, lon)
+    states: dict[int, OpenState] = {}
     point = Point(lon, lat)
-    km_list, minutes_list, placed_list = km.tolist(), minutes.tolist(), placed.tolist()
-    for position in np.flatnonzero(keep).tolist():
-        entry = columns.entries[int(chosen[position])]
-        key = (entry.rules, entry.always_open)
-        state = states.get(key)
+    return [
+        _make_candidate(columns, p, k, settings, point, states, capacities, request, now)
+        for p, k in zip(chosen.tolist(), km, strict=True)
+    ]
+
+
+def build_candidates(
+    columns: Columns,
+    capacity: CapacityColumns,
+    capacities: Mapping[str, CapacityFact],
+    request: LookupRequest,
+    lat: float,
+    lon: float,
+    settings: LookupSettings,
+    now: datetime,
+    vocab: Vocabulary,
+) -> Shortlist:
+    """Screen every relevant site (``matching.screen``) and make candidates of those the answer
+    can show: the eligible sites that may rank among the first ``limit``, one eligible site per
+    combination of service types (for the gap notices), the excluded sites listed (all of them
+    while there are at most :data:`EXCLUDED_LISTED`, else that many, nearest first) and every
+    national line. ``match`` on these gives the answer it gives on every site.
+    """
+    import numpy as np
+
+    from ..matching import fit_of
+
+    query = query_of(request, now)
+    table = columns.table
+    wanted = set(request.types)
+    for need in request.needs:
+        wanted.update(vocab.service_types_for_need(need))
+    empty = np.zeros(0, dtype=np.int32)
+    codes = np.unique(np.concatenate([empty, *(table.with_type.get(t, empty) for t in wanted)]))
+    fits: list[Fit | None] = [None] * len(table.types)
+    for code in codes.tolist():
+        types = table.types[code]
+        fits[code] = fit_of(query, Candidate(service_id="", name="", service_types=types), vocab)
+    relevant = np.array([f is not None for f in fits], dtype=bool)
+    pool = np.flatnonzero(relevant[table.types_codes] & ~columns.national)
+
+    # Service areas: the bounding box first, the exact test only for sites inside it.
+    point = Point(lon, lat)
+    box = columns.area_box[pool]
+    has_area = ~np.isnan(box[:, 0])
+    in_area = np.where(has_area, IN_AREA_NO, IN_AREA_UNKNOWN).astype(np.int8)
+    with np.errstate(invalid="ignore"):
+        maybe = (
+            has_area
+            & (box[:, 0] <= lon)
+            & (lon <= box[:, 2])
+            & (box[:, 1] <= lat)
+            & (lat <= box[:, 3])
+        )
+    for k in np.flatnonzero(maybe).tolist():
+        if _inside_point(columns.entries[int(pool[k])].shapes, point):
+            in_area[k] = IN_AREA_YES
+
+    # Travel minutes: the exact geodesic wherever the limit could be in doubt.
+    travel = settings.travel
+    lats, lons = columns.lat[pool], columns.lon[pool]
+    placed = ~np.isnan(lats) & ~np.isnan(lons)
+    minutes = np.full(len(pool), np.nan)
+    estimate = _haversine_km(lat, lon, lats[placed], lons[placed])
+    minutes[placed] = estimate * travel.circuity / travel.speed_kmh * 60.0  # TravelModel.minutes
+    cap = np.array([np.nan if f is None or f.max_minutes is None else f.max_minutes for f in fits])[
+        table.types_codes[pool]
+    ]
+    judged = table.goes_to_person[pool] & (in_area != IN_AREA_UNKNOWN)
+    with np.errstate(invalid="ignore"):
+        certainly_far = ~judged & (minutes > cap * ESTIMATE_SLACK)
+    exact = np.flatnonzero(placed & ~judged & ~certainly_far)
+    if len(exact):
+        km = _geodesic_km(lat, lon, lats[exact], lons[exact])
+        minutes[exact] = km * travel.circuity / travel.speed_kmh * 60.0
+
+    states: dict[int, OpenState] = {}
+
+    def open_state(code: int) -> OpenState:
+        state = states.get(code)
         if state is None:
-            rules = None if entry.rules is None else list(entry.rules)
-            state = states[key] = _open_state(rules, request.at, settings.zone, entry.always_open)
-        extra: dict[str, Any] = {}
-        if entry.has_site:
-            has_point = placed_list[position]
-            extra = {
-                "distance_km": km_list[position] if has_point else None,
-                "travel_minutes": minutes_list[position] if has_point else None,
-            }
-        fields = {
-            **entry.common,
-            **extra,
-            "open_state": state,
-            "in_service_area": _inside_point(entry.shapes, point) if entry.shapes else None,
-            "capacity": _capacity_now(
-                capacities.get(entry.common["service_id"]), now, settings.capacity_fresh_hours
-            ),
-        }
-        candidates.append(Candidate.from_fields(fields))
-    return candidates
+            rules, always_open = columns.hours[code]
+            state = states[code] = _open_state(
+                None if rules is None else list(rules), request.at, settings.zone, always_open
+            )
+        return state
+
+    fresh_us = timedelta(hours=settings.capacity_fresh_hours) // timedelta(microseconds=1)
+    reported = capacity.reported[pool]
+    available = capacity.available[pool]
+    capacity_fresh = (
+        reported
+        & (_microseconds(now) - capacity.updated_us[pool] <= fresh_us)
+        & ~np.isnan(available)
+    )
+    facts = LookupFacts(
+        in_area=in_area,
+        minutes=minutes,
+        open_state=open_state,
+        capacity_fresh=capacity_fresh,
+        capacity_available=available,
+    )
+    screening = screen(query, table, pool, facts, fits)
+
+    best = best_positions(screening, request.limit)
+    # The gap notices ask which wanted types some eligible site offers: one site per type.
+    eligible_types = table.types_codes[pool[screening.eligible]]
+    per_type = [empty.astype(np.int64)]
+    for service_type in sorted(wanted):
+        offering = np.flatnonzero(np.isin(eligible_types, table.with_type.get(service_type, empty)))
+        per_type.append(screening.eligible[offering[:1]])
+    listed = screening.excluded
+    if len(listed) > EXCLUDED_LISTED:
+        order = np.argsort(
+            np.where(np.isnan(minutes[listed]), np.inf, minutes[listed]), kind="stable"
+        )
+        listed = listed[order[:EXCLUDED_LISTED]]
+    shortlist = np.unique(np.concatenate([best, *per_type, listed]))
+    chosen = np.concatenate([pool[shortlist], np.flatnonzero(columns.national)])
+    km = _exact_km(columns, chosen, lat, lon)
+    shown_states: dict[int, OpenState] = dict(states)
+    candidates = [
+        _make_candidate(columns, p, k, settings, point, shown_states, capacities, request, now)
+        for p, k in zip(chosen.tolist(), km, strict=True)
+    ]
+    return Shortlist(
+        candidates=candidates,
+        eligible=len(screening.eligible),
+        excluded=len(screening.excluded),
+        listed=len(listed),
+    )
 
 
 # --------------------------------------------------------------------------- areas, unmet needs
@@ -1344,25 +1530,12 @@ def run_lookup(
                 "not-found",
             )
         lat, lon, source, label = found.lat, found.lon, found.source, found.label
-    candidates = load_candidates(session, request, lat, lon, settings, now, vocab)
-    query = Query(
-        at=request.at,
-        needs=request.needs,
-        types=request.types,
-        age=request.age,
-        language=request.language,
-        payment=request.payment,
-        populations=request.populations,
-        gender=request.gender,
-        transport=request.transport,
-        intoxicated=request.intoxicated,
-        involuntary=request.involuntary,
-        max_minutes=request.max_minutes,
-        limit=request.limit,
-        now=now,
-        require_open=request.require_open,
-    )
-    result = match(query, candidates, vocabulary=vocab)
+    shortlist = load_candidates(session, request, lat, lon, settings, now, vocab)
+    query = query_of(request, now)
+    result = match(query, shortlist.candidates, vocabulary=vocab)
+    # The matcher saw the shortlist only; screening counted every site.
+    more = shortlist.eligible - len(result.results)
+    excluded_more = shortlist.excluded - shortlist.listed
     zone = settings.zone
     if record_unmet and result.gaps:
         area_id = area_of_point(session, lat, lon)
@@ -1410,7 +1583,7 @@ def run_lookup(
             for c in result.contact_lines
         ],
         "results": [_result_json(m, vocab, zone, now, request.at) for m in result.results],
-        "more_results": result.more,
+        "more_results": more,
         "excluded": [
             {
                 "service_id": e.candidate.service_id,
@@ -1420,6 +1593,7 @@ def run_lookup(
             }
             for e in result.excluded
         ],
+        "excluded_more": excluded_more,
         "gaps": [
             {"need": g.need, "service_type": g.service_type, "message": g.message}
             for g in result.gaps

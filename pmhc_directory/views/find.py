@@ -436,6 +436,7 @@ def results_view(
     return {
         "cards": cards,
         "excluded": excluded,
+        "excluded_more": int(answer.get("excluded_more") or 0),
         "gaps": [g.get("message") for g in answer.get("gaps") or [] if g.get("message")],
         "summary": _query_summary(query),
         "more": more,

@@ -229,6 +229,14 @@ def test_results_render_cards_left_out_and_gaps(client, fake_lookup):
     assert html.index("Far Crisis Center") < html.index("Near Walk-in Clinic")
 
 
+def test_left_out_count_includes_those_not_listed(client, fake_lookup):
+    fake_lookup.answer[0] = fake_answer(excluded_more=73)
+    html = text_of(client.get("/?near=87110&needs=crisis-now&transport=true"))
+
+    assert "74 left out" in html
+    assert "The 1 nearest are listed; 73 more further away are not." in html
+
+
 def test_cards_have_handout_and_report_forms(client, fake_lookup):
     html = text_of(client.get("/?near=87110&needs=crisis-now"))
 

@@ -1,0 +1,138 @@
+"""The screened lookup gives the answer the matcher gives on every candidate.
+
+A synthetic state (benchmarks/synthetic.py: 2,500 services over 200 areas, the mix of a state
+directory) is loaded once; for varied lookups the shortlist that screening hands the matcher
+(``build_candidates``) is compared with a candidate for every relevant site
+(``all_candidates``), both from the same candidate cache.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session
+
+from benchmarks import run as bench
+from benchmarks import synthetic
+from pmhc_directory.db import make_engine
+from pmhc_directory.matching import match
+from pmhc_directory.schema import upgrade
+from pmhc_directory.services import lookup
+from pmhc_directory.services.reference_data import load_reference_data
+from pmhc_directory.taxonomy import vocabulary
+from tests.conftest import temporary_database
+
+pytestmark = pytest.mark.slow
+
+SERVICES, AREAS, QUERIES = 2500, 200, 160
+RARE_TYPES = ("sobering-center", "crisis-receiving", "crisis-respite", "treatment-court")
+ZONE = ZoneInfo(bench.TIMEZONE)
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    folder = tmp_path_factory.mktemp("screening")
+    with temporary_database(folder) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        with Session(engine) as session:
+            load_reference_data(session)
+            session.commit()
+            synthetic.load_state(session, folder, services_count=SERVICES, areas=AREAS)
+        session = Session(engine)
+        try:
+            yield session
+        finally:
+            session.close()
+            engine.dispose()
+
+
+def _varied(queries: list[synthetic.MatchQuery]) -> Iterator[dict[str, str]]:
+    """The benchmark's lookups, some with other limits, travel caps, open-now and people."""
+    rng = random.Random(20261126)  # noqa: S311 (test data, not secrets)
+    for query in queries:
+        params = dict(query.params)
+        if rng.random() < 0.25:  # one rare type nearby: few sites, all of them listed
+            params.pop("needs")
+            params["types"] = rng.choice(RARE_TYPES)
+            params["max_minutes"] = str(rng.choice((10, 20, 30)))
+        if rng.random() < 0.3:
+            params["limit"] = str(rng.choice((1, 3, 25, 50)))
+        elif rng.random() < 0.2:
+            params["max_minutes"] = str(rng.choice((5, 20, 90, 600)))
+        if rng.random() < 0.15:
+            params["open_now"] = rng.choice(("true", "false"))
+        if rng.random() < 0.15:
+            params["gender"] = rng.choice(("woman", "man"))
+        yield params
+
+
+def _key(candidate) -> tuple[str, str]:
+    return candidate.key
+
+
+def test_screened_answers_equal_the_full_match(state: Session) -> None:
+    vocab = vocabulary()
+    settings = lookup.LookupSettings(
+        zone=ZONE,
+        travel=lookup.TravelModel(circuity=1.3, speed_kmh=50.0),
+        capacity_fresh_hours=12.0,
+    )
+    columns, capacity, capacities = lookup.candidate_cache(state).current(state, vocab)
+    assert len(columns.entries) > SERVICES  # sites, lines and teams
+    now = bench.BENCH_NOW
+    seen = {"over": 0, "under": 0, "more": 0, "gaps": 0}
+    queries = synthetic.match_queries(QUERIES, AREAS, bench.AT_BASE)
+    for params in _varied(queries):
+        request = lookup.parse_lookup_params(params, zone=ZONE, now=now)
+        lat, lon = request.lat, request.lon
+        query = lookup.query_of(request, now)
+        shortlist = lookup.build_candidates(
+            columns, capacity, capacities, request, lat, lon, settings, now, vocab
+        )
+        fast = match(query, shortlist.candidates, vocabulary=vocab)
+        every = lookup.all_candidates(columns, capacities, request, lat, lon, settings, now, vocab)
+        full = match(query, every, vocabulary=vocab)
+
+        assert [(m.candidate, m.score, m.reasons) for m in fast.results] == [
+            (m.candidate, m.score, m.reasons) for m in full.results
+        ], params
+        assert shortlist.eligible - len(fast.results) == full.more, params
+        assert fast.gaps == full.gaps, params
+        assert [_key(c) for c in fast.contact_lines] == [_key(c) for c in full.contact_lines]
+
+        sites_excluded = {
+            _key(e.candidate): e for e in full.excluded if not e.candidate.is_national
+        }
+        listed = [e for e in fast.excluded if not e.candidate.is_national]
+        assert shortlist.excluded == len(sites_excluded), params
+        assert shortlist.listed == len(listed)
+        for item in listed:
+            assert sites_excluded[_key(item.candidate)] == item, params
+        if shortlist.excluded <= lookup.EXCLUDED_LISTED:
+            assert fast.excluded == full.excluded, params
+            seen["under"] += 1
+        else:
+            assert len(listed) == lookup.EXCLUDED_LISTED
+            # The nearest are listed: none left off is nearer than the farthest listed.
+            farthest = max(
+                (e.candidate.travel_minutes for e in listed if e.candidate.travel_minutes),
+                default=0.0,
+            )
+            listed_keys = {_key(e.candidate) for e in listed}
+            nearer_left_off = [
+                key
+                for key, e in sites_excluded.items()
+                if key not in listed_keys
+                and e.candidate.travel_minutes is not None
+                and e.candidate.travel_minutes < farthest * 0.99
+            ]
+            assert nearer_left_off == [], params
+            seen["over"] += 1
+        seen["more"] += full.more > 0
+        seen["gaps"] += bool(full.gaps)
+    # The lookups reach every branch.
+    assert all(count > 5 for count in seen.values()), seen

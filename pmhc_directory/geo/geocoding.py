@@ -187,12 +187,14 @@ class StaticGazetteer:
         addresses: Iterable[tuple[str, float, float]] = (),
         *,
         fuzzy_cutoff: float = FUZZY_CUTOFF,
+        address_key: Callable[[str], str] = normalize_address,
     ) -> None:
+        """``address_key`` must give what ``normalize_address`` gives (a memo of it, say)."""
         if not 0.0 < fuzzy_cutoff <= 1.0:
             raise ValueError(f"fuzzy_cutoff must be in (0, 1], got {fuzzy_cutoff}")
         self.fuzzy_cutoff = fuzzy_cutoff
         self._places = self._index(places, "place", place_key)
-        self._addresses = self._index(addresses, "address", normalize_address)
+        self._addresses = self._index(addresses, "address", address_key)
 
     @staticmethod
     def _index(
@@ -377,11 +379,15 @@ class ChainGeocoder:
     3. the guessing stage (``geocode_fuzzy``) of every geocoder that has one, in the order
        given: an address's trailing ZIP, then place-name typos.
 
-    A geocoder that raises is logged (exception type only) and skipped.
+    A geocoder that raises is logged (exception type only) and skipped, unless the exception
+    is one of ``propagate`` (the app's own database being down is not a geocoder's failure).
     """
 
-    def __init__(self, *geocoders: Geocoder) -> None:
+    def __init__(
+        self, *geocoders: Geocoder, propagate: tuple[type[BaseException], ...] = ()
+    ) -> None:
         self.geocoders = geocoders
+        self.propagate = propagate
         self._coordinates = CoordinateGeocoder()
 
     def geocode(self, text: str) -> GeocodeResult | None:
@@ -393,21 +399,25 @@ class ChainGeocoder:
             return result
         for geocoder in self.geocoders:
             exact = getattr(geocoder, "geocode_exact", None) or geocoder.geocode
-            result = _ask(geocoder, exact, query)
+            result = _ask(geocoder, exact, query, self.propagate)
             if result is not None:
                 return result
         for geocoder in self.geocoders:
             fuzzy = getattr(geocoder, "geocode_fuzzy", None)
             if fuzzy is not None:
-                result = _ask(geocoder, fuzzy, query)
+                result = _ask(geocoder, fuzzy, query, self.propagate)
                 if result is not None:
                     return result
         return None
 
 
-def _ask(geocoder: object, method: Any, query: str) -> GeocodeResult | None:
+def _ask(
+    geocoder: object, method: Any, query: str, propagate: tuple[type[BaseException], ...] = ()
+) -> GeocodeResult | None:
     try:
         result = method(query)
+    except propagate:
+        raise
     except Exception as exc:
         logger.warning("geocoder %s failed (%s)", type(geocoder).__name__, type(exc).__name__)
         return None

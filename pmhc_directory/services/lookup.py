@@ -950,11 +950,14 @@ def load_site_entries(
     return entries, terms
 
 
-def load_capacities(session: Session) -> dict[str, CapacityFact]:
-    """The latest capacity row of every service that reports one (ties: the first by id)."""
+def load_capacities(
+    session: Session, service_ids: Sequence[str] | None = None
+) -> dict[str, CapacityFact]:
+    """The latest capacity row of these services (all when None) that report one (ties: the
+    first by id)."""
     from ..models import ServiceCapacity, Unit
 
-    rows = session.execute(
+    statement = (
         select(
             ServiceCapacity.service_id,
             ServiceCapacity.available,
@@ -965,34 +968,15 @@ def load_capacities(session: Session) -> dict[str, CapacityFact]:
         .outerjoin(Unit, ServiceCapacity.unit_id == Unit.id)
         .order_by(ServiceCapacity.id)
     )
+    grouped = _grouped(session, statement, ServiceCapacity.service_id, service_ids)
+    # Grouping keeps each service's rows in id order, which is all the ties need.
+    rows = [row for service_rows in grouped.values() for row in service_rows]
     latest: dict[str, CapacityFact] = {}
     for row in rows:
         seen = latest.get(row.service_id)
         if seen is None or row.updated > seen.updated:
             latest[row.service_id] = CapacityFact(row.available, row.maximum, row.unit, row.updated)
     return latest
-
-
-def capacity_fingerprint(session: Session) -> tuple[Any, ...]:
-    """Changes whenever a capacity row is added, removed or reported (one aggregate query).
-
-    Capacity reports do not enter the change sequence, so the lookup checks this on every
-    request: a report sets ``updated`` to the time of the report and the figures.
-    """
-    from sqlalchemy import func
-
-    from ..models import ServiceCapacity
-
-    row = session.execute(
-        select(
-            func.count(ServiceCapacity.id),
-            func.max(ServiceCapacity.updated),
-            func.sum(ServiceCapacity.available),
-            func.sum(ServiceCapacity.maximum),
-            func.min(ServiceCapacity.updated),
-        )
-    ).one()
-    return tuple(row)
 
 
 @dataclass(frozen=True)
@@ -1007,6 +991,10 @@ class Columns:
     hours: list[tuple[tuple[ScheduleRule, ...] | None, bool]]  # per hours code
     table: ScreenTable
     positions: dict[str, list[int]]  # service id -> its entries
+    # The fits of every combination of service types, per kind of question (see _fits).
+    fits_memo: dict[tuple[Any, ...], list[Fit | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, entries_by_service: Mapping[str, list[SiteEntry]]) -> Columns:
@@ -1083,7 +1071,6 @@ class CandidateCache:
         self.state: Any = None  # sync.SyncState once loaded
         self.entries: dict[str, list[SiteEntry]] = {}
         self.capacities: dict[str, CapacityFact] = {}
-        self.capacity_key: tuple[Any, ...] | None = None
         self._columns: Columns | None = None
         self._capacity_columns: CapacityColumns | None = None
         self.rebuilds = 0
@@ -1095,11 +1082,6 @@ class CandidateCache:
         snapshot."""
         with self._lock:
             self.catch_up(session, vocab)
-            key = capacity_fingerprint(session)
-            if key != self.capacity_key:
-                self.capacities = load_capacities(session)
-                self.capacity_key = key
-                self._capacity_columns = None
             if self._columns is None:
                 self._columns = Columns.of(self.entries)
                 self._capacity_columns = None
@@ -1118,6 +1100,10 @@ class CandidateCache:
                 if plan.changed:
                     ids = [i for i in plan.service_ids if i != sync.ALL_SERVICES]
                     self._replace(ids, load_site_entries(session, ids, vocab)[0])
+                    for service_id in ids:
+                        self.capacities.pop(service_id, None)
+                    self.capacities.update(load_capacities(session, ids))
+                    self._capacity_columns = None
                     self.state = plan.state
                 return
         newest = newest_change(session)
@@ -1133,6 +1119,7 @@ class CandidateCache:
         state = sync.state_after_rebuild(newest, recent, now)
         entries, _terms = load_site_entries(session, None, vocab)
         self.entries = entries
+        self.capacities = load_capacities(session)
         self._columns = None
         self.state = state
         self.rebuilds += 1
@@ -1320,6 +1307,33 @@ def all_candidates(
     ]
 
 
+_FITS_MEMO_SIZE = 512
+
+
+def _fits(columns: Columns, query: Query, wanted: set[str], vocab: Vocabulary) -> list[Fit | None]:
+    """``fit_of`` for every combination of service types in the cache (None where no type is
+    wanted). A fit depends on the needs, types, open-now choice and travel cap asked for only,
+    so the answer is kept per such question (officers ask a few kinds of question)."""
+    from ..matching import fit_of
+
+    key = (query.needs, query.types, query.require_open, query.max_minutes)
+    found = columns.fits_memo.get(key)
+    if found is not None:
+        return found
+    table = columns.table
+    fits: list[Fit | None] = [None] * len(table.types)
+    for service_type in wanted:
+        for code in table.with_type.get(service_type, ()):
+            if fits[code] is None:
+                types = table.types[code]
+                candidate = Candidate(service_id="", name="", service_types=types)
+                fits[code] = fit_of(query, candidate, vocab)
+    if len(columns.fits_memo) >= _FITS_MEMO_SIZE:
+        columns.fits_memo.clear()
+    columns.fits_memo[key] = fits
+    return fits
+
+
 def build_candidates(
     columns: Columns,
     capacity: CapacityColumns,
@@ -1339,7 +1353,6 @@ def build_candidates(
     """
     import numpy as np
 
-    from ..matching import fit_of
 
     query = query_of(request, now)
     table = columns.table
@@ -1347,11 +1360,7 @@ def build_candidates(
     for need in request.needs:
         wanted.update(vocab.service_types_for_need(need))
     empty = np.zeros(0, dtype=np.int32)
-    codes = np.unique(np.concatenate([empty, *(table.with_type.get(t, empty) for t in wanted)]))
-    fits: list[Fit | None] = [None] * len(table.types)
-    for code in codes.tolist():
-        types = table.types[code]
-        fits[code] = fit_of(query, Candidate(service_id="", name="", service_types=types), vocab)
+    fits = _fits(columns, query, wanted, vocab)
     relevant = np.array([f is not None for f in fits], dtype=bool)
     pool = np.flatnonzero(relevant[table.types_codes] & ~columns.national)
 

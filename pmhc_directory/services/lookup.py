@@ -714,6 +714,22 @@ def _address_of(rows: Sequence[Any]) -> str | None:
     return ", ".join(p for p in parts if p)
 
 
+class _Interner:
+    """One shared object per distinct value (sets of codes, type tuples, hours, names): a
+    state-wide directory repeats a few hundred of them across 50,000 services."""
+
+    def __init__(self) -> None:
+        self._known: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self._known.setdefault(value, value)
+
+
+#: A full load reads this many services at a time, so the rows of only one batch are in memory
+#: at once (a worker's peak memory stays near what the cache keeps).
+FULL_LOAD_BATCH = 2000
+
+
 def load_site_entries(
     session: Session, service_ids: Sequence[str] | None, vocab: Vocabulary
 ) -> tuple[dict[str, list[SiteEntry]], dict[str, frozenset[str]]]:
@@ -722,6 +738,24 @@ def load_site_entries(
     A dozen plain queries per 500 services (no ORM objects); the same facts, in the same order,
     as the relationships of ``Service`` give (see ``docs/scale.md``).
     """
+    intern = _Interner()
+    if service_ids is not None:
+        return _load_site_entries(session, service_ids, vocab, intern)
+    every = list(session.scalars(select(Service.id).order_by(Service.id)))
+    entries: dict[str, list[SiteEntry]] = {}
+    terms: dict[str, frozenset[str]] = {}
+    for start in range(0, len(every), FULL_LOAD_BATCH):
+        found, found_terms = _load_site_entries(
+            session, every[start : start + FULL_LOAD_BATCH], vocab, intern
+        )
+        entries.update(found)
+        terms.update(found_terms)
+    return entries, terms
+
+
+def _load_site_entries(
+    session: Session, service_ids: Sequence[str], vocab: Vocabulary, intern: _Interner
+) -> tuple[dict[str, list[SiteEntry]], dict[str, frozenset[str]]]:
     from ..models import Language, Organization, Phone, ServiceArea
 
     services = _grouped(
@@ -740,10 +774,8 @@ def load_site_entries(
         Service.id,
         service_ids,
     )
-    # A full load reads whole tables; a partial one, the rows of these services (in chunks).
-    full = service_ids is None
-    ids = None if full else list(services)
-    org_ids = None if full else [rows[0].organization_id for rows in services.values()]
+    ids = list(services)
+    org_ids = [rows[0].organization_id for rows in services.values()]
     organizations = _grouped(
         session, select(Organization.id, Organization.name), Organization.id, org_ids
     )
@@ -798,8 +830,8 @@ def load_site_entries(
         ServiceAtLocation.service_id,
         ids,
     )
-    link_ids = None if full else [row.id for rows in links.values() for row in rows]
-    location_ids = None if full else [row.location_id for rows in links.values() for row in rows]
+    link_ids = [row.id for rows in links.values() for row in rows]
+    location_ids = [row.location_id for rows in links.values() for row in rows]
     link_schedules = _grouped(
         session,
         select(schedule).order_by(schedule.c.position),
@@ -868,17 +900,21 @@ def load_site_entries(
         common = {
             "service_id": service_id,
             "name": service.name,
-            "organization": organization[0].name if organization else "",
-            "service_types": facts.types,
-            "attributes": facts.diversion,
-            "status": service.status,
+            "organization": intern(organization[0].name if organization else ""),
+            "service_types": intern(facts.types),
+            "attributes": intern(facts.diversion),
+            "status": intern(service.status),
             "minimum_age": service.minimum_age,
             "maximum_age": service.maximum_age,
-            "eligibility_populations": facts.eligibility,
-            "audience_populations": facts.audience,
-            "payments": facts.payments,
-            "languages": frozenset(
-                row.code.split("-")[0].lower() for row in languages.get(service_id, []) if row.code
+            "eligibility_populations": intern(facts.eligibility),
+            "audience_populations": intern(facts.audience),
+            "payments": intern(facts.payments),
+            "languages": intern(
+                frozenset(
+                    row.code.split("-")[0].lower()
+                    for row in languages.get(service_id, [])
+                    if row.code
+                )
             ),
             "interpretation": bool((service.interpretation_services or "").strip()),
             "goes_to_person": goes_to_person,
@@ -897,10 +933,10 @@ def load_site_entries(
                         "residency_restricted": bool(service_shapes) and not goes_to_person,
                         "phones": service_phones,
                     },
-                    types=facts.types,
+                    types=common["service_types"],
                     goes_to_person=goes_to_person,
                     is_national=bool(service.is_national),
-                    rules=None if service_rules is None else tuple(service_rules),
+                    rules=None if service_rules is None else intern(tuple(service_rules)),
                     always_open=always_open,
                     shapes=_prepared(service_shapes),
                 )
@@ -914,7 +950,9 @@ def load_site_entries(
                 location_rules = _rules_of(own_schedules, service_id)
                 link_rules = _rules_of(link_rows, service_id)
                 if location_rules is not None and link_rules is not None:
-                    rules = tuple(select_schedule_rules(service_rules, location_rules, link_rules))
+                    rules = intern(
+                        tuple(select_schedule_rules(service_rules, location_rules, link_rules))
+                    )
             shapes = _shapes(link_areas.get(link.id, [])) or service_shapes
             has_point = location.latitude is not None and location.longitude is not None
             found.append(
@@ -934,7 +972,7 @@ def load_site_entries(
                         "lat": location.latitude if has_point else None,
                         "lon": location.longitude if has_point else None,
                     },
-                    types=facts.types,
+                    types=common["service_types"],
                     goes_to_person=goes_to_person,
                     is_national=False,
                     rules=rules,
@@ -1352,7 +1390,6 @@ def build_candidates(
     national line. ``match`` on these gives the answer it gives on every site.
     """
     import numpy as np
-
 
     query = query_of(request, now)
     table = columns.table

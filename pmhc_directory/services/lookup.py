@@ -590,7 +590,7 @@ EXCLUDED_LISTED = 50
 #: A site whose great-circle estimate of minutes is over its limit by this factor is over it
 #: by the geodesic too (the two differ by under 0.6 %).
 ESTIMATE_SLACK = 1.01
-_CACHE_CHUNK = 500
+_CACHE_CHUNK = 2000
 _GEOD: Any = None
 
 

@@ -528,6 +528,39 @@ _FIELD_SPECS: dict[str, list[tuple[str, Parser, bool, int | None]]] = {
 }
 
 
+# Schedule fields ``ScheduleRule.from_mapping`` reads, and its verdicts ((field, message) or
+# None) on recent schedules, keyed by those values as parsed (text, dates, ints, floats).
+_RULE_FIELDS = (
+    "freq",
+    "byday",
+    "bymonthday",
+    "opens_at",
+    "closes_at",
+    "valid_from",
+    "valid_to",
+    "dtstart",
+    "until",
+    "interval",
+    "description",
+    "count",
+    "wkst",
+    "timezone",
+    "byweekno",
+    "byyearday",
+)
+_HOURS_VERDICTS: dict[tuple[Any, ...], tuple[str, str] | None] = {}
+_HOURS_VERDICTS_MAX = 4096
+
+
+# The same per table by field name, and the required fields.
+_FIELDS_BY_NAME: dict[str, dict[str, tuple[Parser, bool, int | None]]] = {
+    table: {name: (parse, req, limit) for name, parse, req, limit in specs}
+    for table, specs in _FIELD_SPECS.items()
+}
+_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    table: tuple(name for name, (_parse, req) in f.items() if req) for table, f in FIELDS.items()
+}
+
 # ---------------------------------------------------------------------------------------------
 # One record
 
@@ -571,10 +604,47 @@ class _RecordParser:
         return result
 
     def identifier(self, obj: dict[str, Any], path: str) -> str | None:
+        raw = obj.get("id")
+        if raw.__class__ is str and _CANONICAL_UUID.fullmatch(raw):
+            return raw  # the common case, without the general checks
         return self.value(obj, "id", path, uuid_text, required=True)
 
     def columns(self, table: str, obj: dict[str, Any], path: str) -> dict[str, Any]:
-        """The HSDS fields of ``table`` in ``obj``, parsed (this is the hot loop of a big file)."""
+        """The HSDS fields of ``table`` in ``obj``, parsed (this is the hot loop of a big file).
+
+        Looks only at the keys ``obj`` has; at the first problem it starts over in
+        :meth:`checked_columns`, which names every problem in field order."""
+        specs = _FIELDS_BY_NAME[table]
+        row = dict.fromkeys(COLUMNS[table])
+        for name, raw in obj.items():
+            spec = specs.get(name)
+            if spec is None or raw is None:
+                continue
+            parse, required, limit = spec
+            if parse is text:
+                if raw.__class__ is not str:
+                    return self.checked_columns(table, obj, path)
+                result = raw
+            else:
+                try:
+                    result = parse(raw)
+                except _InvalidError:
+                    return self.checked_columns(table, obj, path)
+            if result.__class__ is str and (
+                (limit is not None and len(result) > limit) or (required and not result.strip())
+            ):
+                return self.checked_columns(table, obj, path)
+            row[name] = result
+        for name in _REQUIRED_FIELDS[table]:
+            if row[name] is None:
+                return self.checked_columns(table, obj, path)
+        for name, default in DEFAULTS.get(table, {}).items():
+            if row[name] is None:
+                row[name] = default
+        return row
+
+    def checked_columns(self, table: str, obj: dict[str, Any], path: str) -> dict[str, Any]:
+        """:meth:`columns`, reporting every problem of ``obj`` in the order of ``FIELDS``."""
         row = empty_row(table)
         for name, parse, required, limit in _FIELD_SPECS[table]:
             raw = obj.get(name)
@@ -625,7 +695,8 @@ class _RecordParser:
 
     def same_id(self, obj: dict[str, Any], key: str, path: str, expected: str | None) -> None:
         """A redundant id field (``service_id`` inside a nested phone) must agree."""
-        if expected is None or obj.get(key) is None:
+        raw = obj.get(key)
+        if expected is None or raw is None or raw == expected:
             return
         given = self.value(obj, key, path, uuid_text)
         if given is not None and given != expected:
@@ -792,11 +863,29 @@ class _RecordParser:
 
     def check_hours(self, schedule: dict[str, Any], path: str) -> None:
         """Refuse a schedule the hours engine cannot read: it would show as "hours unknown"
-        forever, and a service shown as open must be open."""
+        forever, and a service shown as open must be open. The verdict depends only on the
+        values the rule reads, so it is remembered for repeated schedules (most of a file)."""
+        key = tuple([schedule.get(name) for name in _RULE_FIELDS])
         try:
-            ScheduleRule.from_mapping(schedule)
-        except ScheduleError as exc:
-            self.error(f"{path}.{exc.field}", exc.message)
+            verdict = _HOURS_VERDICTS[key]
+        except KeyError:
+            verdict = None
+            try:
+                ScheduleRule.from_mapping(schedule)
+            except ScheduleError as exc:
+                verdict = (exc.field, exc.message)
+            if len(_HOURS_VERDICTS) >= _HOURS_VERDICTS_MAX:
+                _HOURS_VERDICTS.clear()
+            _HOURS_VERDICTS[key] = verdict
+        except TypeError:  # an unhashable value: check it afresh
+            try:
+                ScheduleRule.from_mapping(schedule)
+            except ScheduleError as exc:
+                verdict = (exc.field, exc.message)
+            else:
+                verdict = None
+        if verdict is not None:
+            self.error(f"{path}.{verdict[0]}", verdict[1])
 
     def service_areas(self, obj: dict[str, Any], path: str, owner: dict[str, str | None]) -> None:
         for _i, item, item_path in self.items(obj, "service_areas", path):

@@ -2,7 +2,10 @@
 
 All or nothing: every record is parsed and checked (``hsds.deserialize``), then the rows it
 points at are looked up, and only when no problem was found is anything written. Writing goes
-in batches with a few bulk statements per table; the caller commits or rolls back.
+in batches with a few bulk statements per table; the caller commits or rolls back. New rows go
+straight through the DB-API (``executemany`` on SQLite, ``COPY`` on PostgreSQL) in the session's
+transaction, and the importer records their search changes itself (``search.sync``, one row
+per service and batch); updates and deletes go through ``Session.execute``, whose events do.
 
 Upsert semantics (docs/import-export.md):
 
@@ -40,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import combinations
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.exc import DataError, IntegrityError
@@ -81,6 +86,7 @@ from ..hsds.deserialize import (
 )
 from ..hsds.errors import ImportIssue, ReadFailed
 from ..models import Base, Location, Organization, Service, ServiceAtLocation
+from ..search.sync import Touched, write_changes
 from ..taxonomy import vocabulary
 from .inventory import DEFUNCT, DUPLICATE_DISTANCE_KM, DuplicatePair, ServiceRef
 
@@ -95,9 +101,10 @@ __all__ = [
 
 #: Import formats (spec/api.md 1); each reader turns a file into compiled HSDS 3.1 services.
 FORMATS = ("hsds-json", "hsds-ndjson", "hsds-csv", "hsds1-csv", "samhsa-csv")
-# Records per write batch, and a cap on the rows of one table in a batch (bound parameters).
-BATCH_RECORDS = 500
-BATCH_ROWS = 5000
+# Records per write batch, and a cap on the rows of one table in a batch (the unpacked rows
+# of a batch are held at once; fewer, bigger batches spend less time per statement).
+BATCH_RECORDS = 2000
+BATCH_ROWS = 20000
 # Ids per IN (...) list.
 CHUNK = 500
 
@@ -301,7 +308,7 @@ def _import(
         raise ImportFailed(issues)
     writer = _Writer(session, parsed, source)
     try:
-        with index_lookups(session):
+        with index_lookups(session), _sqlite_page_cache(session):
             writer.write_shared()
             with progress("Importing", len(packed)) as advance:
                 for batch in _batches(_unpacked(packed)):
@@ -579,6 +586,27 @@ def index_lookups(session: Session) -> Iterator[None]:
     session.execute(text("SELECT set_config('enable_seqscan', :value, true)"), {"value": previous})
 
 
+#: SQLite page cache during an import, in KiB (the default is 2 MiB).
+SQLITE_CACHE_KIB = 65536
+
+
+@contextmanager
+def _sqlite_page_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a bigger page cache for this connection while the import writes (restored
+    afterwards). With the default 2 MiB, a big transaction spills pages of the tables'
+    indexes and reads them back for every batch, which slows later batches down."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    conn = session.connection()
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
+
+
 def _batches(records: Iterable[ParsedRecord]) -> Iterator[list[ParsedRecord]]:
     batch: list[ParsedRecord] = []
     rows = 0
@@ -698,6 +726,126 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+# Rows inserted through the DB-API: SQLAlchemy's executemany costs ~20 us a row in Python
+# (parameter processing), three times the driver's own cost; PostgreSQL's COPY is faster again.
+_InsertPlan = tuple[str, tuple[str, ...], list[tuple[int, Callable[[Any], Any]]], tuple[Any, ...]]
+_INSERT_PLANS: dict[tuple[str, str, tuple[str, ...]], _InsertPlan | None] = {}
+
+
+def _insert_plan(dialect: Any, table: Table, names: tuple[str, ...]) -> _InsertPlan | None:
+    """(SQL, columns, bind processors by position, values of the scalar column defaults) for
+    inserting ``names`` into ``table``; None when only SQLAlchemy can (another backend, or a
+    column default that must be computed)."""
+    key = (dialect.name, table.name, names)
+    if key in _INSERT_PLANS:
+        return _INSERT_PLANS[key]
+    plan = None
+    defaults: dict[str, Any] = {}
+    computed = False
+    for column in table.columns:
+        if column.name in names or column.default is None:
+            continue
+        if column.default.is_scalar:  # type: ignore[attr-defined]
+            defaults[column.name] = column.default.arg  # type: ignore[attr-defined]
+        else:
+            computed = True
+    if dialect.name in ("sqlite", "postgresql") and not computed:
+        columns = (*names, *defaults)
+        preparer = dialect.identifier_preparer  # names from the metadata, quoted
+        listed = ", ".join(map(preparer.quote, columns))
+        target = f"{preparer.format_table(table)} ({listed})"
+        if dialect.name == "sqlite":
+            sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+        else:
+            sql = f"COPY {target} FROM STDIN"
+        processors = []
+        for position, name in enumerate(columns):
+            column_type = table.c[name].type
+            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((position, processor))
+        plan = (sql, columns, processors, tuple(defaults.values()))
+    _INSERT_PLANS[key] = plan
+    return plan
+
+
+def _bulk_insert(session: Session, table: Table, rows: list[Row]) -> bool:
+    """Insert ``rows`` (dicts with the same keys) in the session's transaction, straight
+    through the DB-API cursor: ``executemany`` on SQLite, ``COPY`` on PostgreSQL. Values go
+    through the columns' bind processors as SQLAlchemy would pass them.
+
+    Bypasses the session events: the caller records the search changes. Returns False when
+    the rows were inserted through ``Session.execute`` instead (the events saw them).
+    """
+    conn = session.connection()
+    names = tuple(rows[0])
+    plan = _insert_plan(conn.dialect, table, names)
+    if plan is None or any(len(row) != len(names) for row in rows):
+        session.execute(insert(table), rows)
+        return False
+    sql, columns, processors, defaults = plan
+    get = itemgetter(*names)
+    single = len(names) == 1
+    values: list[Any] = []
+    for row in rows:
+        try:
+            value = get(row)
+        except KeyError:  # the same number of keys, other names
+            session.execute(insert(table), rows)
+            return False
+        value = [value, *defaults] if single else [*value, *defaults]
+        for position, processor in processors:
+            item = value[position]
+            if item is not None:
+                value[position] = processor(item)
+        values.append(value)
+    dbapi = conn.dialect.dbapi
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "sqlite":
+            cursor.executemany(sql, values)
+        else:
+            with cursor.copy(sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+    except dbapi.IntegrityError as exc:
+        raise IntegrityError(sql, None, exc) from exc
+    except dbapi.DataError as exc:
+        raise DataError(sql, None, exc) from exc
+    finally:
+        cursor.close()
+    return True
+
+
+# Ids per statement of ``_stored_ids`` (SQLite allows 32766 bound values since 3.32).
+_STORED_IDS_CHUNK = 5000
+
+
+def _stored_ids(session: Session, table: Table, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` (canonical UUID text) are in ``table`` (SQLite, through the DB-API)."""
+    conn = session.connection()
+    dialect = conn.dialect
+    column = table.c.id
+    to_db = column.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+    preparer = dialect.identifier_preparer
+    found: set[str] = set()
+    pending = list(dict.fromkeys(ids))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(pending), _STORED_IDS_CHUNK):
+            chunk = pending[start : start + _STORED_IDS_CHUNK]
+            stored = {to_db(value): value for value in chunk}
+            sql = (
+                f"SELECT {preparer.quote(column.name)} FROM {preparer.format_table(table)} "  # noqa: S608
+                f"WHERE {preparer.quote(column.name)} IN ({', '.join('?' * len(stored))})"
+            )
+            cursor.execute(sql, list(stored))
+            found.update(stored[value] for (value,) in cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
+
+
 class _RowIndex:
     """Rows by (table, owner column, owner id), in their list order."""
 
@@ -744,6 +892,8 @@ class _Writer:
         self.touched: list[tuple[str, str]] = []
         # (table, id) of shared entities this import created (None) or changed (before value)
         self.changed_shared: dict[tuple[str, str], Row | None] = {}
+        # what rows inserted through the DB-API touched, for the search change sequence
+        self.search_touched = Touched()
 
     # -- statements
 
@@ -755,9 +905,48 @@ class _Writer:
         result = self.session.execute(select(*(table.c[n] for n in names)).where(or_(*conditions)))
         return [dict(zip(names, row, strict=True)) for row in result]
 
+    def among_stored(self, table: Table, ids: list[str]) -> list[ColumnElement[bool]]:
+        """Conditions "id is one of ``ids``" for loading rows by id.
+
+        On SQLite, where a statement with thousands of bound ids costs SQLAlchemy several
+        microseconds per id, the ids are first checked through the DB-API (a new import's
+        rows are mostly not there) and only those found are loaded."""
+        if ids and self.session.get_bind().dialect.name == "sqlite":
+            ids = sorted(_stored_ids(self.session, table, ids))
+        return _among(self.session, table.c.id, ids)
+
     def insert(self, table_name: str, rows: list[Row]) -> None:
-        if rows:
-            self.session.execute(insert(_table(table_name)), rows)
+        """Insert rows (every row with the same keys); the search change sequence learns of
+        the services they concern at the next :meth:`record_search_changes`."""
+        if not rows:
+            return
+        if not _bulk_insert(self.session, _table(table_name), rows):
+            return  # written through Session.execute: the session events recorded it
+        touched = self.search_touched
+        if table_name == "services":
+            touched.services.update(row["id"] for row in rows)
+        elif table_name == "services_at_location":
+            touched.services.update(row["service_id"] for row in rows)
+        elif table_name == "attributes":
+            for row in rows:
+                if row["link_id"] is None:
+                    touched.everything = True
+                else:
+                    touched.add_link(row["link_entity"] or "service", row["link_id"])
+        elif table_name == "addresses":  # the services offered at the location
+            touched.locations.update(row["location_id"] for row in rows)
+
+    def record_search_changes(self) -> None:
+        """One change-sequence row per service the inserts since the last call concern (what
+        the session events record for statements run through ``Session.execute``)."""
+        touched, self.search_touched = self.search_touched, Touched()
+        if not touched:
+            return
+        service_ids = touched.resolve(self.session.connection()) - {None}
+        # As ``search.sync.write_changes`` writes them: one row per service, sorted.
+        rows = [{"service_id": service_id} for service_id in sorted(service_ids)]
+        if rows and not _bulk_insert(self.session, _table("search_changes"), rows):
+            write_changes(self.session.connection(), service_ids)
 
     def update(self, table_name: str, rows: list[Row]) -> None:
         if not rows:
@@ -783,10 +972,11 @@ class _Writer:
                 entities = _parents_first(entities)
             for chunk in _chunks(entities):
                 self.write_shared_chunk(table_name, list(chunk))
+        self.record_search_changes()
 
     def write_shared_chunk(self, table_name: str, chunk: list[Shared]) -> None:
         ids = [e.id for e in chunk]
-        conditions = _among(self.session, _table(table_name).c.id, ids)
+        conditions = self.among_stored(_table(table_name), ids)
         existing = {r["id"]: r for r in self.load(table_name, conditions)}
         owner_column = _SHARED_OWNER_COLUMN.get(table_name)
         loaded: dict[str, dict[str, Row]] = {}
@@ -796,8 +986,10 @@ class _Writer:
                 raise LookupError(f"no owner column for the children of {table_name}")
             table = _table(child)
             wanted = [r["id"] for e in chunk for r in e.children[child]]
-            conditions = _among(self.session, table.c[owner_column], ids)
-            conditions += _among(self.session, table.c.id, wanted)
+            # Only entities already stored can own rows (the owner column is a foreign key).
+            owners = [entity_id for entity_id in ids if entity_id in existing]
+            conditions = _among(self.session, table.c[owner_column], owners)
+            conditions += self.among_stored(table, wanted)
             rows = self.load(child, conditions)
             loaded[child] = {r["id"]: r for r in rows}
             current[child] = defaultdict(list)
@@ -853,10 +1045,10 @@ class _Writer:
     def write_services(self, batch: list[ParsedRecord]) -> None:
         service_ids = [r.id for r in batch]
         services = _table("services")
-        conditions = _among(self.session, services.c.id, service_ids)
+        conditions = self.among_stored(services, service_ids)
         existing = {r["id"]: r for r in self.load("services", conditions)}
         incoming = {t: [row for r in batch for row in r.rows[t]] for t in OWNED_TABLES}
-        loaded, owned = self.load_owned(service_ids, incoming)
+        loaded, owned = self.load_owned(service_ids, set(existing), incoming)
 
         before_index, after_index = _RowIndex(), _RowIndex()
         for table_name in OWNED_TABLES:
@@ -899,15 +1091,20 @@ class _Writer:
         for table_name in reversed(OWNED_TABLES):
             self.delete(table_name, plans[table_name][2])
         self.insert("change_records", changes)
+        self.record_search_changes()
 
     def load_owned(
-        self, service_ids: list[str], incoming: dict[str, list[Row]]
+        self, service_ids: list[str], existing: set[str], incoming: dict[str, list[Row]]
     ) -> tuple[dict[str, dict[str, Row]], dict[str, list[Row]]]:
         """Rows of these services (by owner) and rows with incoming ids (wherever they are).
 
-        Returns (rows by id, per table) and (rows the batch's services own, per table).
+        ``existing`` are the services already in the database: only they can own rows through
+        a ``service_id`` (a foreign key); attributes (``link_id``, no foreign key) are looked
+        up for every service. Returns (rows by id, per table) and (rows the batch's services
+        own, per table).
         """
         owners: dict[str, set[str]] = {"service_id": set(service_ids)}
+        in_database = {"service_id": existing}
         loaded: dict[str, dict[str, Row]] = {}
         owned: dict[str, list[Row]] = {}
         for table_name in OWNED_TABLES:
@@ -922,10 +1119,10 @@ class _Writer:
                         for condition in _among(self.session, table.c.link_id, ids)
                     ]
                 else:
-                    ids = sorted(owners.get(column, ()))
+                    ids = sorted(in_database.get(column, owners.get(column, ())))
                     conditions += _among(self.session, table.c[column], ids)
             wanted = [r["id"] for r in incoming[table_name]]
-            conditions += _among(self.session, table.c.id, wanted)
+            conditions += self.among_stored(table, wanted)
             rows = self.load(table_name, conditions)
             loaded[table_name] = {r["id"]: r for r in rows}
             owned[table_name] = [r for r in rows if _owned_by(table_name, r, owners)]
@@ -1028,6 +1225,14 @@ _CELL_DEGREES = 0.001
 _KM_PER_DEGREE = 111.2
 
 
+# ``place_key`` of service names seen lately: every import compares its services with all
+# the others by name, and recomputing the key of each name would cost the most.
+_NAME_KEYS: dict[str, str] = {}
+_NAME_KEYS_MAX = 100_000
+# Candidate services above which their locations are found in one pass over all links.
+_SCAN_LOCATIONS_OVER = 5000
+
+
 def probable_duplicates_of(
     session: Session, touched: Sequence[tuple[str, str]]
 ) -> list[DuplicatePair]:
@@ -1038,35 +1243,61 @@ def probable_duplicates_of(
     One pass over the service names finds the candidates by name; only their locations are
     loaded, and points are compared through a grid of about 100 m cells, never all pairs.
     """
-    keys = {place_key(name) for _id, name in touched} - {""}
+    name_keys = _NAME_KEYS
+    if len(name_keys) > _NAME_KEYS_MAX:
+        name_keys.clear()
+    keys = set()
+    for _id, name in touched:
+        key = name_keys.get(name)
+        if key is None:
+            key = name_keys[name] = place_key(name)
+        keys.add(key)
+    keys.discard("")
     if not keys:
         return []
     touched_ids = {service_id for service_id, _name in touched}
-    groups: dict[str, list[ServiceRef]] = defaultdict(list)
+    # One pass over the services, ids as the driver gives them (converted only for the
+    # candidates: same key as a touched service, in a group of more than one).
+    dialect = session.get_bind().dialect
+    id_type = Service.__table__.c.id.type
+    to_id = id_type.dialect_impl(dialect).result_processor(dialect, None) or str
+    raw_groups: dict[str, list[tuple[Any, str, str, str]]] = defaultdict(list)
     rows = session.execute(
-        select(Service.id, Service.name, Organization.name, Service.status)
+        select(type_coerce(Service.id, String), Service.name, Organization.name, Service.status)
         .join(Service.organization)
         .where(Service.status != DEFUNCT)
     )
-    for service_id, name, organization, status in rows:
-        key = place_key(name)
+    for raw_id, name, organization, status in rows:
+        key = name_keys.get(name)
+        if key is None:
+            key = name_keys[name] = place_key(name)
         if key in keys:
-            groups[key].append(ServiceRef(service_id, name, organization, status))
-    groups = {
-        key: refs
-        for key, refs in groups.items()
-        if len(refs) > 1 and any(ref.id in touched_ids for ref in refs)
-    }
-    ids = [ref.id for refs in groups.values() for ref in refs]
+            raw_groups[key].append((raw_id, name, organization, status))
+    groups: dict[str, list[ServiceRef]] = {}
+    raw_ids: dict[Any, str] = {}
+    for key, members in raw_groups.items():
+        if len(members) < 2:
+            continue
+        refs = [ServiceRef(to_id(raw), name, org, status) for raw, name, org, status in members]
+        if any(ref.id in touched_ids for ref in refs):
+            groups[key] = refs
+            raw_ids.update((member[0], ref.id) for member, ref in zip(members, refs, strict=True))
+    del raw_groups
     linked: set[str] = set()
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for condition in _among(session, ServiceAtLocation.service_id, ids):
-        located = session.execute(
-            select(ServiceAtLocation.service_id, Location.latitude, Location.longitude)
-            .join(Location, Location.id == ServiceAtLocation.location_id)
-            .where(condition)
-        )
-        for service_id, lat, lon in located:
+    located_query = select(
+        type_coerce(ServiceAtLocation.service_id, String), Location.latitude, Location.longitude
+    ).join(Location, Location.id == ServiceAtLocation.location_id)
+    if len(raw_ids) > _SCAN_LOCATIONS_OVER:  # one pass over every link beats many look-ups
+        conditions: list[ColumnElement[bool] | None] = [None]
+    else:
+        conditions = list(_among(session, ServiceAtLocation.service_id, list(raw_ids.values())))
+    for condition in conditions:
+        query = located_query if condition is None else located_query.where(condition)
+        for raw_id, lat, lon in session.execute(query):
+            service_id = raw_ids.get(raw_id)
+            if service_id is None:
+                continue
             linked.add(service_id)
             if lat is not None and lon is not None:
                 points[service_id].append((lat, lon))

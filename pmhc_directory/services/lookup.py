@@ -1137,11 +1137,12 @@ class CandidateCache:
             if not plan.rebuild:
                 if plan.changed:
                     ids = [i for i in plan.service_ids if i != sync.ALL_SERVICES]
-                    self._replace(ids, load_site_entries(session, ids, vocab)[0])
-                    for service_id in ids:
-                        self.capacities.pop(service_id, None)
-                    self.capacities.update(load_capacities(session, ids))
-                    self._capacity_columns = None
+                    if ids:  # else only the gaps of the sequence moved on
+                        self._replace(ids, load_site_entries(session, ids, vocab)[0])
+                        for service_id in ids:
+                            self.capacities.pop(service_id, None)
+                        self.capacities.update(load_capacities(session, ids))
+                        self._capacity_columns = None
                     self.state = plan.state
                 return
         newest = newest_change(session)

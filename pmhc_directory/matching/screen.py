@@ -67,30 +67,38 @@ def _representative(fields: Mapping[str, Any]) -> Candidate:
 
 @dataclass(frozen=True)
 class _Coded:
-    """One code per site for the combination of ``fields``, and one candidate per code."""
+    """One code per site for the combination of ``fields``, and one candidate per code.
+
+    ``index`` and ``representatives`` only grow, and are shared by the tables :meth:`extended`
+    makes, so an older table stays valid while a newer one is in use.
+    """
 
     fields: tuple[str, ...]
     codes: np.ndarray  # int32, one per site
     representatives: list[Candidate]
+    index: dict[tuple[Any, ...], int]
 
     @classmethod
     def of(cls, statics: Sequence[Mapping[str, Any]], fields: tuple[str, ...]) -> _Coded:
-        index: dict[tuple[Any, ...], int] = {}
-        representatives: list[Candidate] = []
+        return cls(fields, np.zeros(0, dtype=np.int32), [], {}).extended(statics)
+
+    def extended(self, statics: Sequence[Mapping[str, Any]]) -> _Coded:
+        index, representatives, fields = self.index, self.representatives, self.fields
         codes = np.empty(len(statics), dtype=np.int32)
         for position, facts in enumerate(statics):
             key = tuple(facts.get(name) for name in fields)
             code = index.get(key)
             if code is None:
-                code = index[key] = len(representatives)
                 representatives.append(_representative({n: facts.get(n) for n in fields}))
+                code = index[key] = len(representatives) - 1
             codes[position] = code
-        return cls(fields, codes, representatives)
+        return _Coded(fields, np.concatenate([self.codes, codes]), representatives, index)
 
 
 @dataclass(frozen=True)
 class ScreenTable:
-    """The static facts of every site, coded for screening. Built once per candidate cache.
+    """The static facts of every site, coded for screening. Built with the candidate cache and
+    extended when sites are added (removed sites are the caller's to mask).
 
     ``statics`` are the candidate fields that do not depend on the lookup (what
     ``Candidate.from_fields`` takes, without distance, open state, area membership or
@@ -100,37 +108,62 @@ class ScreenTable:
     size: int
     goes_to_person: np.ndarray  # bool
     types_codes: np.ndarray  # int32: position in ``types``
-    types: list[tuple[str, ...]]
+    types: list[tuple[str, ...]]  # only grows (shared with extended tables)
     with_type: dict[str, np.ndarray]  # service type -> codes of the ``types`` holding it
     hours_codes: np.ndarray  # int32
     area_codes: _Coded  # (goes_to_person, residency_restricted)
     rules: dict[Callable[..., Any], _Coded]
     scores: dict[str, _Coded]
+    types_index: dict[tuple[str, ...], int]
 
     @classmethod
     def of(cls, statics: Sequence[Mapping[str, Any]], hours_codes: Sequence[int]) -> ScreenTable:
-        types_index: dict[tuple[str, ...], int] = {}
-        types_codes = np.array(
-            [
-                types_index.setdefault(tuple(f.get("service_types", ())), len(types_index))
-                for f in statics
-            ],
-            dtype=np.int32,
+        empty_codes = np.zeros(0, dtype=np.int32)
+        empty = cls(
+            size=0,
+            goes_to_person=np.zeros(0, dtype=bool),
+            types_codes=empty_codes,
+            types=[],
+            with_type={},
+            hours_codes=empty_codes,
+            area_codes=_Coded.of((), ("goes_to_person", "residency_restricted")),
+            rules={rule: _Coded.of((), fields) for rule, fields in STATIC_RULE_INPUTS.items()},
+            scores={name: _Coded.of((), f) for name, f in STATIC_SCORE_INPUTS.items()},
+            types_index={},
         )
-        with_type: dict[str, list[int]] = {}
-        for types, code in types_index.items():
-            for service_type in types:
-                with_type.setdefault(service_type, []).append(code)
-        return cls(
-            size=len(statics),
-            goes_to_person=np.array([bool(f.get("goes_to_person")) for f in statics], dtype=bool),
-            types_codes=types_codes,
-            types=list(types_index),
-            with_type={t: np.array(c, dtype=np.int32) for t, c in with_type.items()},
-            hours_codes=np.asarray(hours_codes, dtype=np.int32),
-            area_codes=_Coded.of(statics, ("goes_to_person", "residency_restricted")),
-            rules={rule: _Coded.of(statics, fields) for rule, fields in STATIC_RULE_INPUTS.items()},
-            scores={name: _Coded.of(statics, f) for name, f in STATIC_SCORE_INPUTS.items()},
+        return empty.extended(statics, hours_codes)
+
+    def extended(
+        self, statics: Sequence[Mapping[str, Any]], hours_codes: Sequence[int]
+    ) -> ScreenTable:
+        """This table with ``statics`` appended (positions ``size`` onwards)."""
+        types_index, types = self.types_index, self.types
+        known = len(types)
+        codes = []
+        for facts in statics:
+            key = tuple(facts.get("service_types", ()))
+            code = types_index.get(key)
+            if code is None:
+                types.append(key)
+                code = types_index[key] = len(types) - 1
+            codes.append(code)
+        with_type = dict(self.with_type)
+        for code in range(known, len(types)):
+            for service_type in types[code]:
+                found = with_type.get(service_type, np.zeros(0, dtype=np.int32))
+                with_type[service_type] = np.append(found, np.int32(code))
+        goes = np.array([bool(f.get("goes_to_person")) for f in statics], dtype=bool)
+        return ScreenTable(
+            size=self.size + len(statics),
+            goes_to_person=np.concatenate([self.goes_to_person, goes]),
+            types_codes=np.concatenate([self.types_codes, np.array(codes, dtype=np.int32)]),
+            types=types,
+            with_type=with_type,
+            hours_codes=np.concatenate([self.hours_codes, np.asarray(hours_codes, dtype=np.int32)]),
+            area_codes=self.area_codes.extended(statics),
+            rules={rule: coded.extended(statics) for rule, coded in self.rules.items()},
+            scores={name: coded.extended(statics) for name, coded in self.scores.items()},
+            types_index=types_index,
         )
 
 
@@ -279,13 +312,15 @@ def _scores(
     goes = table.goes_to_person[positions]
 
     # ranking.travel_part, with numpy: is_destination per (comes to the person, types).
+    width = len(table.types)  # read once: an extended table may be growing the shared list
+
     def destination(code: int) -> bool:
-        goes_code, types_code = divmod(code, len(table.types))
+        goes_code, types_code = divmod(code, width)
         fit = fits[types_code]
         candidate = _representative({"goes_to_person": bool(goes_code)})
         return fit is not None and is_destination(candidate, fit)
 
-    destinations = _spread(goes.astype(np.int64) * len(table.types) + types_codes, destination)
+    destinations = _spread(goes.astype(np.int64) * width + types_codes, destination)
     minutes = facts.minutes[local]
     neutral = np.where(destinations, 0.0, ranking.TRAVEL_NEUTRAL)
     with np.errstate(invalid="ignore"):

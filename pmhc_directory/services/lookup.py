@@ -1019,16 +1019,24 @@ def load_capacities(
 
 @dataclass(frozen=True)
 class Columns:
-    """Every cached entry in one list, with numpy columns and screening codes (per cache)."""
+    """Every cached entry in one list, with numpy columns and screening codes (per cache).
+
+    Edits of a few services make a new ``Columns`` from the old one (:meth:`updated`): their
+    old entries are masked (``alive``) and their new ones appended, so one edit costs the work
+    of that service, not of the whole directory. The cache rebuilds the columns from scratch
+    once masked entries reach :data:`COLUMNS_DEAD_FRACTION`.
+    """
 
     entries: list[SiteEntry]
+    alive: Any  # bool array: False for entries of services since changed or deleted
     lat: Any  # float array, NaN where the site has no point
     lon: Any
     national: Any  # bool array
     area_box: Any  # float array (n, 4): min lon, min lat, max lon, max lat; NaN without areas
-    hours: list[tuple[tuple[ScheduleRule, ...] | None, bool]]  # per hours code
+    hours: list[tuple[tuple[ScheduleRule, ...] | None, bool]]  # per hours code (only grows)
+    hours_index: dict[tuple[Any, bool], int]
     table: ScreenTable
-    positions: dict[str, list[int]]  # service id -> its entries
+    positions: dict[str, list[int]]  # service id -> its live entries
     # The fits of every combination of service types, per kind of question (see _fits).
     fits_memo: dict[tuple[Any, ...], list[Fit | None]] = field(
         default_factory=dict, compare=False, repr=False
@@ -1038,34 +1046,85 @@ class Columns:
     def of(cls, entries_by_service: Mapping[str, list[SiteEntry]]) -> Columns:
         import numpy as np
 
-        entries: list[SiteEntry] = []
-        positions: dict[str, list[int]] = {}
-        for service_id in sorted(entries_by_service):
-            start = len(entries)
-            entries.extend(entries_by_service[service_id])
-            positions[service_id] = list(range(start, len(entries)))
-        hours_index: dict[tuple[Any, bool], int] = {}
-        hours_codes = [
-            hours_index.setdefault((e.rules, e.always_open), len(hours_index)) for e in entries
-        ]
+        empty = cls(
+            entries=[],
+            alive=np.zeros(0, dtype=bool),
+            lat=np.zeros(0),
+            lon=np.zeros(0),
+            national=np.zeros(0, dtype=bool),
+            area_box=np.zeros((0, 4)),
+            hours=[],
+            hours_index={},
+            table=ScreenTable.of((), ()),
+            positions={},
+        )
+        return empty.updated(list(entries_by_service), entries_by_service)
+
+    @property
+    def dead(self) -> int:
+        return len(self.entries) - int(self.alive.sum())
+
+    def updated(
+        self, service_ids: Iterable[str], entries_by_service: Mapping[str, list[SiteEntry]]
+    ) -> Columns:
+        """These columns with the entries of ``service_ids`` replaced by those given (a service
+        missing from ``entries_by_service`` was deleted)."""
+        import numpy as np
+
+        ids = sorted(set(service_ids))
+        alive = self.alive.copy()
+        positions = dict(self.positions)
+        for service_id in ids:
+            for position in positions.pop(service_id, ()):
+                alive[position] = False
+        added: list[SiteEntry] = []
+        start = len(self.entries)
+        for service_id in ids:
+            found = entries_by_service.get(service_id)
+            if found:
+                positions[service_id] = list(
+                    range(start + len(added), start + len(added) + len(found))
+                )
+                added.extend(found)
+        hours_index, hours = self.hours_index, self.hours
+        hours_codes = []
+        for entry in added:
+            key = (entry.rules, entry.always_open)
+            code = hours_index.get(key)
+            if code is None:
+                hours.append(key)
+                code = hours_index[key] = len(hours) - 1
+            hours_codes.append(code)
         nan = float("nan")
-        boxes = np.full((len(entries), 4), nan)
-        for position, entry in enumerate(entries):
+        boxes = np.full((len(added), 4), nan)
+        for position, entry in enumerate(added):
             if entry.shapes:
                 bounds = np.array([s.bounds for s in entry.shapes], dtype=float)
                 boxes[position] = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
-        return cls(
-            entries=entries,
-            lat=np.array([nan if e.lat is None else e.lat for e in entries], dtype=float),
-            lon=np.array([nan if e.lon is None else e.lon for e in entries], dtype=float),
-            national=np.array([e.is_national for e in entries], dtype=bool),
-            area_box=boxes,
-            hours=list(hours_index),
-            table=ScreenTable.of(
-                [{**e.common, "service_types": e.types} for e in entries], hours_codes
+        statics = [{**e.common, "service_types": e.types} for e in added]
+        return Columns(
+            entries=self.entries + added,
+            alive=np.concatenate([alive, np.ones(len(added), dtype=bool)]),
+            lat=np.concatenate(
+                [self.lat, np.array([nan if e.lat is None else e.lat for e in added], dtype=float)]
             ),
+            lon=np.concatenate(
+                [self.lon, np.array([nan if e.lon is None else e.lon for e in added], dtype=float)]
+            ),
+            national=np.concatenate(
+                [self.national, np.array([e.is_national for e in added], dtype=bool)]
+            ),
+            area_box=np.concatenate([self.area_box, boxes]),
+            hours=hours,
+            hours_index=hours_index,
+            table=self.table.extended(statics, hours_codes),
             positions=positions,
         )
+
+
+#: Masked entries (of services since changed) beyond this share of all make the cache rebuild
+#: its columns from scratch.
+COLUMNS_DEAD_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -1164,7 +1223,11 @@ class CandidateCache:
         self.rebuilds += 1
 
     def _replace(self, ids: Sequence[str], entries: dict[str, list[SiteEntry]]) -> None:
-        self._columns = None
+        if self._columns is not None:
+            columns = self._columns.updated(ids, entries)
+            too_many = columns.dead > COLUMNS_DEAD_FRACTION * max(len(columns.entries), 1)
+            self._columns = None if too_many else columns
+            self._capacity_columns = None
         for service_id in ids:
             self.entries.pop(service_id, None)
             if service_id in entries:  # else deleted
@@ -1336,7 +1399,9 @@ def all_candidates(
         ],
         dtype=bool,
     )
-    chosen = np.flatnonzero(relevant[columns.table.types_codes] | columns.national)
+    chosen = np.flatnonzero(
+        (relevant[columns.table.types_codes] | columns.national) & columns.alive
+    )
     km = _exact_km(columns, chosen, lat, lon)
     states: dict[int, OpenState] = {}
     point = Point(lon, lat)
@@ -1373,6 +1438,27 @@ def _fits(columns: Columns, query: Query, wanted: set[str], vocab: Vocabulary) -
     return fits
 
 
+def _nearest(columns: Columns, pool: Any, local: Any, minutes: Any, count: int) -> Any:
+    """The ``count`` of pool positions ``local`` with the fewest estimated minutes (no point:
+    last); ties at the cut go by service and site id, so the choice does not depend on the
+    order of the cache."""
+    import numpy as np
+
+    if len(local) <= count:
+        return local
+    estimate = np.where(np.isnan(minutes[local]), np.inf, minutes[local])
+    cut = np.partition(estimate, count - 1)[count - 1]
+    below = local[estimate < cut]
+    tied = local[estimate == cut].tolist()
+
+    def identity(position: int) -> tuple[str, str]:
+        common = columns.entries[int(pool[position])].common
+        return (common["service_id"], common.get("service_at_location_id") or "")
+
+    tied.sort(key=identity)
+    return np.concatenate([below, np.array(tied[: count - len(below)], dtype=below.dtype)])
+
+
 def build_candidates(
     columns: Columns,
     capacity: CapacityColumns,
@@ -1400,7 +1486,7 @@ def build_candidates(
     empty = np.zeros(0, dtype=np.int32)
     fits = _fits(columns, query, wanted, vocab)
     relevant = np.array([f is not None for f in fits], dtype=bool)
-    pool = np.flatnonzero(relevant[table.types_codes] & ~columns.national)
+    pool = np.flatnonzero(relevant[table.types_codes] & ~columns.national & columns.alive)
 
     # Service areas: the bounding box first, the exact test only for sites inside it.
     point = Point(lon, lat)
@@ -1472,14 +1558,9 @@ def build_candidates(
     for service_type in sorted(wanted):
         offering = np.flatnonzero(np.isin(eligible_types, table.with_type.get(service_type, empty)))
         per_type.append(screening.eligible[offering[:1]])
-    listed = screening.excluded
-    if len(listed) > EXCLUDED_LISTED:
-        order = np.argsort(
-            np.where(np.isnan(minutes[listed]), np.inf, minutes[listed]), kind="stable"
-        )
-        listed = listed[order[:EXCLUDED_LISTED]]
+    listed = _nearest(columns, pool, screening.excluded, minutes, EXCLUDED_LISTED)
     shortlist = np.unique(np.concatenate([best, *per_type, listed]))
-    chosen = np.concatenate([pool[shortlist], np.flatnonzero(columns.national)])
+    chosen = np.concatenate([pool[shortlist], np.flatnonzero(columns.national & columns.alive)])
     km = _exact_km(columns, chosen, lat, lon)
     shown_states: dict[int, OpenState] = dict(states)
     candidates = [

@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benchmarks import run as bench
 from benchmarks import synthetic
 from pmhc_directory.db import make_engine
 from pmhc_directory.matching import match
+from pmhc_directory.models import Service
 from pmhc_directory.schema import upgrade
+from pmhc_directory.search import sync
 from pmhc_directory.services import lookup
 from pmhc_directory.services.reference_data import load_reference_data
 from pmhc_directory.taxonomy import vocabulary
@@ -35,6 +38,7 @@ ZONE = ZoneInfo(bench.TIMEZONE)
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     folder = tmp_path_factory.mktemp("screening")
+    sync.install()  # edits record their changes, as in the app
     with temporary_database(folder) as url:
         engine = make_engine(url)
         upgrade(engine)
@@ -136,3 +140,55 @@ def test_screened_answers_equal_the_full_match(state: Session) -> None:
         seen["gaps"] += bool(full.gaps)
     # The lookups reach every branch.
     assert all(count > 5 for count in seen.values()), seen
+
+
+def _answer(columns, capacity, capacities, request, settings, now, vocab):
+    shortlist = lookup.build_candidates(
+        columns, capacity, capacities, request, request.lat, request.lon, settings, now, vocab
+    )
+    result = match(lookup.query_of(request, now), shortlist.candidates, vocabulary=vocab)
+    return (
+        [(m.candidate, m.score, m.reasons) for m in result.results],
+        result.excluded,
+        result.gaps,
+        [c.key for c in result.contact_lines],
+        (shortlist.eligible, shortlist.excluded, shortlist.listed),
+    )
+
+
+def test_edits_update_the_columns_as_a_fresh_build_would(state: Session) -> None:
+    """Changed and deleted services are masked and their new entries appended; the answers
+    equal those of columns built from scratch (runs last: it rolls its edits back)."""
+    vocab = vocabulary()
+    settings = lookup.LookupSettings(
+        zone=ZONE, travel=lookup.TravelModel(circuity=1.3, speed_kmh=50.0)
+    )
+    cache = lookup.candidate_cache(state)
+    before, _capacity, _capacities = cache.current(state, vocab)
+    services = state.scalars(select(Service).order_by(Service.id).limit(400)).all()
+    try:
+        for service in services[:150]:
+            service.status = "inactive" if service.status == "active" else "active"
+        for service in services[150:300]:
+            service.minimum_age = 21
+        for service in services[300:]:
+            state.delete(service)
+        state.flush()
+        columns, capacity, capacities = cache.current(state, vocab)
+        assert columns is not before and columns.dead > 0  # updated, not rebuilt
+        assert len(columns.entries) > len(before.entries)
+        fresh = lookup.Columns.of(cache.entries)
+        fresh_capacity = lookup.CapacityColumns.of(fresh, capacities)
+        now = bench.BENCH_NOW
+        changed = 0
+        for params in _varied(synthetic.match_queries(60, AREAS, bench.AT_BASE)):
+            request = lookup.parse_lookup_params(params, zone=ZONE, now=now)
+            updated = _answer(columns, capacity, capacities, request, settings, now, vocab)
+            rebuilt = _answer(fresh, fresh_capacity, capacities, request, settings, now, vocab)
+            assert updated == rebuilt, params
+            old = _answer(before, _capacity, _capacities, request, settings, now, vocab)
+            changed += old != updated
+        assert changed > 10  # the edits show in the answers
+    finally:
+        state.rollback()
+        lookup._caches.clear()

@@ -4,8 +4,11 @@ The database is the source of truth; a :class:`SearchIndex` is this process's ca
 (spec/architecture.md). Every search first catches the index up with the change sequence
 (``search.sync``), and hits are checked against the database before they are shown, so a
 document of a service that is gone (deleted by another process a moment ago, or written by a
-rolled-back transaction) never reaches an answer. Index trouble is logged, never fatal: a
-missing, empty or damaged index is rebuilt from the database, and a busy one answers as it is.
+rolled-back transaction) never reaches an answer or a total. That check reads every service id
+once per version of the index and newest change row, not per search: which services exist only
+changes through writes, and every write that adds or removes one appends a change row (raw SQL
+writers must call ``sync.record_changes``). Index trouble is logged, never fatal: a missing,
+empty or damaged index is rebuilt from the database, and a busy one answers as it is.
 """
 
 from __future__ import annotations
@@ -15,11 +18,20 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..models import Attribute, Location, SearchChange, Service, ServiceAtLocation
+from ..models import (
+    Attribute,
+    Location,
+    Organization,
+    SearchChange,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
 from ..search import sync
 from ..search.index import (
     MATCH_EVERY,
@@ -40,6 +52,8 @@ SNIPPET_CHARS = 200
 # A full rebuild (the reindex command) may wait this long for app processes' writers.
 REINDEX_LOCK_TIMEOUT_SECONDS = 60.0
 _CHUNK = 500
+# Checking more ids than this against the database reads every service id instead (one query).
+_SCAN_ABOVE = 5000
 
 Advance = Callable[[int], None]
 Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
@@ -133,20 +147,26 @@ def search_services(
     codes = _check(q, types, page, per_page)
     if not q:
         return _all_by_name(session, codes, page, per_page)
-    catch_up(session, index)
+    _report, seen = _catch_up(session, index, None, None)
+    if seen is None:  # the index was empty or unreadable: no change rows read yet
+        seen = (session.scalar(select(func.max(SearchChange.seq))),)
 
     def keep(ids: Sequence[str]) -> Collection[str]:
         return existing_service_ids(session, ids)
 
+    # Which services exist changes only through writes, each of which appends a change row
+    # (including rows committed late, below the newest: the catch-up reads those too). So the
+    # index asks keep once per index version and set of rows seen, not for every search.
+    key = ("changes", seen)
     try:
-        found = index.search(q, codes, page, per_page, keep=keep)
+        found = index.search(q, codes, page, per_page, keep=keep, keep_key=key)
     except IndexUnavailableError:
         try:
             reindex(session, index, lock_timeout=index.lock_timeout)
         except (IndexBusyError, IndexUnavailableError) as exc:
             LOG.warning("search index rebuild failed: %s", exc)
         try:
-            found = index.search(q, codes, page, per_page, keep=keep)
+            found = index.search(q, codes, page, per_page, keep=keep, keep_key=key)
         except IndexUnavailableError as exc:
             raise SearchUnavailableError(str(exc)) from exc
     items = _items(session, [(hit.id, hit.score) for hit in found.hits])
@@ -200,38 +220,76 @@ def _all_by_name(session: Session, codes: list[str], page: int, per_page: int) -
 
 def existing_service_ids(session: Session, ids: Sequence[str]) -> set[str]:
     """Those of ``ids`` that are services in the database now."""
+    wanted = set(ids)
+    if len(wanted) > _SCAN_ABOVE:
+        # As text: converting 50,000 ids through the UUID type takes longer than reading them.
+        every = session.scalars(select(cast(Service.id, String)))
+        return wanted.intersection(_canonical_uuid(text) for text in every)
     found: set[str] = set()
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in _chunks(sorted(wanted)):
         found.update(session.scalars(select(Service.id).where(Service.id.in_(chunk))))
     return found
 
 
+def _canonical_uuid(text: str) -> str:
+    """A UUID column read as text (32 hex digits on SQLite) as the models spell ids."""
+    text = text.lower()
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
 def _items(session: Session, ranked: list[tuple[str, float]]) -> list[SearchItem]:
+    """The result rows of a page of ranked ids, in one query of the columns shown."""
     if not ranked:
         return []
-    services = {
-        s.id: s
-        for s in session.scalars(
-            select(Service)
-            .where(Service.id.in_([service_id for service_id, _score in ranked]))
-            .options(joinedload(Service.organization), selectinload(Service.attributes))
+    vocab = vocabulary()
+    rows: dict[str, Any] = {}
+    types: dict[str, list[str]] = {}
+    for row in session.execute(
+        select(
+            Service.id,
+            Service.name,
+            Service.alternate_name,
+            Service.organization_id,
+            Service.status,
+            Service.description,
+            Organization.name.label("organization"),
+            TaxonomyTerm.code,
         )
-    }
+        .join(Organization, Organization.id == Service.organization_id)
+        .outerjoin(
+            Attribute,
+            and_(
+                Attribute.link_id == Service.id,
+                Attribute.link_entity == "service",
+                Attribute.link_type == "service_type",
+            ),
+        )
+        .outerjoin(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+        .where(Service.id.in_([service_id for service_id, _score in ranked]))
+        .order_by(Service.id, Attribute.position, Attribute.id)
+    ):
+        rows.setdefault(row.id, row)
+        codes = types.setdefault(row.id, [])  # as _type_codes: in attribute order, once each
+        code = row.code
+        if code and code not in codes and vocab.find(SERVICE_TYPE, code) is not None:
+            codes.append(code)
     items = []
     for service_id, score in ranked:
-        service = services.get(service_id)
-        if service is None:  # deleted between the index check and now
+        found = rows.get(service_id)
+        if found is None:  # deleted between the index check and now
             continue
         items.append(
             SearchItem(
-                id=service.id,
-                name=service.name,
-                alternate_name=service.alternate_name,
-                organization=service.organization.name,
-                organization_id=service.organization_id,
-                service_types=list(_type_codes(service)),
-                status=service.status,
-                description=snippet(service.description or ""),
+                id=found.id,
+                name=found.name,
+                alternate_name=found.alternate_name,
+                organization=found.organization,
+                organization_id=found.organization_id,
+                service_types=types[service_id],
+                status=found.status,
+                description=snippet(found.description or ""),
                 score=score,
             )
         )
@@ -418,27 +476,42 @@ def catch_up(
     write lock; an empty, damaged or out-of-step index is rebuilt instead (a logged warning).
     A busy index is left as it is (logged), and the search answers from it.
     """
+    return _catch_up(session, index, lock_timeout, now)[0]
+
+
+def _catch_up(
+    session: Session, index: SearchIndex, lock_timeout: float | None, now: float | None
+) -> tuple[CatchUpReport, tuple[int, ...] | None]:
+    """``catch_up``, and the seqs of the change rows it read first (None when it read none).
+
+    Those rows (the last applied one, any newer, and late ones filling gaps) change whenever a
+    service is added or removed, so they also tell when an answer about which services exist
+    may be reused (see ``search_services``).
+    """
     now = time.time() if now is None else now
     try:
         raw = index.read_state()
     except IndexUnavailableError:
         raw = None
+    seen = None
     if raw is not None:
         state = sync.SyncState.from_json(raw)
-        plan = sync.plan_catch_up(state, pending_changes(session, state), now)
+        changes = pending_changes(session, state)
+        seen = tuple(change.seq for change in changes)
+        plan = sync.plan_catch_up(state, changes, now)
         if not plan.changed and not plan.rebuild:
-            return CatchUpReport()
+            return CatchUpReport(), seen
     for attempt in (1, 2):
         try:
             with index.writing(lock_timeout) as update:
-                return _catch_up_locked(session, index, update, now)
+                return _catch_up_locked(session, index, update, now), seen
         except IndexBusyError as exc:
             LOG.warning("search index not caught up, answering from it as it is: %s", exc)
-            return CatchUpReport(skipped=True)
+            return CatchUpReport(skipped=True), seen
         except IndexUnavailableError as exc:
             if attempt == 2:
                 LOG.warning("search index not caught up: %s", exc)
-                return CatchUpReport(skipped=True)
+                return CatchUpReport(skipped=True), seen
     raise AssertionError("unreachable")  # pragma: no cover
 
 

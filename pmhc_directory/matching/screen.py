@@ -4,8 +4,8 @@ A state-wide directory offers one lookup thousands of relevant sites; building a
 :class:`Candidate` for each and running :func:`match` on all of them costs about 50-100 us per
 site. Screening decides, for every site, whether it is eligible (breaks no rule) and what its
 score would be, without building candidates, so that the lookup can hand :func:`match` only
-the few sites the answer shows (the best eligible ones, one eligible site per combination of
-service types for the gap notices, the excluded ones listed, the national lines). The answer
+the few sites the answer shows (the best eligible ones, one eligible site per wanted service
+type for the gap notices, the excluded ones listed, the national lines). The answer
 is then the one :func:`match` gives on all sites (tests/integration/test_lookup_screening.py
 compares the two on a synthetic state).
 

@@ -1473,7 +1473,7 @@ def build_candidates(
 ) -> Shortlist:
     """Screen every relevant site (``matching.screen``) and make candidates of those the answer
     can show: the eligible sites that may rank among the first ``limit``, one eligible site per
-    combination of service types (for the gap notices), the excluded sites listed (all of them
+    wanted service type (for the gap notices), the excluded sites listed (all of them
     while there are at most :data:`EXCLUDED_LISTED`, else that many, nearest first) and every
     national line. ``match`` on these gives the answer it gives on every site.
     """

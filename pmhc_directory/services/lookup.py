@@ -364,7 +364,7 @@ class _GazetteerCache:
 
 
 def _gazetteer_fingerprint(session: Session) -> tuple[Any, ...]:
-    from sqlalchemy import func
+    from sqlalchemy import String, cast, func
 
     from .search import newest_change
 
@@ -372,7 +372,7 @@ def _gazetteer_fingerprint(session: Session) -> tuple[Any, ...]:
     places = session.execute(
         select(
             func.count(Place.id),
-            func.max(Place.id),
+            func.max(cast(Place.id, String)),  # PostgreSQL has no max(uuid)
             func.sum(Place.latitude),
             func.sum(Place.longitude),
         )

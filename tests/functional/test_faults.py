@@ -373,9 +373,9 @@ def big_import_file(path: Path, copies: int) -> set[str]:
 def test_import_killed_while_writing_leaves_nothing_partial(instance, tmp_path):
     folder, url = instance
     source = tmp_path / "big.json"
-    ids = big_import_file(source, copies=20)
+    # 24,000 services: about 20 s of writing at the import's speed, so the kill lands midway.
+    ids = big_import_file(source, copies=300)
     before = service_count(url)
-    wal = folder / "pmhc.sqlite3-wal"
 
     process = flask_command(["import", str(source)], folder, url)
     seen: list[str] = []
@@ -386,13 +386,10 @@ def test_import_killed_while_writing_leaves_nothing_partial(instance, tmp_path):
         assert process.poll() is None, "import ended before it started writing: " + "".join(seen)
         assert time.monotonic() < deadline, "no 'Importing' progress within 300 s"
         time.sleep(0.05)
-    # Let it write for a while: the write-ahead log grows as batches are flushed.
-    start_size = wal.stat().st_size if wal.exists() else 0
-    grow_deadline = time.monotonic() + 60
-    while (wal.stat().st_size if wal.exists() else 0) <= start_size:
-        assert process.poll() is None, "import finished before it could be killed"
-        assert time.monotonic() < grow_deadline, "the import wrote nothing within 60 s"
-        time.sleep(0.05)
+    # "Importing" is printed as the first batch is written; let a few batches go. (The write-
+    # ahead log is no sign of progress: the import's page cache holds its pages until COMMIT.)
+    time.sleep(3.0)
+    assert process.poll() is None, "import finished before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     reader.join(timeout=10)

@@ -504,38 +504,9 @@ def _shapes(areas: Iterable[Any]) -> list[Any]:
     return shapes
 
 
-def _inside(shapes: list[Any], lat: float, lon: float) -> bool | None:
-    if not shapes:
-        return None
-    point = Point(lon, lat)
-    return any(s.covers(point) for s in shapes)
-
-
 def _inside_point(shapes: Sequence[Any], point: Point) -> bool:
-    """``_inside`` for a point made once per lookup (shapes are not empty)."""
+    """Whether the point is in any of the shapes (not empty), covers: the edge counts."""
     return any(s.covers(point) for s in shapes)
-
-
-def _capacity(service: Service, now: datetime, fresh_hours: float) -> Capacity | None:
-    if not service.capacities:
-        return None
-    latest = max(service.capacities, key=lambda c: c.updated)
-    stale = now - latest.updated > timedelta(hours=fresh_hours)
-    return Capacity(
-        available=latest.available,
-        maximum=latest.maximum,
-        unit=latest.unit.name if latest.unit else None,
-        updated=latest.updated,
-        stale=stale,
-    )
-
-
-def _address_text(location: Location | None) -> str | None:
-    if location is None or not location.addresses:
-        return None
-    a = location.addresses[0]
-    parts = [a.address_1, a.address_2, a.city, f"{a.state_province} {a.postal_code}".strip()]
-    return ", ".join(p for p in parts if p)
 
 
 def _open_state(
@@ -733,8 +704,8 @@ FULL_LOAD_BATCH = 2000
 
 def load_site_entries(
     session: Session, service_ids: Sequence[str] | None, vocab: Vocabulary
-) -> tuple[dict[str, list[SiteEntry]], dict[str, frozenset[str]]]:
-    """Entries of these services (all when None) and each one's service-linked term ids.
+) -> dict[str, list[SiteEntry]]:
+    """Entries of these services (all when None).
 
     A dozen plain queries per 2,000 services (no ORM objects); the same facts, in the same order,
     as the relationships of ``Service`` give (see ``docs/scale.md``).
@@ -744,19 +715,16 @@ def load_site_entries(
         return _load_site_entries(session, service_ids, vocab, intern)
     every = list(session.scalars(select(Service.id).order_by(Service.id)))
     entries: dict[str, list[SiteEntry]] = {}
-    terms: dict[str, frozenset[str]] = {}
     for start in range(0, len(every), FULL_LOAD_BATCH):
-        found, found_terms = _load_site_entries(
-            session, every[start : start + FULL_LOAD_BATCH], vocab, intern
+        entries.update(
+            _load_site_entries(session, every[start : start + FULL_LOAD_BATCH], vocab, intern)
         )
-        entries.update(found)
-        terms.update(found_terms)
-    return entries, terms
+    return entries
 
 
 def _load_site_entries(
     session: Session, service_ids: Sequence[str], vocab: Vocabulary, intern: _Interner
-) -> tuple[dict[str, list[SiteEntry]], dict[str, frozenset[str]]]:
+) -> dict[str, list[SiteEntry]]:
     from ..models import Language, Organization, Phone, ServiceArea
 
     services = _grouped(
@@ -785,7 +753,6 @@ def _load_site_entries(
         select(
             Attribute.link_id,
             Attribute.link_type,
-            Attribute.taxonomy_term_id,
             TaxonomyTerm.taxonomy,
             TaxonomyTerm.code,
         )
@@ -884,11 +851,9 @@ def _load_site_entries(
     )
 
     entries: dict[str, list[SiteEntry]] = {}
-    terms: dict[str, frozenset[str]] = {}
     _rules_of = _RuleReader()
     for service_id, (service,) in services.items():
         attribute_rows = attributes.get(service_id, [])
-        terms[service_id] = frozenset(row.taxonomy_term_id for row in attribute_rows)
         facts = _facts_of(
             ((row.taxonomy, row.code, row.link_type) for row in attribute_rows), vocab
         )
@@ -986,7 +951,7 @@ def _load_site_entries(
                 )
             )
         entries[service_id] = found
-    return entries, terms
+    return entries
 
 
 def load_capacities(
@@ -1189,7 +1154,7 @@ class CandidateCache:
 
     def catch_up(self, session: Session, vocab: Vocabulary) -> None:
         from ..search import sync
-        from .search import newest_change, pending_changes
+        from .search import pending_changes, state_for_rebuild
 
         now = time.time()
         if self.state is not None:
@@ -1198,26 +1163,15 @@ class CandidateCache:
                 if plan.changed:
                     ids = [i for i in plan.service_ids if i != sync.ALL_SERVICES]
                     if ids:  # else only the gaps of the sequence moved on
-                        self._replace(ids, load_site_entries(session, ids, vocab)[0])
+                        self._replace(ids, load_site_entries(session, ids, vocab))
                         for service_id in ids:
                             self.capacities.pop(service_id, None)
                         self.capacities.update(load_capacities(session, ids))
                         self._capacity_columns = None
                     self.state = plan.state
                 return
-        newest = newest_change(session)
-        recent: list[int] = []
-        if newest is not None:
-            from ..models import SearchChange
-
-            recent = list(
-                session.scalars(
-                    select(SearchChange.seq).where(SearchChange.seq > newest.seq - sync.MAX_GAPS)
-                )
-            )
-        state = sync.state_after_rebuild(newest, recent, now)
-        entries, _terms = load_site_entries(session, None, vocab)
-        self.entries = entries
+        state = state_for_rebuild(session)
+        self.entries = load_site_entries(session, None, vocab)
         self.capacities = load_capacities(session)
         self._columns = None
         self.state = state

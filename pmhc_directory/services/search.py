@@ -417,8 +417,9 @@ def reindex(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
-    # Read the newest change first: anything committed while we load is applied afterwards.
+def state_for_rebuild(session: Session) -> sync.SyncState:
+    """The state of a cache rebuilt from this session's snapshot (the search index, the lookup
+    cache): read before loading, so anything committed meanwhile is applied afterwards."""
     newest = newest_change(session)
     recent: list[int] = []
     if newest is not None:
@@ -427,7 +428,11 @@ def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
                 select(SearchChange.seq).where(SearchChange.seq > newest.seq - sync.MAX_GAPS)
             )
         )
-    state = sync.state_after_rebuild(newest, recent, time.time())
+    return sync.state_after_rebuild(newest, recent, time.time())
+
+
+def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
+    state = state_for_rebuild(session)
     ids = list(session.scalars(select(Service.id).order_by(Service.id)))
     update.clear()
     with progress("Indexing services", len(ids)) as advance:

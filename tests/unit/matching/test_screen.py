@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from pmhc_directory.matching import Candidate, fit_of, ranking
 from pmhc_directory.matching.rules import DYNAMIC_RULE_INPUTS, RULES, STATIC_RULE_INPUTS
 from pmhc_directory.matching.screen import (
-    SCORE_MARGIN,
     STATIC_SCORE_INPUTS,
     Screening,
     best_positions,
@@ -87,4 +86,3 @@ def test_best_positions_hold_every_site_that_can_rank_in_the_first_k(scores, lim
     # travel and name, which screening does not rank by).
     assert {k for k, r in enumerate(rounded) if r >= kth} <= kept
     assert len(kept) >= limit
-    assert SCORE_MARGIN < 1e-3

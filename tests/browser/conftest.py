@@ -155,3 +155,25 @@ def live_user(live_app) -> tuple[str, str]:
             create_user(session, email, "coordinator", password)
             session.commit()
     return email, password
+
+
+# WCAG 2.0/2.1/2.2 A and AA rules, as axe-core tags them.
+AXE_WCAG22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def serious_axe_violations(page, tags: list[str] | None = None) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each.
+
+    axe-core comes from the ``axe-playwright-python`` package (its bundled ``axe.min.js``), put
+    into the page through the DevTools protocol, so the page makes no request for it.
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": tags or AXE_WCAG22_AA}}
+    results = Axe().run(page, options=options)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]

@@ -36,6 +36,12 @@ from .outcomes import (
     ScorecardAnswer,
 )
 from .planning import ServiceStaffing
+from .provider_portal import (
+    PROPOSAL_KINDS,
+    PROPOSAL_STATUSES,
+    ProviderInvitation,
+    ProviderProposal,
+)
 from .providers import ApiToken, CapacityReport
 from .search import SearchChange
 from .settings import SiteSetting
@@ -69,6 +75,10 @@ __all__ = [
     "Phone",
     "Place",
     "ProblemReport",
+    "PROPOSAL_KINDS",
+    "PROPOSAL_STATUSES",
+    "ProviderInvitation",
+    "ProviderProposal",
     "Role",
     "Schedule",
     "SearchChange",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, Integer, String, func
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UUID_TYPE, Base, new_id
@@ -17,6 +17,9 @@ class Role(enum.StrEnum):
     COORDINATOR = "coordinator"
     PLANNER = "planner"
     ADMIN = "admin"
+    # Staff of one provider organization: keeps its own services' capacity, alerts and
+    # closures current and proposes hours and details (docs/providers.md).
+    PROVIDER = "provider"
 
 
 class User(UserMixin, Base):
@@ -41,6 +44,10 @@ class User(UserMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_login_at: Mapped[datetime | None]
+    # The one organization a provider account acts for (None for every other role).
+    organization_id: Mapped[str | None] = mapped_column(
+        UUID_TYPE, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in

@@ -100,6 +100,11 @@ class Service(TimestampMixin, Base):
     minimum_age: Mapped[int | None] = mapped_column(Integer)
     maximum_age: Mapped[int | None] = mapped_column(Integer)
     alert: Mapped[str | None] = mapped_column(Text)
+    # When ``alert`` stops being shown (None: until someone removes it). Provider alerts
+    # always have one; see services.provider_alerts.current_alert.
+    alert_expires_at: Mapped[datetime | None]
+    # A provider's temporary closure: the lookup excludes the service as closed until then.
+    closed_until: Mapped[datetime | None]
     # Last verified by a person (HSDS assured_date), distinct from updated_at.
     assured_date: Mapped[date | None]
     assurer_email: Mapped[str | None] = mapped_column(String(320))

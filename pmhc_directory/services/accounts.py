@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,8 +37,17 @@ def validate_password(password: str) -> None:
         )
 
 
-def create_user(session: Session, email: str, role: Role | str, password: str) -> User:
-    """Add a staff account; AccountError for a bad email, role, weak password or duplicate."""
+def create_user(
+    session: Session,
+    email: str,
+    role: Role | str,
+    password: str,
+    organization_id: str | None = None,
+) -> User:
+    """Add a staff account; AccountError for a bad email, role, weak password or duplicate.
+
+    A ``provider`` account needs the ``organization_id`` it acts for; other roles take none.
+    """
     email = normalize_email(email)
     if not EMAIL_RE.match(email):
         raise AccountError("email", f"{email!r} is not an email address.")
@@ -47,13 +56,38 @@ def create_user(session: Session, email: str, role: Role | str, password: str) -
     except ValueError:
         choices = ", ".join(r.value for r in Role)
         raise AccountError("role", f"Role must be one of {choices}.") from None
+    organization_id = _organization_for(session, role, organization_id)
     validate_password(password)
     if session.scalar(select(User.id).where(User.email == email)):
         raise AccountError("email", f"A user with email {email} already exists.")
-    user = User(email=email, role=role, password_hash=generate_password_hash(password, "scrypt"))
+    user = User(
+        email=email,
+        role=role,
+        password_hash=generate_password_hash(password, "scrypt"),
+        organization_id=organization_id,
+    )
     session.add(user)
     session.flush()
     return user
+
+
+def _organization_for(session: Session, role: Role, organization_id: str | None) -> str | None:
+    from ..db import normalize_uuid
+    from ..models import Organization
+
+    if role is not Role.PROVIDER:
+        if organization_id:
+            raise AccountError("organization", "Only provider accounts belong to an organization.")
+        return None
+    if not organization_id:
+        raise AccountError("organization", "A provider account needs --organization ID.")
+    try:
+        key = normalize_uuid(organization_id)
+    except ValueError:
+        key = None
+    if key is None or session.get(Organization, key) is None:
+        raise AccountError("organization", f"There is no organization {organization_id!r}.")
+    return key
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -63,7 +97,14 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
+        # Incremented in SQL: parallel failures each add one (a read-modify-write loses some).
+        session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.expire(user, ["failed_logins"])
         return None
     user.failed_logins = 0
     user.last_login_at = datetime.now(UTC)

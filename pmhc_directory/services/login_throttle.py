@@ -1,7 +1,7 @@
 """Slowing down password guessing on ``POST /login``, with Flask-Limiter.
 
-Three limits count *failed* logins (a complete form whose email and password do not match an
-active account) in a moving window of ``LOGIN_FAILURE_WINDOW_SECONDS``:
+Three limits count login *attempts* (every POST to the login form that names an email; the
+address limit counts every POST) in a moving window of ``LOGIN_FAILURE_WINDOW_SECONDS``:
 
 * ``LOGIN_MAX_FAILURES`` per client address and email: what a person who mistypes meets;
 * ``LOGIN_ACCOUNT_MAX_FAILURES`` per email from any address: locks the account against guessing
@@ -9,12 +9,18 @@ active account) in a moving window of ``LOGIN_FAILURE_WINDOW_SECONDS``:
 * ``LOGIN_ADDRESS_MAX_FAILURES`` per client address over all emails: stops one machine trying
   many accounts.
 
-While any of them is spent, the login is refused with 429 and ``Retry-After`` before the
-password is checked, so refused attempts teach nothing. A successful login clears the counts of
-its address-and-email pair and of its email. Counts live where ``RATELIMIT_STORAGE_URI`` says:
-``memory://`` counts in each app server process; ``redis://...`` shares them between servers.
-The client address is ``request.remote_addr``, corrected behind proxies by ``PROXY_COUNT``
-(see :func:`init_app`).
+Each attempt is counted *before* its password is checked, by the storage's atomic
+"take a place in the window" (``acquire_entry`` under a per-key lock in memory, a Lua script in
+Redis), so attempts sent together cannot all pass a check made before any of them was counted:
+at most the limit's number of passwords are ever checked per window. A full limit is answered
+with 429 and ``Retry-After`` without looking at the password. A successful login clears the
+counts of its address-and-email pair and of its email, so a person who logs in is never held back
+by their own earlier attempts; the address count is not cleared (one success does not excuse a
+machine that tried many other accounts) and so counts successful logins too.
+
+Counts live where ``RATELIMIT_STORAGE_URI`` says: ``memory://`` counts in each app server
+process; ``redis://...`` shares them between servers. The client address is
+``request.remote_addr``, corrected behind proxies by ``PROXY_COUNT`` (see :func:`init_app`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -48,7 +54,6 @@ SETTINGS = {
 }
 # Longest email used in a key (the form allows 320 characters).
 MAX_EMAIL_KEY = 320
-_FAILED = "pmhc_login_failed"
 
 
 class LoginThrottle:
@@ -100,18 +105,9 @@ def account_key() -> str:
     return submitted_email()
 
 
-def record_failure() -> None:
-    """Count this request against every login limit (called for a wrong password)."""
-    g.setdefault(_FAILED, True)
-
-
 def _no_email() -> bool:
     """No email sent: nothing to count per email (the form answers "Enter your email")."""
     return not submitted_email()
-
-
-def _failed(_response: Response) -> bool:
-    return bool(g.get(_FAILED, False))
 
 
 def forget_failures() -> None:
@@ -127,7 +123,12 @@ def retry_after_seconds(breached: RequestLimit) -> int:
 
 
 def login_limits(on_breach: Callable[[RequestLimit], Response]) -> Callable[[F], F]:
-    """Decorate the login view with the three limits (POST only; failures only are counted)."""
+    """Decorate the login view with the three limits (POST only).
+
+    Every POST takes its place in each limit before the view runs (no ``deduct_when``: a count
+    made after the password check lets parallel requests through); the view calls
+    :func:`forget_failures` after a successful login.
+    """
     keys = {PAIR: pair_key, ACCOUNT: account_key, ADDRESS: get_remote_address}
 
     def decorator(view: F) -> F:
@@ -137,7 +138,6 @@ def login_limits(on_breach: Callable[[RequestLimit], Response]) -> Callable[[F],
                 key_func=key_func,
                 scope=scope,
                 methods=["POST"],
-                deduct_when=_failed,
                 exempt_when=None if scope == ADDRESS else _no_email,
                 on_breach=on_breach,
             )(view)

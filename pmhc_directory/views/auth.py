@@ -83,7 +83,7 @@ def login() -> Any:
     if request.method == "GET":
         target = safe_next(request.args.get("next"))
         if current_user.is_authenticated:
-            return redirect(target or url_for("find.index"))
+            return redirect(target or _home(current_user))
         form.next.data = target or ""
         return render_template("auth/login.html", form=form)
 
@@ -93,9 +93,8 @@ def login() -> Any:
         user = authenticate(db_session, form.email.data or "", form.password.data or "")
         # Commit either way: the login time, or the failed-login count.
         db_session.commit()
-        if user is None:
-            login_throttle.record_failure()
-        else:
+        if user is not None:
+            # The attempt was counted before the check; a success clears its email's counts.
             login_throttle.forget_failures()
             target = safe_next(form.next.data)
             # A fresh cookie session for the new identity; nothing from before carries over.
@@ -103,10 +102,15 @@ def login() -> Any:
             session.permanent = True
             login_user(user)
             flash(f"Logged in as {user.email} ({user.role.value}).", "success")
-            return redirect(target or url_for("find.index"))
+            return redirect(target or _home(user))
         error = LOGIN_FAILED
     form.password.data = ""
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _home(user: Any) -> str:
+    """Where a login lands without ``next``: providers on their own page, staff on the lookup."""
+    return url_for("provider.index" if user.role.value == "provider" else "find.index")
 
 
 @bp.post("/logout")

@@ -135,10 +135,14 @@ def search_services(
     types: Sequence[str] = (),
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
+    *,
+    only: Collection[str] | None = None,
 ) -> SearchResults:
     """Services matching ``q`` best first, or all services by name when ``q`` is blank.
 
     :param types: PMHC service-type codes; a service needs at least one of them.
+    :param only: with ``q``, ids of the services a hit may be (read from the database in this
+        transaction, e.g. those passing the directory's filters); totals count only those.
     :raises SearchInputError: an unknown type, a page below 1, ``per_page`` outside 1-100 or
         ``q`` longer than 200 characters.
     :raises SearchUnavailableError: the index could not be read even after a rebuild.
@@ -152,12 +156,15 @@ def search_services(
         seen = (session.scalar(select(func.max(SearchChange.seq))),)
 
     def keep(ids: Sequence[str]) -> Collection[str]:
+        if only is not None:  # read from the database in this transaction: they exist
+            return [i for i in ids if i in only]
         return existing_service_ids(session, ids)
 
     # Which services exist changes only through writes, each of which appends a change row
     # (including rows committed late, below the newest: the catch-up reads those too). So the
-    # index asks keep once per index version and set of rows seen, not for every search.
-    key = ("changes", seen)
+    # index asks keep once per index version and set of rows seen, not for every search
+    # (with ``only``, which differs between searches, keep is asked about each search's hits).
+    key = ("changes", seen) if only is None else None
     try:
         found = index.search(q, codes, page, per_page, keep=keep, keep_key=key)
     except IndexUnavailableError:

@@ -1,33 +1,73 @@
-"""Directory pages: the browse list and one service (the officer page ``/`` is views/find.py)."""
+"""Directory pages: the browse list with its search box, and one service.
+
+The officer page ``/`` is views/find.py. ``/directory?q=`` searches by name and words through
+the search index (typo tolerant, best match first) within the filters; without ``q`` the list
+is by name.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
+from wtforms import StringField, ValidationError
 
 from ..auth import directory_reader
 from ..db import get_session
 from ..forms import BrowseForm
 from ..services import directory as directory_service
+from ..services import directory_search
+from ..services.search import SearchUnavailableError
 
 bp = Blueprint("directory", __name__)
 
 
+class DirectoryForm(BrowseForm):
+    """The browse filters plus ``q``, the words of the search box."""
+
+    q = StringField("Search by name or words")
+
+    def validate_q(self, field: StringField) -> None:
+        if len((field.data or "").strip()) > directory_search.MAX_QUERY_CHARS:
+            raise ValidationError(
+                f"Search words are limited to {directory_search.MAX_QUERY_CHARS} characters."
+            )
+
+    @property
+    def words(self) -> str:
+        return (self.q.data or "").strip()
+
+    def query_args(self, **changes: Any) -> dict[str, Any]:
+        """The current search and filters as URL arguments, with ``changes`` applied."""
+        return super().query_args(**{"q": self.words or None, **changes})
+
+
 @bp.get("/directory")
 @directory_reader
-def browse() -> str:
-    form = BrowseForm(formdata=request.args)
+def browse() -> Any:
+    form = DirectoryForm(formdata=request.args)
     if not form.validate():
         abort(400, description=form.error_message())
+    session = get_session()
     try:
-        result = directory_service.browse_services(get_session(), form.filters())
+        if form.words:
+            from ..search import get_search_index
+
+            result: Any = directory_search.search_directory(
+                session, get_search_index(), form.filters(), form.words
+            )
+        else:
+            result = directory_service.browse_services(session, form.filters())
     except directory_service.FilterError as exc:  # the form checks first; kept as a safety net
         abort(400, description=exc.message)
+    except SearchUnavailableError:
+        abort(503, description="Search is unavailable right now; try again in a moment.")
     return render_template(
         "directory/browse.html",
         form=form,
         result=result,
+        q=form.words,
         type_groups=directory_service.service_type_choices(),
         continuum_choices=directory_service.continuum_choices(),
     )

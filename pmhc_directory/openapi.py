@@ -556,6 +556,12 @@ def build_document() -> dict[str, Any]:
     for item in paths.values():
         for method, operation in item.items():
             responses = operation["responses"]
+            # views/security.py refuses a NUL character in any query, form or JSON value before
+            # a view runs, so every operation can answer 400.
+            responses.setdefault(
+                "400",
+                _error("A value is malformed, e.g. it holds a NUL character (the error names it)."),
+            )
             responses.setdefault(
                 "503", _error("The database or search index is unavailable; try again.")
             )

@@ -40,7 +40,14 @@ def write_utm_shapefile(folder: Path, *, with_prj: bool = True) -> Path:
     to_utm = Transformer.from_crs("EPSG:4326", UTM_13N, always_xy=True)
     x0, y0 = to_utm.transform(PLACE_LON, PLACE_LAT)
     base = folder / "tracts"
-    with shapefile.Writer(str(base), shapeType=shapefile.POLYGON) as writer:
+    # The files are opened and closed here, not by the Writer: pyshp 3.x's Writer leaves the
+    # .dbf it opens itself unclosed (a ResourceWarning, an error in these tests).
+    with (
+        base.with_suffix(".shp").open("w+b") as shp,
+        base.with_suffix(".shx").open("w+b") as shx,
+        base.with_suffix(".dbf").open("w+b") as dbf,
+        shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as writer,
+    ):
         writer.field("GEOID", "C", size=11)
         writer.field("NAME", "C", size=40)
         writer.field("POP", "N", decimal=0)

@@ -97,6 +97,23 @@ def test_every_api_route_is_documented(app):
     assert every_api_route_is_documented_or_listed(app) == []
 
 
+@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+def test_a_nul_character_is_a_documented_400(client, session, path, method):
+    """Every operation answers a NUL in a parameter with 400 and the Error shape, and says so.
+
+    Newer schemathesis releases generate NUL characters; the API refuses them before any view
+    (views/security.py), so the document must list 400 for every operation.
+    """
+    url = path.replace("{service_id}", "00000000-0000-0000-0000-000000000000") + "?x=a%00b"
+    if method == "get":
+        response = client.get(url)
+    else:
+        response = client.open(url, method=method.upper(), json={"x": "a"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "x"
+    assert "400" in build_document()["paths"][path][method]["responses"]
+
+
 @pytest.fixture
 def api_schema(app, inventory):  # noqa: F811
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -504,14 +504,26 @@ def handout() -> Any:
     """A printable page for the person: the chosen services, with a QR code for each.
 
     Only service ids and a language are read; nothing is written. Unknown ids are left out
-    (with a note); none known at all is a 404, none chosen a 400.
+    (with a note); none known at all is a 404; none chosen goes back to the results.
     """
     lang = request.args.get("lang", "en")
     if lang not in LANGUAGES:
         lang = "en"
     ids = _handout_ids(request.args)
     if not ids:
-        abort(400, description="Tick \u201cAdd to handout\u201d on at least one result first.")
+        # Back to the same results (not counted again as a search), with the reason on top:
+        # a bare error page would lose them. Only a results page of this site is gone back to.
+        flash(
+            "No handout yet: nothing was ticked. Tick \u201cAdd to handout\u201d on the places "
+            "to give the person, then make the handout again.",
+            "error",
+        )
+        came_from = urlsplit(request.referrer or "")
+        target = safe_next(f"{came_from.path}?{came_from.query}") if came_from.query else None
+        results = url_for("find.index")
+        if came_from.netloc != request.host or not (target or "").startswith(results + "?"):
+            return redirect(results)
+        return redirect(_mark_again(str(target)))
     if len(ids) > MAX_HANDOUT_SERVICES:
         abort(
             400,

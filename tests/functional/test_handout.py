@@ -143,11 +143,31 @@ def test_only_unknown_ids_is_404(client):
     assert "None of the chosen services" in text_of(response)
 
 
-def test_no_services_chosen_is_400(client):
-    response = client.get("/handout?lang=es")
+def test_no_services_chosen_goes_back_to_the_results_with_a_message(client):
+    results = "/?near=87102&needs=crisis-now"
+    response = client.get("/handout?lang=es", headers={"Referer": f"http://localhost{results}"})
 
-    assert response.status_code == 400
-    assert "Add to handout" in text_of(response)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{results}&again=1"  # the search is not counted again
+    page = client.get(response.headers["Location"])
+    assert "No handout yet: nothing was ticked." in text_of(page)
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        None,
+        "https://elsewhere.example/?near=1",
+        "http://localhost/directory?q=crisis",
+        "http://localhost/",
+    ],
+)
+def test_no_services_chosen_without_results_to_go_back_to_opens_the_search(client, referer):
+    headers = {"Referer": referer} if referer else {}
+    response = client.get("/handout", headers=headers)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
 
 
 def test_too_many_services_is_400(client):

@@ -34,6 +34,7 @@ import dataclasses
 import json
 import logging
 import math
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -411,57 +412,310 @@ def _open_week(unit: SupplyUnit, midpoints: Sequence[datetime], zone: ZoneInfo) 
 
 
 # --------------------------------------------------------------------------- coverage
+#
+# Coverage is computed sparsely and cached (docs/scale.md, "Coverage"): the supply units come
+# from the officer lookup's per-process cache (``services.lookup.CandidateCache``, kept current
+# by the change sequence), only the area-unit pairs within a type's reach are found (a KD-tree
+# radius query, then the exact minutes of those pairs; supplied travel times and service areas
+# as in the dense definition above), each unit's 168-hour open bitmap is computed once per
+# inventory version and week, and every answer is kept per inventory version and question. The
+# page, ``/api/v1/gaps/coverage[/week]``, ``gaps report`` and the scorecard's Q4 all call
+# :func:`coverage_at` / :func:`coverage_week` / :func:`coverage_summary`.
+
+#: Answers kept per inventory version (least recently used dropped first).
+RESULTS_KEPT = 48
 
 
 @dataclass
-class _Columns:
-    """Coverage columns: one per (supply unit, selected type) pair."""
+class _Unit:
+    """A supply unit as coverage needs it (an active service at one site, or without one)."""
 
-    units: list[int]
-    types: list[str]
-    thresholds: np.ndarray
-
-
-def _columns(
-    units: Sequence[SupplyUnit],
-    types: Sequence[str],
-    config: Mapping[str, Any],
-    max_minutes: float | None,
-    vocab: Vocabulary,
-) -> _Columns:
-    wanted = set(types)
-    threshold = {t: type_threshold(config, t, max_minutes, vocab) for t in types}
-    unit_idx, col_types = [], []
-    for j, unit in enumerate(units):
-        for t in unit.types:
-            if t in wanted:
-                unit_idx.append(j)
-                col_types.append(t)
-    return _Columns(unit_idx, col_types, np.array([threshold[t] for t in col_types], dtype=float))
-
-
-def _group_cover(reach: np.ndarray, open_mask: np.ndarray, groups: np.ndarray, n_groups: int):
-    from ..gaps import coverage
-
-    n_areas = reach.shape[0]
-    if reach.shape[1] == 0:
-        shape = (n_areas, n_groups) + open_mask.shape[1:]
-        return np.zeros(shape, dtype=bool)
-    return np.asarray(coverage.covered(reach, open_mask, groups, n_groups), dtype=bool)
+    service_id: str
+    service_at_location_id: str | None
+    types: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+    shapes: tuple[Any, ...]
+    rules: Any  # sequence of ScheduleRule, or None (unreadable: never open)
+    always_open: bool
 
 
 @dataclass
-class _Setting:
-    """Everything coverage needs, loaded once per request."""
+class _Inventory:
+    """Everything coverage needs for one inventory version, built once and then reused."""
 
+    key: tuple[Any, ...]
     vocab: Vocabulary
     zone: ZoneInfo
     areas: Areas
-    units: list[SupplyUnit]
-    types: list[str]
-    elements: list[str]
-    columns: _Columns
-    reach: np.ndarray  # (n_areas, n_columns)
+    units: list[_Unit]
+    by_type: dict[str, np.ndarray]  # type -> unit indices
+    lat: np.ndarray  # per unit, NaN without a site
+    lon: np.ndarray
+    in_area: dict[int, np.ndarray]  # unit -> area rows inside its service area
+    supplied: tuple[np.ndarray, np.ndarray, np.ndarray]  # (area rows, units, minutes)
+    features: list[dict[str, Any]] | None = None
+    reach: dict[tuple[str, float | None], Any] = field(default_factory=dict)
+    weeks: dict[date, np.ndarray] = field(default_factory=dict)  # monday -> (n_units, 168)
+    results: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def remember(self, key: tuple[Any, ...], make: Any) -> Any:
+        value = self.results.pop(key) if key in self.results else make()
+        self.results[key] = value  # most recently used last
+        while len(self.results) > RESULTS_KEPT:
+            self.results.pop(next(iter(self.results)))
+        return value
+
+    def area_features(self) -> list[dict[str, Any]]:
+        if self.features is None:
+            self.features = [self.areas.geometry(i) for i in range(len(self.areas))]
+        return self.features
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.inventory: _Inventory | None = None
+        self.builds = 0
+
+
+_stores: dict[str, _Store] = {}
+_stores_lock = threading.Lock()
+
+
+def _store(session: Session) -> _Store:
+    bind = session.get_bind()
+    key = str(getattr(bind, "engine", bind).url)
+    with _stores_lock:
+        return _stores.setdefault(key, _Store())
+
+
+def _config_key(config: Mapping[str, Any]) -> str:
+    return json.dumps(
+        [
+            config.get("COVERAGE_MINUTES_BY_TYPE") or {},
+            config.get("COVERAGE_MINUTES_BY_CONTINUUM") or {},
+            float(config["TRAVEL_CIRCUITY"]),
+            float(config["TRAVEL_SPEED_KMH"]),
+            str(config["TIMEZONE"]),
+        ],
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _geography_key(session: Session) -> tuple[Any, ...]:
+    """A fingerprint of the analysis areas and supplied travel times (two aggregate queries)."""
+    areas = session.execute(
+        select(
+            func.count(),
+            func.sum(AnalysisArea.population),
+            func.sum(AnalysisArea.centre_lat),
+            func.sum(AnalysisArea.centre_lon),
+            func.min(AnalysisArea.id),
+            func.max(AnalysisArea.id),
+        )
+    ).one()
+    costs = session.execute(select(func.count(), func.sum(TravelCost.minutes))).one()
+    return (*areas, *costs)
+
+
+def _inventory(session: Session, config: Mapping[str, Any]) -> _Inventory:
+    """The coverage inputs of the inventory as this session sees it (cached per version).
+
+    The version is the lookup cache's position in the change sequence (every edit, import,
+    deletion and status change of a service moves it), a fingerprint of the areas and supplied
+    travel times, and the coverage settings.
+    """
+    from .lookup import candidate_cache
+
+    vocab = vocabulary()
+    cache = candidate_cache(session)
+    with cache._lock:  # the lookup's own lock: catch up, then copy the entries' list
+        cache.catch_up(session, vocab)
+        entries = [e for found in cache.entries.values() for e in found]
+        position = (id(cache), cache.rebuilds, json.dumps(cache.state.to_json(), sort_keys=True))
+    geography = _geography_key(session)
+    if not geography[0]:
+        raise NoGeographyError()
+    key = (position, geography, _config_key(config))
+    store = _store(session)
+    with store.lock:
+        if store.inventory is not None and store.inventory.key == key:
+            return store.inventory
+        inventory = _build_inventory(session, config, key, vocab, entries)
+        store.inventory = inventory
+        store.builds += 1
+        return inventory
+
+
+def _build_inventory(
+    session: Session,
+    config: Mapping[str, Any],
+    key: tuple[Any, ...],
+    vocab: Vocabulary,
+    entries: Sequence[Any],
+) -> _Inventory:
+    areas = load_areas(session)
+    units = [
+        _Unit(
+            service_id=e.common["service_id"],
+            service_at_location_id=e.common.get("service_at_location_id"),
+            types=tuple(e.types),
+            lat=e.lat,
+            lon=e.lon,
+            shapes=tuple(e.shapes),
+            rules=e.rules,
+            always_open=bool(e.always_open),
+        )
+        for e in entries
+        if e.common.get("status") == "active" and e.types
+    ]
+    by_type_lists: dict[str, list[int]] = defaultdict(list)
+    for j, unit in enumerate(units):
+        for t in dict.fromkeys(unit.types):
+            by_type_lists[t].append(j)
+    lat = np.array([np.nan if u.lat is None else u.lat for u in units], dtype=float)
+    lon = np.array([np.nan if u.lon is None else u.lon for u in units], dtype=float)
+    lat[np.isnan(lon)] = np.nan
+    lon[np.isnan(lat)] = np.nan
+    # Demand points inside service areas: one STRtree query per distinct set of shapes.
+    in_area: dict[int, np.ndarray] = {}
+    shaped = [j for j, u in enumerate(units) if u.shapes]
+    if shaped:
+        tree = shapely.STRtree(shapely.points(areas.lon, areas.lat))
+        found: dict[int, np.ndarray] = {}
+        for j in shaped:
+            shapes = units[j].shapes
+            if id(shapes) not in found:
+                rows = [tree.query(g, predicate="intersects") for g in shapes]
+                found[id(shapes)] = np.unique(np.concatenate(rows)).astype(np.int64)
+            in_area[j] = found[id(shapes)]
+    return _Inventory(
+        key=key,
+        vocab=vocab,
+        zone=ZoneInfo(config["TIMEZONE"]),
+        areas=areas,
+        units=units,
+        by_type={t: np.array(v, dtype=np.int64) for t, v in by_type_lists.items()},
+        lat=lat,
+        lon=lon,
+        in_area=in_area,
+        supplied=_supplied_minutes(session, areas, units),
+    )
+
+
+def _supplied_minutes(
+    session: Session, areas: Areas, units: Sequence[_Unit]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area rows, unit indices, minutes) of the supplied ``TravelCost`` rows of the units'
+    sites (none read when the table is empty)."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if not session.scalar(select(func.count()).select_from(TravelCost)):
+        return empty
+    by_link: dict[str, list[int]] = defaultdict(list)
+    for j, unit in enumerate(units):
+        if unit.service_at_location_id is not None:
+            by_link[unit.service_at_location_id].append(j)
+    row_of = {area_id: i for i, area_id in enumerate(areas.ids)}
+    rows, cols, minutes = [], [], []
+    result = session.execute(
+        select(ServiceAtLocation.id, TravelCost.area_id, TravelCost.minutes).join(
+            TravelCost, TravelCost.location_id == ServiceAtLocation.location_id
+        )
+    )
+    for link_id, area_id, value in result:
+        i = row_of.get(area_id)
+        if i is None:
+            continue
+        for j in by_link.get(link_id, ()):
+            rows.append(i)
+            cols.append(j)
+            minutes.append(float(value))
+    if not rows:
+        return empty
+    return np.array(rows, np.int64), np.array(cols, np.int64), np.array(minutes, dtype=float)
+
+
+def _type_reach(
+    inv: _Inventory, config: Mapping[str, Any], service_type: str, max_minutes: float | None
+) -> Any:
+    """The sparse reach of the units of one type (cached per inventory version)."""
+    from ..gaps import coverage
+
+    key = (service_type, max_minutes)
+    if key in inv.reach:
+        return inv.reach[key]
+    cols = inv.by_type.get(service_type, np.zeros(0, np.int64))
+    threshold = type_threshold(config, service_type, max_minutes, inv.vocab)
+    position = np.full(len(inv.units), -1, dtype=np.int64)
+    position[cols] = np.arange(cols.size)
+    has_area = np.array([bool(inv.units[j].shapes) for j in cols], dtype=bool)
+    area_rows = [inv.in_area[j] for j in cols if j in inv.in_area]
+    area_cols = [np.full(inv.in_area[j].size, position[j]) for j in cols if j in inv.in_area]
+    sup_rows, sup_units, sup_minutes = inv.supplied
+    mine = position[sup_units] >= 0 if sup_units.size else np.zeros(0, dtype=bool)
+    model = travel_model(config)
+    reach = coverage.sparse_reach(
+        inv.areas.lat,
+        inv.areas.lon,
+        inv.lat[cols],
+        inv.lon[cols],
+        np.full(cols.size, threshold),
+        has_area,
+        (
+            np.concatenate(area_rows) if area_rows else np.zeros(0, np.int64),
+            np.concatenate(area_cols) if area_cols else np.zeros(0, np.int64),
+        ),
+        circuity=model.circuity,
+        speed_kmh=model.speed_kmh,
+        supplied=(sup_rows[mine], position[sup_units[mine]], sup_minutes[mine]),
+    )
+    inv.reach[key] = reach
+    return reach
+
+
+def _rules_key(unit: _Unit) -> tuple[int, bool]:
+    return (id(unit.rules), unit.always_open)
+
+
+def _open_now(inv: _Inventory, at: datetime) -> np.ndarray:
+    """Whether each unit is open at the instant ``at`` (hours engine, once per distinct hours)."""
+    answers: dict[tuple[int, bool], bool] = {}
+    out = np.zeros(len(inv.units), dtype=bool)
+    for j, unit in enumerate(inv.units):
+        if unit.rules is None:
+            continue
+        key = _rules_key(unit)
+        if key not in answers:
+            answers[key] = bool(is_open_at(unit.rules, at, inv.zone, always_open=unit.always_open))
+        out[j] = answers[key]
+    return out
+
+
+def _open_week_of(inv: _Inventory, monday: date) -> np.ndarray:
+    """Each unit's open bitmap for the 168 hours of the week from ``monday`` (cached)."""
+    if monday in inv.weeks:
+        return inv.weeks[monday]
+    midpoints = hour_midpoints(monday, inv.zone)
+    stamps = np.array([m.timestamp() for m in midpoints])
+    start, end = midpoints[0] - timedelta(hours=1), midpoints[-1] + timedelta(hours=1)
+    answers: dict[tuple[int, bool], np.ndarray] = {}
+    out = np.zeros((len(inv.units), HOURS_IN_WEEK), dtype=bool)
+    for j, unit in enumerate(inv.units):
+        if unit.rules is None:
+            continue
+        key = _rules_key(unit)
+        if key not in answers:
+            mask = np.zeros(HOURS_IN_WEEK, dtype=bool)
+            for opens, closes in open_intervals(
+                unit.rules, start, end, inv.zone, always_open=unit.always_open
+            ):
+                mask |= (stamps >= opens.timestamp()) & (stamps < closes.timestamp())
+            answers[key] = mask
+        out[j] = answers[key]
+    inv.weeks = {monday: out}  # one week kept: the page and the API ask for one at a time
+    return out
 
 
 def crisis_types(vocab: Vocabulary | None = None) -> list[str]:
@@ -469,51 +723,112 @@ def crisis_types(vocab: Vocabulary | None = None) -> list[str]:
     return [t for element in CRISIS_ELEMENTS for t in vocab.service_types_in(element)]
 
 
-def _prepare(
-    session: Session,
-    config: Mapping[str, Any],
-    types: Sequence[str] | None,
-    max_minutes: float | None,
-) -> _Setting:
-    from ..gaps import coverage
-
-    vocab = vocabulary()
-    types = list(types) if types else crisis_types(vocab)
-    areas = load_areas(session)
-    units = load_units(session, vocab)
-    columns = _columns(units, types, config, max_minutes, vocab)
-    minutes = minutes_matrix(session, config, areas, [units[j] for j in columns.units])
-    in_area, has_area = in_area_matrix(areas, [units[j] for j in columns.units])
-    if columns.units:
-        reach = np.asarray(
-            coverage.reach_matrix(len(areas), minutes, columns.thresholds, in_area, has_area),
-            dtype=bool,
-        )
-    else:
-        reach = np.zeros((len(areas), 0), dtype=bool)
+def _elements(types: Sequence[str], vocab: Vocabulary) -> list[str]:
     used = {vocab.continuum_of(t) for t in types}
-    elements = list(CRISIS_ELEMENTS) + [
+    return list(CRISIS_ELEMENTS) + [
         e for e in vocab.continuum if e in used and e not in CRISIS_ELEMENTS
     ]
-    return _Setting(
-        vocab, ZoneInfo(config["TIMEZONE"]), areas, units, types, elements, columns, reach
-    )
 
 
-def _groups(setting: _Setting) -> tuple[np.ndarray, np.ndarray]:
-    type_index = {t: k for k, t in enumerate(setting.types)}
-    element_index = {e: k for k, e in enumerate(setting.elements)}
-    by_type = np.array([type_index[t] for t in setting.columns.types], dtype=int)
-    by_element = np.array(
-        [element_index[setting.vocab.continuum_of(t)] for t in setting.columns.types], dtype=int
-    )
-    return by_type, by_element
+def _covered(
+    inv: _Inventory,
+    config: Mapping[str, Any],
+    types: Sequence[str],
+    max_minutes: float | None,
+    open_units: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(covered per type, covered per element, elements): boolean ``(n_areas, k[, hours])``.
+
+    ``open_units`` is ``(n_units,)`` for one instant or ``(n_units, hours)``. An element is
+    covered where any selected type of that element is.
+    """
+    from ..gaps import coverage
+
+    shape = (len(inv.areas),) + open_units.shape[1:]
+    by_type = np.zeros((shape[0], len(types)) + shape[1:], dtype=bool)
+    for k, t in enumerate(types):
+        cols = inv.by_type.get(t)
+        if cols is None or not cols.size:
+            continue
+        reach = _type_reach(inv, config, t, max_minutes)
+        got = coverage.sparse_covered(reach, open_units[cols], np.zeros(cols.size, np.int64), 1)
+        by_type[:, k] = got[:, 0]
+    elements = _elements(types, inv.vocab)
+    by_element = np.zeros((shape[0], len(elements)) + shape[1:], dtype=bool)
+    for k, t in enumerate(types):
+        by_element[:, elements.index(inv.vocab.continuum_of(t))] |= by_type[:, k]
+    return by_type, by_element, elements
 
 
 def _share(covered: np.ndarray, population: np.ndarray) -> dict[str, Any]:
     total = int(population.sum())
     people = int(population[covered].sum()) if covered.size else 0
     return {"covered_population": people, "share": people / total if total else 0.0}
+
+
+def _types_or_crisis(types: Sequence[str] | None, vocab: Vocabulary) -> list[str]:
+    return list(dict.fromkeys(types)) if types else crisis_types(vocab)
+
+
+def _at_answer(
+    session: Session,
+    config: Mapping[str, Any],
+    types: Sequence[str] | None,
+    at: datetime | None,
+    max_minutes: float | None,
+) -> tuple[_Inventory, datetime, list[str], tuple[np.ndarray, np.ndarray, list[str]]]:
+    inv = _inventory(session, config)
+    types = _types_or_crisis(types, inv.vocab)
+    at = (at or datetime.now(UTC)).astimezone(inv.zone)
+    key = ("at", at.timestamp(), tuple(types), max_minutes)
+    covered = inv.remember(
+        key, lambda: _covered(inv, config, types, max_minutes, _open_now(inv, at))
+    )
+    return inv, at, types, covered
+
+
+def _summary(
+    inv: _Inventory,
+    config: Mapping[str, Any],
+    at: datetime,
+    types: Sequence[str],
+    max_minutes: float | None,
+    covered: tuple[np.ndarray, np.ndarray, list[str]],
+) -> dict[str, Any]:
+    covered_type, covered_element, elements = covered
+    pop = inv.areas.population
+    crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
+    all_three = covered_element[:, crisis].all(axis=1)
+    everyone = _share(all_three, pop)
+    return {
+        "at": at.isoformat(),
+        "population": inv.areas.total_population,
+        "types": list(types),
+        "max_minutes": max_minutes,
+        "thresholds": {
+            t: _json_minutes(type_threshold(config, t, max_minutes, inv.vocab)) for t in types
+        },
+        "by_type": {t: _share(covered_type[:, k], pop) for k, t in enumerate(types)},
+        "by_continuum": {e: _share(covered_element[:, k], pop) for k, e in enumerate(elements)},
+        "all_three_share": everyone["share"],
+        "all_three_population": everyone["covered_population"],
+        "elements_without_selected_types": [
+            e for e in CRISIS_ELEMENTS if e not in {inv.vocab.continuum_of(t) for t in types}
+        ],
+    }
+
+
+def coverage_summary(
+    session: Session,
+    config: Mapping[str, Any],
+    types: Sequence[str] | None = None,
+    at: datetime | None = None,
+    max_minutes: float | None = None,
+) -> dict[str, Any]:
+    """The ``summary`` of :func:`coverage_at` alone (no per-area features): the scorecard's Q4
+    and the page's headline."""
+    inv, at, types, covered = _at_answer(session, config, types, at, max_minutes)
+    return _summary(inv, config, at, types, max_minutes, covered)
 
 
 def coverage_at(
@@ -524,69 +839,68 @@ def coverage_at(
     max_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Which areas each type and continuum element covers at the instant ``at`` (api.md 6)."""
-    setting = _prepare(session, config, types, max_minutes)
-    zone = setting.zone
-    at = (at or datetime.now(UTC)).astimezone(zone)
-    areas = setting.areas
-    open_mask = np.array(
-        [_open_at(setting.units[j], at, zone) for j in setting.columns.units], dtype=bool
-    )
-    by_type_groups, by_element_groups = _groups(setting)
-    covered_type = _group_cover(setting.reach, open_mask, by_type_groups, len(setting.types))
-    covered_element = _group_cover(
-        setting.reach, open_mask, by_element_groups, len(setting.elements)
-    )
-    crisis = [setting.elements.index(e) for e in CRISIS_ELEMENTS]
+    inv, at, types, covered = _at_answer(session, config, types, at, max_minutes)
+    covered_type, covered_element, elements = covered
+    crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
     all_three = covered_element[:, crisis].all(axis=1)
+    areas = inv.areas
+    geometries = inv.area_features()
     features = []
     for i, area_id in enumerate(areas.ids):
         features.append(
             {
                 "type": "Feature",
-                "geometry": areas.geometry(i),
+                "geometry": geometries[i],
                 "properties": {
                     "area_id": area_id,
                     "name": areas.names[i],
                     "population": int(areas.population[i]),
-                    "covered": {t: bool(covered_type[i, k]) for k, t in enumerate(setting.types)},
-                    "continuum": {
-                        e: bool(covered_element[i, k]) for k, e in enumerate(setting.elements)
-                    },
+                    "covered": {t: bool(covered_type[i, k]) for k, t in enumerate(types)},
+                    "continuum": {e: bool(covered_element[i, k]) for k, e in enumerate(elements)},
                     "all_three": bool(all_three[i]),
                 },
             }
         )
-    pop = areas.population
     return {
         "type": "FeatureCollection",
         "features": features,
-        "summary": {
-            "at": at.isoformat(),
-            "population": areas.total_population,
-            "types": list(setting.types),
-            "max_minutes": max_minutes,
-            "thresholds": {
-                t: _json_minutes(type_threshold(config, t, max_minutes, setting.vocab))
-                for t in setting.types
-            },
-            "by_type": {t: _share(covered_type[:, k], pop) for k, t in enumerate(setting.types)},
-            "by_continuum": {
-                e: _share(covered_element[:, k], pop) for k, e in enumerate(setting.elements)
-            },
-            "all_three_share": _share(all_three, pop)["share"],
-            "all_three_population": _share(all_three, pop)["covered_population"],
-            "elements_without_selected_types": _unselected(setting),
-        },
+        "summary": _summary(inv, config, at, types, max_minutes, covered),
     }
-
-
-def _unselected(setting: _Setting) -> list[str]:
-    used = {setting.vocab.continuum_of(t) for t in setting.types}
-    return [e for e in CRISIS_ELEMENTS if e not in used]
 
 
 def _json_minutes(value: float) -> float | None:
     return None if math.isinf(value) else value
+
+
+def _worst_hours(
+    covered_element: np.ndarray,
+    elements: Sequence[str],
+    population: np.ndarray,
+    monday: date,
+    zone: ZoneInfo,
+) -> dict[str, Any]:
+    """The hour of the week with the fewest people covered, for all three elements together
+    and for each crisis element: ``{"hour", "local_time", "share", "covered_population",
+    "people_without"}`` (the first such hour on ties)."""
+    total = int(population.sum())
+    pop = population.astype(np.int64)
+    crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
+    series = {"all_three": covered_element[:, crisis, :].all(axis=1)}
+    for k in crisis:
+        series[elements[k]] = covered_element[:, k, :]
+    worst: dict[str, Any] = {}
+    for name, covered in series.items():
+        people = pop @ covered.astype(np.int64)  # (168,)
+        hour = int(np.argmin(people))
+        local = datetime.combine(monday, time(), zone) + timedelta(hours=hour)
+        worst[name] = {
+            "hour": hour,
+            "local_time": local.replace(tzinfo=None).isoformat(timespec="minutes"),
+            "share": int(people[hour]) / total if total else 0.0,
+            "covered_population": int(people[hour]),
+            "people_without": total - int(people[hour]),
+        }
+    return worst
 
 
 def coverage_week(
@@ -597,45 +911,41 @@ def coverage_week(
     max_minutes: float | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Population share covered in each hour of the current local week (Monday 00:00 first)."""
-    setting = _prepare(session, config, types, max_minutes)
-    zone = setting.zone
+    """Population share covered in each hour of the local week holding ``now`` (Monday 00:00
+    first), and the worst hour of that week (``worst``)."""
+    inv = _inventory(session, config)
+    types = _types_or_crisis(types, inv.vocab)
+    zone = inv.zone
     monday = week_start(now or datetime.now(UTC), zone)
-    midpoints = hour_midpoints(monday, zone)
-    unit_masks: dict[int, np.ndarray] = {}
-    for j in set(setting.columns.units):
-        unit_masks[j] = _open_week(setting.units[j], midpoints, zone)
-    open_mask = np.array([unit_masks[j] for j in setting.columns.units], dtype=bool).reshape(
-        len(setting.columns.units), HOURS_IN_WEEK
-    )
-    by_type_groups, by_element_groups = _groups(setting)
-    covered_type = _group_cover(setting.reach, open_mask, by_type_groups, len(setting.types))
-    covered_element = _group_cover(
-        setting.reach, open_mask, by_element_groups, len(setting.elements)
-    )
-    crisis = [setting.elements.index(e) for e in CRISIS_ELEMENTS]
-    all_three = covered_element[:, crisis, :].all(axis=1)  # (n_areas, 168)
-    pop = setting.areas.population.astype(float)
-    total = pop.sum()
 
-    def shares(covered: np.ndarray) -> list[float]:  # (n_areas, 168) -> 168 shares
-        if not total:
-            return [0.0] * HOURS_IN_WEEK
-        return [float(v) for v in (pop @ covered.astype(float)) / total]
+    def compute() -> dict[str, Any]:
+        covered_type, covered_element, elements = _covered(
+            inv, config, types, max_minutes, _open_week_of(inv, monday)
+        )
+        crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
+        all_three = covered_element[:, crisis, :].all(axis=1)  # (n_areas, 168)
+        pop = inv.areas.population.astype(float)
+        total = pop.sum()
 
-    return {
-        "start": "Monday 00:00",
-        "week_of": monday.isoformat(),
-        "zone": str(zone),
-        "hours": HOURS_IN_WEEK,
-        "population": setting.areas.total_population,
-        "types": list(setting.types),
-        "by_type": {t: shares(covered_type[:, k, :]) for k, t in enumerate(setting.types)},
-        "by_continuum": {
-            e: shares(covered_element[:, k, :]) for k, e in enumerate(setting.elements)
-        },
-        "all_three": shares(all_three),
-    }
+        def shares(covered: np.ndarray) -> list[float]:  # (n_areas, 168) -> 168 shares
+            if not total:
+                return [0.0] * HOURS_IN_WEEK
+            return [float(v) for v in (pop @ covered.astype(float)) / total]
+
+        return {
+            "start": "Monday 00:00",
+            "week_of": monday.isoformat(),
+            "zone": str(zone),
+            "hours": HOURS_IN_WEEK,
+            "population": inv.areas.total_population,
+            "types": list(types),
+            "by_type": {t: shares(covered_type[:, k, :]) for k, t in enumerate(types)},
+            "by_continuum": {e: shares(covered_element[:, k, :]) for k, e in enumerate(elements)},
+            "all_three": shares(all_three),
+            "worst": _worst_hours(covered_element, elements, inv.areas.population, monday, zone),
+        }
+
+    return inv.remember(("week", monday, tuple(types), max_minutes), compute)
 
 
 # --------------------------------------------------------------------------- accessibility

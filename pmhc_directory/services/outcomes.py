@@ -563,13 +563,13 @@ def _q4_moments(today: date, zone: ZoneInfo) -> list[_Moment]:
 
 
 def _q4(session: Session, config: Mapping[str, Any], today: date) -> dict[str, Any]:
-    from .planning import NoGeographyError, coverage_at
+    from .planning import NoGeographyError, coverage_summary
 
     zone = ZoneInfo(config.get("TIMEZONE") or "UTC")
     shares: dict[str, float | None] = {}
     try:
         for moment in _q4_moments(today, zone):
-            summary = coverage_at(session, config, at=moment.at)["summary"]
+            summary = coverage_summary(session, config, at=moment.at)
             shares[moment.label] = summary["all_three_share"]
     except NoGeographyError as exc:
         return {"value": None, "shares": {}, "message": exc.message}

@@ -531,10 +531,20 @@ def build_document() -> dict[str, Any]:
     }
     paths["/api/v1/gaps/coverage/week"] = _gaps_get(
         "Population-weighted coverage for each hour of a week (for the planning page).",
-        [_param("types", _codes("service-type"), "service-type codes."), MINUTES_PARAM],
+        [
+            _param("types", _codes("service-type"), "service-type codes."),
+            _param("at", DATE_TIME, "A moment of the week to profile (default now)."),
+            MINUTES_PARAM,
+        ],
         _obj(
             {"hours": INTEGER, "population": NUMBER, "types": STRINGS, "all_three": NUMBERS},
-            {"start": STRING, "week_of": DATE, "zone": STRING, "by_type": ANY_OBJECT},
+            {
+                "start": STRING,
+                "week_of": DATE,
+                "zone": STRING,
+                "by_type": ANY_OBJECT,
+                "worst": ANY_OBJECT,
+            },
         ),
         "gapsCoverageWeek",
     )

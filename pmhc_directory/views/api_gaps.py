@@ -67,9 +67,13 @@ def gaps_coverage() -> Any:
 @directory_reader
 @_answer
 def gaps_coverage_week() -> Any:
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
     types = _types()
     max_minutes = planning.parse_minutes(request.args.get("max_minutes"))
-    return planning.coverage_week(get_session(), current_app.config, types, max_minutes=max_minutes)
+    week_of = planning.parse_at(request.args.get("at"), zone, datetime.now(UTC))
+    return planning.coverage_week(
+        get_session(), current_app.config, types, max_minutes=max_minutes, now=week_of
+    )
 
 
 @bp.get("/gaps/access")

@@ -2,7 +2,9 @@
 
 One serializer for every consumer: :func:`service_to_hsds`. Fields that are None are left out,
 lists are always present (empty when there is nothing), ids are strings, dates ``YYYY-MM-DD``
-and date-times ISO 8601 with an offset. ``Service.is_national`` is ours, not HSDS: it is never
+and date-times ISO 8601 in UTC with ``Z``. The HSDS fields an import kept without a column of
+their own (``hsds_extra``, module :mod:`.extra`) are written back into each object.
+``Service.is_national`` is ours, not HSDS: it is never
 written. Load services with :data:`SERVICE_LOAD_OPTIONS` to avoid one query per relationship.
 """
 
@@ -34,6 +36,7 @@ from ..models import (
     Unit,
     Url,
 )
+from .extra import add_extra
 
 _SAL = selectinload(Service.service_at_locations)
 _LOCATION = _SAL.selectinload(ServiceAtLocation.location)
@@ -80,6 +83,11 @@ _SERVICE_FIELDS = (
     "alert",
     "assured_date",
     "assurer_email",
+    "program_id",
+    "wait_time",
+    "fees",
+    "accreditations",
+    "licenses",
 )
 
 
@@ -87,7 +95,8 @@ def _value(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:  # only aware values are stored; never guess a zone
             raise ValueError("naive datetime in the database")
-        return value.astimezone(UTC).isoformat()
+        # UTC written with Z: what Table Schema (Frictionless, datapackage-js) reads.
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -127,7 +136,7 @@ def phone_to_hsds(phone: Phone) -> dict[str, Any]:
     if phone.extension is not None and phone.extension.isdigit():
         out["extension"] = int(phone.extension)
     out.update(_fields(phone, ("type", "description")))
-    return out
+    return add_extra(out, phone.hsds_extra)
 
 
 def _phones(phones: Iterable[Phone]) -> list[dict[str, Any]]:
@@ -162,7 +171,7 @@ _SCHEDULE_FIELDS = (
 
 
 def schedule_to_hsds(schedule: Schedule) -> dict[str, Any]:
-    return _fields(schedule, _SCHEDULE_FIELDS)
+    return add_extra(_fields(schedule, _SCHEDULE_FIELDS), schedule.hsds_extra)
 
 
 def _schedules(schedules: Iterable[Schedule]) -> list[dict[str, Any]]:
@@ -170,50 +179,74 @@ def _schedules(schedules: Iterable[Schedule]) -> list[dict[str, Any]]:
 
 
 def service_area_to_hsds(area: ServiceArea) -> dict[str, Any]:
-    return _fields(
-        area,
-        (
-            "id",
-            "service_id",
-            "service_at_location_id",
-            "name",
-            "description",
-            "extent",
-            "extent_type",
-            "uri",
+    return add_extra(
+        _fields(
+            area,
+            (
+                "id",
+                "service_id",
+                "service_at_location_id",
+                "name",
+                "description",
+                "extent",
+                "extent_type",
+                "uri",
+            ),
         ),
+        area.hsds_extra,
     )
 
 
 def language_to_hsds(language: Language) -> dict[str, Any]:
-    return _fields(language, ("id", "service_id", "location_id", "name", "code", "note"))
+    return add_extra(
+        _fields(language, ("id", "service_id", "location_id", "name", "code", "note")),
+        language.hsds_extra,
+    )
 
 
 def address_to_hsds(address: Address) -> dict[str, Any]:
-    return _fields(
-        address,
-        (
-            "id",
-            "location_id",
-            "attention",
-            "address_1",
-            "address_2",
-            "city",
-            "region",
-            "state_province",
-            "postal_code",
-            "country",
-            "address_type",
+    return add_extra(
+        _fields(
+            address,
+            (
+                "id",
+                "location_id",
+                "attention",
+                "address_1",
+                "address_2",
+                "city",
+                "region",
+                "state_province",
+                "postal_code",
+                "country",
+                "address_type",
+            ),
         ),
+        address.hsds_extra,
     )
 
 
 def organization_to_hsds(org: Organization) -> dict[str, Any]:
     out = _fields(org, ("id", "name", "alternate_name"))
     out["description"] = org.description or ""  # required by HSDS
-    out.update(_fields(org, ("email", "website")))
+    out.update(
+        _fields(
+            org,
+            (
+                "email",
+                "website",
+                "tax_status",
+                "tax_id",
+                "year_incorporated",
+                "legal_status",
+                "logo",
+                "uri",
+                "parent_organization_id",
+            ),
+        )
+    )
     out["phones"] = _phones(org.phones)
-    return out
+    return add_extra(out, org.hsds_extra)
 
 
 def location_to_hsds(location: Location) -> dict[str, Any]:
@@ -238,7 +271,7 @@ def location_to_hsds(location: Location) -> dict[str, Any]:
     out["addresses"] = [address_to_hsds(a) for a in _ordered(location.addresses)]
     out["phones"] = _phones(location.phones)
     out["schedules"] = _schedules(location.schedules)
-    return out
+    return add_extra(out, location.hsds_extra)
 
 
 def service_at_location_to_hsds(sal: ServiceAtLocation) -> dict[str, Any]:
@@ -247,51 +280,56 @@ def service_at_location_to_hsds(sal: ServiceAtLocation) -> dict[str, Any]:
     out["phones"] = _phones(sal.phones)
     out["schedules"] = _schedules(sal.schedules)
     out["location"] = location_to_hsds(sal.location)
-    return out
+    return add_extra(out, sal.hsds_extra)
 
 
 def cost_option_to_hsds(cost: CostOption) -> dict[str, Any]:
-    return _fields(
-        cost,
-        (
-            "id",
-            "service_id",
-            "valid_from",
-            "valid_to",
-            "option",
-            "currency",
-            "amount",
-            "amount_description",
+    return add_extra(
+        _fields(
+            cost,
+            (
+                "id",
+                "service_id",
+                "valid_from",
+                "valid_to",
+                "option",
+                "currency",
+                "amount",
+                "amount_description",
+            ),
         ),
+        cost.hsds_extra,
     )
 
 
 def unit_to_hsds(unit: Unit) -> dict[str, Any]:
-    return _fields(unit, ("id", "name", "scheme", "identifier", "uri"))
+    return add_extra(_fields(unit, ("id", "name", "scheme", "identifier", "uri")), unit.hsds_extra)
 
 
 def capacity_to_hsds(capacity: ServiceCapacity) -> dict[str, Any]:
     out = _fields(capacity, ("id", "service_id"))
     out["unit"] = unit_to_hsds(capacity.unit)
     out.update(_fields(capacity, ("unit_id", "available", "maximum", "description", "updated")))
-    return out
+    return add_extra(out, capacity.hsds_extra)
 
 
 def contact_to_hsds(contact: Contact) -> dict[str, Any]:
     out = _fields(contact, ("id", "service_id", "name", "title", "department", "email"))
     out["phones"] = _phones(contact.phones)
-    return out
+    return add_extra(out, contact.hsds_extra)
 
 
 def url_to_hsds(url: Url) -> dict[str, Any]:
-    return _fields(url, ("id", "label", "url", "organization_id", "service_id"))
+    return add_extra(
+        _fields(url, ("id", "label", "url", "organization_id", "service_id")), url.hsds_extra
+    )
 
 
 def taxonomy_to_hsds(taxonomy: Taxonomy) -> dict[str, Any]:
     out = _fields(taxonomy, ("id", "name"))
     out["description"] = taxonomy.description or ""
     out.update(_fields(taxonomy, ("uri", "version")))
-    return out
+    return add_extra(out, taxonomy.hsds_extra)
 
 
 def taxonomy_term_to_hsds(term: TaxonomyTerm) -> dict[str, Any]:
@@ -300,7 +338,7 @@ def taxonomy_term_to_hsds(term: TaxonomyTerm) -> dict[str, Any]:
     out.update(_fields(term, ("parent_id", "taxonomy", "language", "taxonomy_id", "term_uri")))
     if term.taxonomy_detail is not None:
         out["taxonomy_detail"] = taxonomy_to_hsds(term.taxonomy_detail)
-    return out
+    return add_extra(out, term.hsds_extra)
 
 
 def attribute_to_hsds(attribute: Attribute) -> dict[str, Any]:
@@ -309,7 +347,7 @@ def attribute_to_hsds(attribute: Attribute) -> dict[str, Any]:
         ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity", "value", "label"),
     )
     out["taxonomy_term"] = taxonomy_term_to_hsds(attribute.taxonomy_term)
-    return out
+    return add_extra(out, attribute.hsds_extra)
 
 
 def service_to_hsds(service: Service) -> dict[str, Any]:
@@ -330,4 +368,4 @@ def service_to_hsds(service: Service) -> dict[str, Any]:
     out["contacts"] = [contact_to_hsds(c) for c in _ordered(service.contacts)]
     out["additional_urls"] = [url_to_hsds(u) for u in _ordered(service.urls)]
     out["attributes"] = [attribute_to_hsds(a) for a in _ordered(service.attributes)]
-    return out
+    return add_extra(out, service.hsds_extra)

@@ -42,12 +42,20 @@ def _owner(table: str) -> Mapped[str | None]:
     )
 
 
+class HsdsExtraMixin:
+    """``hsds_extra``: the HSDS 3.1 fields of this object the directory has no column for
+    (nested funding, programs, metadata, attributes of a phone, ...), kept verbatim as JSON
+    text with sorted keys and written back on export (docs/hsds-conventions.md)."""
+
+    hsds_extra: Mapped[str | None] = mapped_column(Text)
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
-class Organization(TimestampMixin, Base):
+class Organization(HsdsExtraMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
 
     id: Mapped[str] = _uuid_pk()
@@ -56,6 +64,14 @@ class Organization(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(String(320))
     website: Mapped[str | None] = mapped_column(String(2000))
+    tax_status: Mapped[str | None] = mapped_column(String(500))
+    tax_id: Mapped[str | None] = mapped_column(String(200))
+    year_incorporated: Mapped[int | None] = mapped_column(Integer)
+    legal_status: Mapped[str | None] = mapped_column(String(500))
+    logo: Mapped[str | None] = mapped_column(String(2000))
+    uri: Mapped[str | None] = mapped_column(String(2000))
+    # HSDS parent organization; not a foreign key: the parent need not be in the directory.
+    parent_organization_id: Mapped[str | None] = mapped_column(UUID_TYPE)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     services: Mapped[list[Service]] = relationship(back_populates="organization")
@@ -73,7 +89,7 @@ class Organization(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Service(TimestampMixin, Base):
+class Service(HsdsExtraMixin, TimestampMixin, Base):
     __tablename__ = "services"
     __table_args__ = (
         CheckConstraint(
@@ -100,6 +116,12 @@ class Service(TimestampMixin, Base):
     minimum_age: Mapped[int | None] = mapped_column(Integer)
     maximum_age: Mapped[int | None] = mapped_column(Integer)
     alert: Mapped[str | None] = mapped_column(Text)
+    # HSDS program the service is delivered under; the program object is kept in hsds_extra.
+    program_id: Mapped[str | None] = mapped_column(UUID_TYPE)
+    wait_time: Mapped[str | None] = mapped_column(Text)
+    fees: Mapped[str | None] = mapped_column(Text)
+    accreditations: Mapped[str | None] = mapped_column(Text)
+    licenses: Mapped[str | None] = mapped_column(Text)
     # When ``alert`` stops being shown (None: until someone removes it). Provider alerts
     # always have one; see services.provider_alerts.current_alert.
     alert_expires_at: Mapped[datetime | None]
@@ -151,7 +173,7 @@ class Service(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Location(TimestampMixin, Base):
+class Location(HsdsExtraMixin, TimestampMixin, Base):
     __tablename__ = "locations"
     __table_args__ = (
         CheckConstraint("location_type IN ('physical', 'postal', 'virtual')", name="type"),
@@ -198,7 +220,7 @@ class Location(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class ServiceAtLocation(Base):
+class ServiceAtLocation(HsdsExtraMixin, Base):
     __tablename__ = "services_at_location"
 
     id: Mapped[str] = _uuid_pk()
@@ -229,7 +251,7 @@ class ServiceAtLocation(Base):
     )
 
 
-class Address(Base):
+class Address(HsdsExtraMixin, Base):
     __tablename__ = "addresses"
     __table_args__ = (
         CheckConstraint("address_type IN ('physical', 'postal', 'virtual')", name="type"),
@@ -252,7 +274,7 @@ class Address(Base):
     location: Mapped[Location] = relationship(back_populates="addresses")
 
 
-class Phone(Base):
+class Phone(HsdsExtraMixin, Base):
     """A phone number of exactly one owner (organization, service, location, ...)."""
 
     __tablename__ = "phones"
@@ -278,7 +300,7 @@ class Phone(Base):
     contact: Mapped[Contact | None] = relationship(back_populates="phones")
 
 
-class Schedule(Base):
+class Schedule(HsdsExtraMixin, Base):
     """One opening window, RRULE-like (HSDS 3.1 schedule); see docs/hsds-conventions.md."""
 
     __tablename__ = "schedules"
@@ -316,7 +338,7 @@ class Schedule(Base):
     service_at_location: Mapped[ServiceAtLocation | None] = relationship(back_populates="schedules")
 
 
-class ServiceArea(Base):
+class ServiceArea(HsdsExtraMixin, Base):
     """Where a service operates: a GeoJSON polygon string plus its cached bounding box."""
 
     __tablename__ = "service_areas"
@@ -341,7 +363,7 @@ class ServiceArea(Base):
     )
 
 
-class Language(Base):
+class Language(HsdsExtraMixin, Base):
     __tablename__ = "languages"
 
     id: Mapped[str] = _uuid_pk()
@@ -358,7 +380,7 @@ class Language(Base):
     location: Mapped[Location | None] = relationship(back_populates="languages")
 
 
-class CostOption(Base):
+class CostOption(HsdsExtraMixin, Base):
     __tablename__ = "cost_options"
 
     id: Mapped[str] = _uuid_pk()
@@ -375,7 +397,7 @@ class CostOption(Base):
     service: Mapped[Service] = relationship(back_populates="cost_options")
 
 
-class Unit(Base):
+class Unit(HsdsExtraMixin, Base):
     """A unit of capacity (HSDS 3.1): bed, chair, slot, team."""
 
     __tablename__ = "units"
@@ -387,7 +409,7 @@ class Unit(Base):
     uri: Mapped[str | None] = mapped_column(String(2000))
 
 
-class ServiceCapacity(Base):
+class ServiceCapacity(HsdsExtraMixin, Base):
     """Available / maximum units at the time ``updated`` (HSDS 3.1 service_capacity)."""
 
     __tablename__ = "service_capacities"
@@ -412,7 +434,7 @@ class ServiceCapacity(Base):
     unit: Mapped[Unit] = relationship()
 
 
-class Contact(Base):
+class Contact(HsdsExtraMixin, Base):
     __tablename__ = "contacts"
 
     id: Mapped[str] = _uuid_pk()
@@ -432,7 +454,7 @@ class Contact(Base):
     )
 
 
-class Url(Base):
+class Url(HsdsExtraMixin, Base):
     __tablename__ = "urls"
 
     id: Mapped[str] = _uuid_pk()
@@ -444,7 +466,7 @@ class Url(Base):
     service: Mapped[Service | None] = relationship(back_populates="urls")
 
 
-class Attribute(Base):
+class Attribute(HsdsExtraMixin, Base):
     """Links a taxonomy term to a service, location or organization (HSDS attribute).
 
     ``link_id`` has no foreign key because it may point at any of those tables
@@ -468,7 +490,7 @@ class Attribute(Base):
     taxonomy_term: Mapped[TaxonomyTerm] = relationship(lazy="joined")
 
 
-class Taxonomy(Base):
+class Taxonomy(HsdsExtraMixin, Base):
     __tablename__ = "taxonomies"
 
     id: Mapped[str] = _uuid_pk()
@@ -482,7 +504,7 @@ class Taxonomy(Base):
     terms: Mapped[list[TaxonomyTerm]] = relationship(back_populates="taxonomy_detail")
 
 
-class TaxonomyTerm(Base):
+class TaxonomyTerm(HsdsExtraMixin, Base):
     __tablename__ = "taxonomy_terms"
     __table_args__ = (Index("ix_taxonomy_terms_taxonomy_code", "taxonomy_id", "code"),)
 

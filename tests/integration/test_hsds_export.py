@@ -73,11 +73,11 @@ def test_export_order_and_content(session, directory):
     sal = full["service_at_locations"][0]
     assert sal["location"]["addresses"][0]["postal_code"] == "87102"
     assert sal["phones"][0]["extension"] == 12
-    assert full["capacities"][0]["updated"] == "2026-10-28T08:10:00+00:00"
+    assert full["capacities"][0]["updated"] == "2026-10-28T08:10:00Z"
     assert full["capacities"][0]["unit"]["name"] == "bed"
     assert full["cost_options"][0]["amount"] == 35.5
     assert full["assured_date"] == "2026-06-02"
-    assert full["last_modified"].endswith("+00:00")
+    assert full["last_modified"].endswith("Z")
     term = full["attributes"][0]["taxonomy_term"]
     assert (term["code"], term["taxonomy"]) == ("crisis-line", "service-type")
     assert term["taxonomy_detail"]["name"] == "PMHC service type"

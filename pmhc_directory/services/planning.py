@@ -1090,15 +1090,26 @@ def _jsonable(value: Any) -> Any:
 
 
 def inventory_by_type(session: Session) -> dict[str, float]:
-    """Capacity maximum of active services per type; mobile crisis counts services (teams)."""
-    totals: dict[str, float] = defaultdict(float)
+    """Capacity maximum of active services per type; mobile crisis counts services (teams).
+
+    Read from the lookup's per-process cache (types and the latest capacity row of each
+    service, kept current by the change sequence), not by loading every service.
+    """
+    from .lookup import candidate_cache
+
     vocab = vocabulary()
-    for service in _services(session):
-        if service.status != "active":
+    cache = candidate_cache(session)
+    with cache._lock:
+        cache.catch_up(session, vocab)
+        services = [(found[0].common, found[0].types) for found in cache.entries.values() if found]
+        capacities = dict(cache.capacities)
+    totals: dict[str, float] = defaultdict(float)
+    for common, types in services:
+        if common.get("status") != "active":
             continue
-        facts = _facts(service, vocab)
-        maximum = _capacity_maximum(service)
-        for t in facts.types:
+        fact = capacities.get(common["service_id"])
+        maximum = None if fact is None or fact.maximum is None else float(fact.maximum)
+        for t in dict.fromkeys(types):
             if t == "mobile-crisis":
                 totals[t] += 1
             elif maximum is not None:
@@ -1202,36 +1213,59 @@ def suggest_sites(
     demand points; travel from an area to a candidate is always the estimate (no matrix exists
     for points that are not yet sites).
     """
-    from ..gaps import coverage, siting
-
-    vocab = vocabulary()
     if not 1 <= p <= MAX_SITES:
         raise PlanningInputError("p", f"p must be between 1 and {MAX_SITES}.")
-    areas = load_areas(session)
+    inv = _inventory(session, config)
+    if candidates is None:
+        key = ("sites", service_type, p, max_minutes)
+        return inv.remember(key, lambda: _suggest(inv, config, service_type, p, max_minutes, None))
+    return _suggest(inv, config, service_type, p, max_minutes, list(candidates))
+
+
+def _suggest(
+    inv: _Inventory,
+    config: Mapping[str, Any],
+    service_type: str,
+    p: int,
+    max_minutes: float | None,
+    candidates: list[Candidate] | None,
+) -> dict[str, Any]:
+    from ..gaps import coverage, siting
+
+    areas = inv.areas
     if candidates is None:
         candidates = [
             Candidate(area_id, float(areas.lat[i]), float(areas.lon[i]))
             for i, area_id in enumerate(areas.ids)
         ]
-    threshold = type_threshold(config, service_type, max_minutes, vocab)
-    existing = _sites_of_type(load_units(session, vocab), service_type)
+    threshold = type_threshold(config, service_type, max_minutes, inv.vocab)
+    existing = inv.by_type.get(service_type, np.zeros(0, np.int64))
     already = np.zeros(len(areas), dtype=bool)
-    if existing:
-        minutes = minutes_matrix(session, config, areas, existing)
-        in_area, has_area = in_area_matrix(areas, existing)
-        thresholds = np.full(len(existing), threshold)
-        reach = coverage.reach_matrix(len(areas), minutes, thresholds, in_area, has_area)
-        already = np.asarray(reach, dtype=bool).any(axis=1)
+    if existing.size:
+        reach = _type_reach(inv, config, service_type, max_minutes)
+        already = np.asarray(reach.matrix.sum(axis=1)).ravel() > 0
+        if reach.everywhere.any():
+            already[:] = True
     cand_lat = np.array([c.lat for c in candidates], dtype=float)
     cand_lon = np.array([c.lon for c in candidates], dtype=float)
-    cand_minutes = estimated_minutes(
-        travel_model(config),
-        areas.lat[:, None],
-        areas.lon[:, None],
-        cand_lat[None, :],
-        cand_lon[None, :],
-    )
-    candidate_reach = cand_minutes <= threshold
+    if math.isinf(threshold):
+        candidate_reach = np.ones((len(areas), len(candidates)), dtype=bool)
+    else:
+        # Only the pairs within the threshold's distance (KD-tree), then their exact minutes.
+        model = travel_model(config)
+        radius = threshold / 60.0 * model.speed_kmh / model.circuity
+        rows, cols = coverage.candidate_pairs(areas.lat, areas.lon, cand_lat, cand_lon, radius)
+        minutes = coverage.estimated_minutes(
+            model.circuity,
+            model.speed_kmh,
+            areas.lat[rows],
+            areas.lon[rows],
+            cand_lat[cols],
+            cand_lon[cols],
+        )
+        within = minutes <= threshold
+        candidate_reach = np.zeros((len(areas), len(candidates)), dtype=bool)
+        candidate_reach[rows[within], cols[within]] = True
     weights = areas.population.astype(float)
     p_used = min(p, len(candidates))
     result = siting.maximal_covering(weights, candidate_reach, p_used, already_covered=already)
@@ -1259,7 +1293,7 @@ def suggest_sites(
         "type": service_type,
         "p": p,
         "threshold_minutes": _json_minutes(threshold),
-        "existing_sites": len(existing),
+        "existing_sites": int(existing.size),
         "candidates": len(candidates),
         "sites": sites,
         "population": areas.total_population,

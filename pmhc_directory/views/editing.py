@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +46,7 @@ from ..forms_editing import (
     apply_errors,
     choices,
 )
+from ..hours.freeform import FreeformError, parse_time
 from ..models import AnalysisArea, Location, Organization, Schedule, Service
 from ..services import editing
 from ..services.audit import VersionConflictError, history
@@ -193,12 +204,59 @@ def _pad(rows: FieldList, count: int) -> None:
         rows.append_entry()
 
 
-def _hours_input(form: HoursForm) -> HoursInput:
-    return HoursInput(
-        windows=[row.form.data for row in form.windows],
+def _hours_input(form: HoursForm) -> tuple[HoursInput, dict[str, list[str]]]:
+    """The editor's rows with times read as the 211 importer reads them, and unreadable times.
+
+    "11pm", "7 a.m.", "noon", "0930" and "17:30" all become ``HH:MM`` (``hours.freeform``); a
+    closing "midnight" is the end of the day. A time that cannot be read is left blank in the
+    input (so the other checks still run) and named in the returned errors, by field name.
+    """
+    errors: dict[str, list[str]] = {}
+    windows = []
+    for row in form.windows:
+        data = dict(row.form.data)
+        for key, closing in (("opens_at", False), ("closes_at", True)):
+            text = (data.get(key) or "").strip()
+            if not text:
+                continue
+            try:
+                data[key] = parse_time(text, closing=closing)
+            except FreeformError:
+                data[key] = None
+                errors[row.form[key].name] = [
+                    f"\u201c{text}\u201d is not a time of day. "
+                    "Enter a time like 9am, 5:30pm, noon or 17:30."
+                ]
+        windows.append(data)
+    hours = HoursInput(
+        windows=windows,
         closures=[row.form.data for row in form.closures],
         always_open=bool(form.always_open.data),
     )
+    return hours, errors
+
+
+def _hours_errors(hours: HoursInput, time_errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every problem of the input at once: unreadable times and what the service layer finds."""
+    try:
+        editing.preview_hours(hours)
+        found: dict[str, list[str]] = {}
+    except EditError as exc:
+        found = dict(exc.errors)
+    # A time we could not read was blanked: the service's "enter a time" would repeat it.
+    found.update(time_errors)
+    return found
+
+
+def _show_errors(form: HoursForm, errors: dict[str, list[str]]) -> None:
+    """Messages beside their fields, and the lists' error summaries brought up to date (WTForms
+    fills those in ``validate``, before these messages existed, so the page's "Nothing was
+    saved" banner would not see them)."""
+    apply_errors(form, errors)
+    for rows in (form.windows, form.closures):
+        rows.errors = [entry.errors for entry in rows.entries]
+        if not any(rows.errors):
+            rows.errors = []
 
 
 @bp.route("/services/<service_id>/hours", methods=["GET", "POST"])
@@ -210,12 +268,15 @@ def edit_hours(service_id: str) -> Any:
         return _hours_page(service, _hours_form(service))
     form = HoursForm()
     form.validate_on_submit()
-    hours = _hours_input(form)
+    hours, time_errors = _hours_input(form)
+    if time_errors:
+        _show_errors(form, _hours_errors(hours, time_errors))
+        return _hours_page(service, form), INVALID
     if request.form.get("action") == "preview":
         try:
             preview = editing.preview_hours(hours)
         except EditError as exc:
-            apply_errors(form, exc.errors)
+            _show_errors(form, exc.errors)
             return _hours_page(service, form), INVALID
         return _hours_page(service, form, preview=preview or ["No hours: not listed."])
     try:
@@ -230,7 +291,7 @@ def edit_hours(service_id: str) -> Any:
         )
     except EditError as exc:
         session.rollback()
-        apply_errors(form, exc.errors)
+        _show_errors(form, exc.errors)
         return _hours_page(editing.get_service(session, service.id), form), INVALID
     session.commit()
     _saved(changed)
@@ -540,11 +601,14 @@ def _conflict(
             0,
             {"label": "Uploaded file", "yours": [upload.filename], "current": [], "differs": True},
         )
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
     return (
         render_template(
             "editing/conflict.html",
             rows=rows,
             latest=latest,
+            # Local time, as History shows it.
+            latest_when=latest.last_action_date.astimezone(zone) if latest else None,
             last_fields=[f for f in last_fields if f],
             reload_url=reload_url,
         ),
@@ -565,9 +629,13 @@ def _field_text(field: Any) -> list[str]:
     if isinstance(field, BooleanField):
         return ["Yes" if field.data else "No"]
     if isinstance(field, SelectFieldBase):
-        labels = {c.value: c.label for c in field.choices or []}
         values = field.data if isinstance(field.data, list) else [field.data]
-        return [str(labels.get(v, v)) for v in values if v not in (None, "")]
+        if not field.choices:
+            return [str(v) for v in values if v not in (None, "")]
+        # In the order the form offers them; values it does not offer (open-24-7 is set by the
+        # hours editor, not here) are not part of this form, so neither side shows them.
+        chosen = {str(v) for v in values if v not in (None, "")}
+        return [str(c.label) for c in field.choices if str(c.value) in chosen and c.value != ""]
     text = "" if field.data is None else str(field.data).strip()
     return [text] if text else []
 

@@ -325,7 +325,7 @@ def test_a_bad_time_shows_a_message_beside_the_field_and_saves_nothing(app, logg
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="windows-1-opens_at-error"' in html
-    assert "Enter a time like 08:00" in html
+    assert "is not a time of day. Enter a time like 9am" in html
     assert 'value="8 in the morning"' in html
     saved = reread(app, Service, service.id)
     assert saved.version == 1

@@ -19,8 +19,11 @@ from ..forms import BrowseForm
 from ..services import directory as directory_service
 from ..services import directory_search
 from ..services.search import SearchUnavailableError
+from .history_text import change_lines
 
 bp = Blueprint("directory", __name__)
+# The History page (templates/inventory/history.html) shows change-log values in words.
+bp.add_app_template_filter(change_lines, "change_lines")
 
 
 class DirectoryForm(BrowseForm):

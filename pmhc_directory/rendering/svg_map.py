@@ -164,6 +164,9 @@ def render_svg_map(
     none_label: str = "No data",
     value_format: Callable[[Value], str] | None = None,
     standalone: bool = False,
+    points: Sequence[dict[str, Any]] = (),
+    places: Sequence[Sequence[Any]] = (),
+    scale_bar: bool = True,
 ) -> Markup:
     """An ``<svg>`` choropleth of ``features`` (GeoJSON Features with Polygon/MultiPolygon).
 
@@ -175,6 +178,10 @@ def render_svg_map(
     :param class_labels: legend text per numeric class (default "up to 5", "5 to 10", ...).
     :param standalone: colours as ``fill``/``stroke`` attributes (for a file opened outside
         the app) instead of CSS classes.
+    :param points: marked points (suggested sites): dicts with ``lon``, ``lat``, a short
+        ``label`` drawn beside the mark and a ``title``; they get a legend entry.
+    :param places: ``[name, lat, lon]`` town labels (only those inside the drawn box).
+    :param scale_bar: draw a scale bar (a round number of km, about a fifth of the width).
     """
     values = [value_key(f) for f in features]
     numbers = [float(v) for v in values if v is not None and not isinstance(v, bool)]
@@ -225,6 +232,11 @@ def render_svg_map(
         entries += [(f"c{i}", text) for i, text in enumerate(labels)]
     if "none" in used:
         entries.append(("none", none_label))
+    overlay = _overlays(project, bounds, points, places, standalone) if drawable else []
+    if drawable and scale_bar:
+        overlay.append(_scale_bar(project, map_height, standalone))
+    if drawable and points:
+        entries.append(("point", "Suggested new site (numbered ring)"))
     legend_top = map_height + 12
     title_height = LEGEND_ROW if legend_title else 0
     height = legend_top + title_height + LEGEND_ROW * len(entries) + PADDING
@@ -237,6 +249,14 @@ def render_svg_map(
         )
     for row, (kind, text) in enumerate(entries):
         y = title_height + row * LEGEND_ROW
+        if kind == "point":
+            legend.append(
+                f'<circle cx="{PADDING + LEGEND_SWATCH / 2}" cy="{y + 11}" r="7"'
+                f"{_point_paint(standalone)}/>"
+                f'<text x="{PADDING + LEGEND_SWATCH + 8}" y="{y + 17}"{text_fill}>'
+                f"{escape(text)}</text>"
+            )
+            continue
         legend.append(
             f'<rect x="{PADDING}" y="{y + 2}" width="{LEGEND_SWATCH}" height="{LEGEND_SWATCH}"'
             f"{paint(kind)}/>"
@@ -251,7 +271,7 @@ def render_svg_map(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="svgmap" role="img"'
         f' aria-label="{escape(name)}" viewBox="0 0 {width} {height:.1f}"'
         f' width="{width}" height="{height:.0f}" font-size="18" font-family="sans-serif">'
-        f'<g class="svgmap-areas">{"".join(body)}</g>{"".join(legend)}</svg>'
+        f'<g class="svgmap-areas">{"".join(body)}</g>{"".join(overlay)}{"".join(legend)}</svg>'
     )
     return Markup(svg)  # noqa: S704 (every value above is a number or escaped)
 
@@ -273,3 +293,76 @@ def _default_format(value: Value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return format_number(float(value))
+
+
+def _point_paint(standalone: bool) -> str:
+    if standalone:
+        return ' fill="#ffffff" stroke="#16181d" stroke-width="3"'
+    return ' class="svgmap-point"'
+
+
+def _overlays(
+    project: Projection,
+    bounds: tuple[float, float, float, float] | None,
+    points: Sequence[dict[str, Any]],
+    places: Sequence[Sequence[Any]],
+    standalone: bool,
+) -> list[str]:
+    """Town labels (a small dot and the name) and numbered point marks, over the areas."""
+    out: list[str] = []
+    text_fill = ' fill="#16181d"' if standalone else ""
+    if bounds is not None:
+        min_lon, min_lat, max_lon, max_lat = bounds
+        towns = []
+        for place in places:
+            name, lat, lon = str(place[0]), float(place[1]), float(place[2])
+            if not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
+                continue
+            x, y = project(lon, lat)
+            anchor = "end" if x > project.width * 0.75 else "start"
+            dx = -5 if anchor == "end" else 5
+            towns.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="svgmap-town-dot"'
+                f"{text_fill}/>"
+                f'<text x="{x + dx:.1f}" y="{y - 4:.1f}" text-anchor="{anchor}"'
+                f' class="svgmap-town" font-size="13"{text_fill}>{escape(name)}</text>'
+            )
+        if towns:
+            out.append(f'<g class="svgmap-towns" aria-hidden="true">{"".join(towns)}</g>')
+    marks = []
+    for point in points:
+        x, y = project(float(point["lon"]), float(point["lat"]))
+        marks.append(
+            f'<g class="svgmap-mark"><title>{escape(str(point.get("title") or ""))}</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8"{_point_paint(standalone)}/>'
+            f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" font-size="12"'
+            f' font-weight="bold"{text_fill}>{escape(str(point.get("label") or ""))}</text></g>'
+        )
+    if marks:
+        out.append(f'<g class="svgmap-marks">{"".join(marks)}</g>')
+    return out
+
+
+#: Round lengths a scale bar may show, km.
+SCALE_STEPS = (0.5, 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+KM_PER_DEGREE = 111.32
+
+
+def _scale_bar(project: Projection, map_height: float, standalone: bool) -> str:
+    """A scale bar in the map's lower left: the largest round length up to a fifth of the
+    width (the projection keeps km per pixel the same across the map at its middle latitude)."""
+    px_per_km = project.scale / KM_PER_DEGREE
+    target = (project.width - 2 * PADDING) / 5 / px_per_km
+    length = max([s for s in SCALE_STEPS if s <= target], default=SCALE_STEPS[0])
+    width = length * px_per_km
+    x0, y0 = PADDING + 2, map_height - 8
+    stroke = ' stroke="#16181d" fill="none" stroke-width="2"' if standalone else ""
+    fill = ' fill="#16181d"' if standalone else ""
+    text = f"{format_number(length)} km"
+    return (
+        f'<g class="svgmap-scale"><title>Scale: the bar is {text}</title>'
+        f'<polyline points="{x0:.1f},{y0 - 6:.1f} {x0:.1f},{y0:.1f} {x0 + width:.1f},{y0:.1f}'
+        f' {x0 + width:.1f},{y0 - 6:.1f}"'
+        f"{stroke}/>"
+        f'<text x="{x0 + width + 5:.1f}" y="{y0:.1f}" font-size="13"{fill}>{text}</text></g>'
+    )

@@ -1306,6 +1306,34 @@ def _suggest(
 
 # --------------------------------------------------------------------------- layers
 
+#: Town labels on the maps: at most one per cell of a TOWN_GRID x TOWN_GRID grid over the
+#: places, so a state-wide gazetteer does not bury the map in names.
+TOWN_GRID = 8
+
+
+def town_labels(session: Session) -> list[list[Any]]:
+    """``[name, lat, lon]`` of the jurisdiction's towns (gazetteer entries of kind ``place``),
+    thinned to one per grid cell (the first by name), for labelling maps without tiles."""
+    from ..models import Place
+
+    rows = session.execute(
+        select(Place.name, Place.latitude, Place.longitude)
+        .where(Place.kind == "place", Place.latitude.is_not(None), Place.longitude.is_not(None))
+        .order_by(Place.name)
+    ).all()
+    if not rows:
+        return []
+    lats = [float(r.latitude) for r in rows]
+    lons = [float(r.longitude) for r in rows]
+    lat0, lon0 = min(lats), min(lons)
+    cell_lat = max((max(lats) - lat0) / TOWN_GRID, 1e-9)
+    cell_lon = max((max(lons) - lon0) / TOWN_GRID, 1e-9)
+    chosen: dict[tuple[int, int], list[Any]] = {}
+    for row, lat, lon in zip(rows, lats, lons, strict=True):
+        cell = (int((lat - lat0) / cell_lat), int((lon - lon0) / cell_lon))
+        chosen.setdefault(cell, [row.name, round(lat, 5), round(lon, 5)])
+    return sorted(chosen.values())
+
 
 def unmet_layer(session: Session, since: date | None = None) -> dict[str, Any]:
     """Unmet-need records per area (since a date, when given) as a FeatureCollection."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from types import ModuleType
 from typing import Any
@@ -90,6 +90,24 @@ PARAMETER_LABELS = {
     "days_per_month": "Days per month",
 }
 ELEMENT_CLASS_LABELS = ["None of the three", "One of three", "Two of three", "All three"]
+ELEMENT_NAMES = {
+    "all_three": "All three crisis elements",
+    "contact": "Someone to contact",
+    "respond": "Someone to respond",
+    "place": "A safe place for help",
+}
+#: Rows of the page's "areas by gap" table (the rest are in the coverage download).
+AREA_ROWS = 25
+#: Every symbol the interactive map draws besides the area colours (their legend is drawn by
+#: planning.js with the layer): (CSS class, text).
+SYMBOL_LEGEND = (
+    ("planning-site-contact", "Service: someone to contact (dot)"),
+    ("planning-site-respond", "Service: someone to respond (dot)"),
+    ("planning-site-place", "Service: a safe place for help (dot)"),
+    ("planning-site-other", "Service: other care (dot)"),
+    ("planning-suggested", "Suggested new site (ringed dot)"),
+    ("planning-town-key", "Town (name)"),
+)
 
 
 def _service() -> ModuleType:
@@ -287,6 +305,10 @@ def index() -> Any:
     summary = coverage.get("summary") or {}
     need_parameters = _editable(need.get("parameters") or {})
     need_args = {k: request.args[k] for k in need_parameters if request.args.get(k)}
+    # The week of the headline's moment, so the chart, its table and the worst hour agree.
+    week = service.coverage_week(session, config, analysed_types(chosen_type), now=moment)
+    sites_type = chosen_type or DEFAULT_ACCESS_TYPE
+    sites = service.suggest_sites(session, config, sites_type, service.DEFAULT_SITES)
     context.update(
         download_query=_download_query(state, moment, need_args),
         summary=summary,
@@ -296,6 +318,16 @@ def index() -> Any:
         bounds=_bounds_attr(features),
         need=need,
         need_parameters=need_parameters,
+        week=week,
+        week_text=_week_text(week),
+        worst_rows=worst_rows(week, _zone()),
+        week_rows=week_table_rows(week),
+        sites=site_rows(sites, features),
+        sites_info=_sites_info(sites, sites_type),
+        gap_rows=gap_rows(features, AREA_ROWS),
+        gap_total=sum(1 for f in features if elements_covered(f) < len(CRISIS_ELEMENTS)),
+        places_json=json.dumps(service.town_labels(session), separators=(",", ":")),
+        symbol_legend=SYMBOL_LEGEND,
     )
     return render_template("planning/index.html", **context)
 
@@ -336,6 +368,7 @@ def _report_parts(
         text = describe_moment(moment)
         moments.append(
             {
+                "features": coverage.get("features") or [],
                 "text": text,
                 "summary": summary,
                 "headline": percent(summary.get("all_three_share")),
@@ -347,6 +380,7 @@ def _report_parts(
                     class_labels=ELEMENT_CLASS_LABELS,
                     legend_title="Crisis elements within reach and open",
                     label=f"Map: crisis elements available, {text}",
+                    places=service.town_labels(session),
                 ),
             }
         )
@@ -356,7 +390,20 @@ def _report_parts(
     unmet = service.unmet_layer(session, since)
     unmet_features = unmet.get("features") or []
     unmet_classes = unmet_breaks(_prop(f, "unmet") for f in unmet_features)
-    week = service.coverage_week(session, config, types)
+    week = service.coverage_week(session, config, types, now=now)
+    sites = service.suggest_sites(session, config, DEFAULT_ACCESS_TYPE, service.DEFAULT_SITES)
+    places = service.town_labels(session)
+    first = moments[0]
+    first["map"] = render_svg_map(
+        first["features"],
+        elements_covered,
+        [0, 1, 2, 3],
+        class_labels=ELEMENT_CLASS_LABELS,
+        legend_title="Crisis elements within reach and open",
+        label=f"Map: crisis elements available, {first['text']}, with suggested new sites",
+        points=_site_points(sites, first["features"]),
+        places=places,
+    )
     return {
         "population": moments[0]["summary"].get("population"),
         "moments": moments,
@@ -384,6 +431,9 @@ def _report_parts(
             label="Map: unmet needs recorded per area",
         ),
         "week_low": _week_low(week, ZoneInfo(config["TIMEZONE"])),
+        "worst_rows": worst_rows(week, ZoneInfo(config["TIMEZONE"])),
+        "sites": site_rows(sites, first["features"]),
+        "sites_info": _sites_info(sites, DEFAULT_ACCESS_TYPE),
         "need": service.need_table(session, service.need_parameters({})),
     }
 
@@ -433,7 +483,8 @@ def _layer_data(layer: str, args: Mapping[str, str]) -> tuple[dict[str, Any], st
         return service.services_layer(session), "services"
     if layer == "need":
         return _need(args), "need-vs-capacity"
-    return service.coverage_week(session, config, _types(args)), "coverage-week"
+    week = service.coverage_week(session, config, _types(args), now=_moment(args))
+    return week, "coverage-week"
 
 
 def rows_to_csv(rows: Iterable[list[Any]]) -> str:
@@ -712,5 +763,151 @@ def _download_query(
         "unmet": {},
         "services": {},
         "need": dict(need_args),
-        "week": {"type": chosen} if chosen else {},
+        "week": {"at": at, **({"type": chosen} if chosen else {})},
     }
+
+
+# -- the planner's answers: worst hour, week table, suggested sites, areas by gap -------------
+
+
+def _week_text(week: Mapping[str, Any]) -> str:
+    monday = _week_of(week)
+    if monday is None:
+        return ""
+    sunday = monday + timedelta(days=6)
+    month = MONTH_ABBREVIATIONS
+    return (
+        f"Monday {month[monday.month - 1]} {monday.day} to Sunday "
+        f"{month[sunday.month - 1]} {sunday.day}, {sunday.year}"
+    )
+
+
+def worst_rows(week: Mapping[str, Any], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The worst hour of the week for all three elements and for each element:
+    ``{"name", "when", "share", "people_without", "covered"}`` (empty without a profile)."""
+    worst = week.get("worst") or {}
+    monday = _week_of(week)
+    rows = []
+    for key in ("all_three", *CRISIS_ELEMENTS):
+        entry = worst.get(key)
+        if not isinstance(entry, Mapping) or monday is None:
+            continue
+        hour = int(entry.get("hour") or 0)
+        moment = datetime.combine(monday, time(), zone) + timedelta(hours=hour)
+        rows.append(
+            {
+                "key": key,
+                "name": ELEMENT_NAMES[key],
+                "when": describe_moment(moment),
+                "hour": hour,
+                "share": percent(entry.get("share")),
+                "people_without": int(entry.get("people_without") or 0),
+                "covered": int(entry.get("covered_population") or 0),
+            }
+        )
+    return rows
+
+
+def week_table_rows(week: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per hour of the week: day, hour label, and the share (percent with one
+    decimal) of people covered for all three elements and each element."""
+    by_continuum = week.get("by_continuum") or {}
+    all_three = week.get("all_three") or []
+    rows = []
+    for h in range(len(all_three)):
+        cells = [all_three[h]] + [_at(by_continuum.get(e) or [], h) for e in CRISIS_ELEMENTS]
+        rows.append(
+            {
+                "hour": h,
+                "day": DAY_NAMES[h // 24 % 7],
+                "time": hour_label(h % 24),
+                "cells": [_percent1(c) for c in cells],
+            }
+        )
+    return rows
+
+
+def _percent1(value: Any) -> str:
+    share = share_of(value)
+    return "n/a" if share is None else f"{share * 100:.1f}%"
+
+
+def _centres(features: Iterable[Mapping[str, Any]]) -> dict[str, tuple[str, int]]:
+    return {
+        str(_prop(f, "area_id")): (str(_prop(f, "name") or _prop(f, "area_id")), i)
+        for i, f in enumerate(features)
+    }
+
+
+def site_rows(
+    sites: Mapping[str, Any], features: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Suggested sites, most people newly covered first: rank, the area it stands in, the
+    point and the people it newly covers."""
+    names = _centres(features)
+    rows = []
+    for rank, site in enumerate(sites.get("sites") or [], start=1):
+        name = names.get(str(site.get("area_id")), (str(site.get("id")), -1))[0]
+        rows.append(
+            {
+                "rank": rank,
+                "name": name,
+                "lat": float(site.get("lat") or 0.0),
+                "lon": float(site.get("lon") or 0.0),
+                "people": int(site.get("newly_covered_population") or 0),
+                "areas": len(site.get("newly_covered_areas") or []),
+            }
+        )
+    return rows
+
+
+def _sites_info(sites: Mapping[str, Any], service_type: str) -> dict[str, Any]:
+    minutes = sites.get("threshold_minutes")
+    return {
+        "type_name": vocabulary().term(SERVICE_TYPE, service_type).name,
+        "minutes": None if minutes is None else format_number(float(minutes)),
+        "existing": sites.get("existing_sites") or 0,
+        "covered_before": int(sites.get("covered_before") or 0),
+        "covered_after": int(sites.get("covered_after") or 0),
+        "population": int(sites.get("population") or 0),
+        "optimal": bool(sites.get("optimal")),
+    }
+
+
+def _site_points(
+    sites: Mapping[str, Any], features: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "lon": row["lon"],
+            "lat": row["lat"],
+            "label": str(row["rank"]),
+            "title": f"Suggested site {row['rank']}: {row['name']}, "
+            f"{row['people']:,} people newly covered",
+        }
+        for row in site_rows(sites, features)
+    ]
+
+
+def gap_rows(features: Sequence[Mapping[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Areas missing a crisis element at the chosen hour, the largest gap first: most
+    elements missing, then most people; at most ``limit`` rows."""
+    rows = []
+    for feature in features:
+        props = feature.get("properties") or {}
+        continuum = props.get("continuum") or {}
+        have = [e for e in CRISIS_ELEMENTS if continuum.get(e)]
+        missing = [ELEMENT_NAMES[e] for e in CRISIS_ELEMENTS if e not in have]
+        if not missing:
+            continue
+        rows.append(
+            {
+                "area_id": str(props.get("area_id")),
+                "name": str(props.get("name") or props.get("area_id")),
+                "population": int(props.get("population") or 0),
+                "missing": missing,
+                "have": len(have),
+            }
+        )
+    rows.sort(key=lambda r: (r["have"], -r["population"], r["name"]))
+    return rows[:limit]

@@ -84,12 +84,18 @@ class FakePlanning:
             },
         }
 
-    def coverage_week(self, session, config, types):
+    def coverage_week(self, session, config, types, *, max_minutes=None, now=None):
         self.calls.append(("coverage_week", list(types)))
         return {
             "start": "Monday 00:00",
             "week_of": "2026-11-23",
             "hours": 168,
+            "worst": {
+                "all_three": {"hour": 3, "share": 0.5, "people_without": 1000},
+                "contact": {"hour": 0, "share": 1.0, "people_without": 0},
+                "respond": {"hour": 0, "share": 0.9, "people_without": 200},
+                "place": {"hour": 3, "share": 0.5, "people_without": 1000},
+            },
             "by_continuum": {
                 "contact": [1.0] * 168,
                 "respond": [0.9] * 168,
@@ -143,6 +149,31 @@ class FakePlanning:
             "total": 3,
         }
 
+    def suggest_sites(self, session, config, service_type, p=3, max_minutes=None):
+        self.calls.append(("suggest_sites", service_type, p))
+        return {
+            "type": service_type,
+            "threshold_minutes": 30.0,
+            "existing_sites": 1,
+            "sites": [
+                {
+                    "area_id": "A2",
+                    "id": "A2",
+                    "lat": 35.105,
+                    "lon": -106.585,
+                    "newly_covered_population": 1000,
+                    "newly_covered_areas": ["A2"],
+                }
+            ],
+            "population": 2000,
+            "covered_before": 1000,
+            "covered_after": 2000,
+            "optimal": True,
+        }
+
+    def town_labels(self, session):
+        return [["Cedar <Bluff>", 35.104, -106.595]]
+
     def services_layer(self, session):
         return {
             "type": "FeatureCollection",
@@ -172,6 +203,8 @@ def fake(monkeypatch):
         "need_table",
         "unmet_layer",
         "services_layer",
+        "suggest_sites",
+        "town_labels",
     ):
         monkeypatch.setattr(planning_service, name, getattr(fake, name))
     return fake
@@ -185,6 +218,35 @@ def no_inline_code(html: str) -> None:
 
 
 # -- /planning --------------------------------------------------------------------------------
+
+
+def test_page_states_worst_hour_suggested_sites_and_areas_by_gap(client, fake):
+    html = client.get("/planning").get_data(as_text=True)
+    no_inline_code(html)
+    # The worst hour of the week (week of 2026-11-23, hour 3 = Monday 3 a.m.), with the people.
+    worst = re.search(r'<tr data-worst-row="all_three">(.*?)</tr>', html, re.S).group(1)
+    assert "Monday 3 a.m. (Nov 23, 2026)" in worst and "50%" in worst and "1,000" in worst
+    assert '<tr data-worst-row="respond">' in html
+    # The week table: 168 hours, percent with one decimal.
+    table = re.search(r"<table[^>]*data-week-table>(.*?)</table>", html, re.S).group(1)
+    assert table.count("<tr>") == 169  # header + 168 hours
+    assert "80.0%" in table and "50.0%" in table
+    # Suggested sites: for crisis receiving when no type is chosen, with people newly covered.
+    assert ("suggest_sites", "crisis-receiving", 3) in fake.calls
+    site = re.search(r"<tr data-suggested-site(.*?)</tr>", html, re.S).group(1)
+    assert 'data-lat="35.105"' in site and "Tract &lt;2&gt;" in site and "1,000" in site
+    # Areas by gap: only the area missing an element, with a link into the map.
+    gaps = re.search(r"<table[^>]*data-gap-table>(.*?)</table>", html, re.S).group(1)
+    assert 'data-area-link="A2"' in gaps and "A safe place for help" in gaps
+    assert 'data-area-link="A1"' not in gaps
+    # Town labels for the map, escaped in the attribute; a legend entry for every symbol.
+    assert 'data-places="[[&#34;Cedar &lt;Bluff&gt;&#34;' in html
+    assert "Suggested new site (ringed dot)" in html and "Service: a safe place" in html
+
+
+def test_a_chosen_type_gets_its_own_suggested_sites(client, fake):
+    client.get("/planning?type=mobile-crisis")
+    assert ("suggest_sites", "mobile-crisis", 3) in fake.calls
 
 
 def test_page_renders_headline_need_table_and_map_data(client, fake):
@@ -208,7 +270,7 @@ def test_page_renders_headline_need_table_and_map_data(client, fake):
     assert 'name="episodes_per_100k_month"' in html
     # Downloads and the report are linked; the nav marks the page.
     assert 'href="/planning/download/coverage.geojson?at=' in html
-    assert 'href="/planning/download/week.csv"' in html
+    assert 'href="/planning/download/week.csv?at=' in html
     assert 'href="/planning/report"' in html
     assert re.search(r'<a href="/planning"\s+aria-current="page">Planning</a>', html)
     # By default every crisis type is analysed, now (to the hour).

@@ -353,7 +353,8 @@
           name.textContent = p.name || "Service";
           box.appendChild(name);
           var types = document.createElement("div");
-          types.textContent = (p.service_types || []).join(", ") + " (" + (p.status || "") + ")";
+          types.textContent =
+            (p.service_types || []).map(typeName).join(", ") + " (" + (p.status || "") + ")";
           box.appendChild(types);
           return box;
         });
@@ -373,6 +374,86 @@
 
   var shown = "coverage";
   layers.coverage.addTo(map);
+
+  // A scale bar always; town names from the jurisdiction's places when there are no tiles
+  // (tiles carry their own names).
+  L.control.scale({ position: "bottomleft", metric: true, imperial: true }).addTo(map);
+  if (!tileUrl) {
+    var places = [];
+    try {
+      places = JSON.parse(mapEl.getAttribute("data-places") || "[]");
+    } catch (err) {
+      places = [];
+    }
+    var towns = L.layerGroup();
+    places.forEach(function (place) {
+      var label = document.createElement("span");
+      label.textContent = place[0];
+      towns.addLayer(
+        L.marker([place[1], place[2]], {
+          icon: L.divIcon({ className: "planning-town", html: label, iconSize: null }),
+          interactive: false,
+          keyboard: false
+        })
+      );
+    });
+    towns.addTo(map);
+  }
+
+  // Suggested new sites (the server's table) as ringed dots over every layer.
+  var suggested = L.layerGroup();
+  Array.prototype.forEach.call(document.querySelectorAll("[data-suggested-site]"), function (row) {
+    var lat = Number(row.getAttribute("data-lat"));
+    var lon = Number(row.getAttribute("data-lon"));
+    if (!isFinite(lat) || !isFinite(lon)) {
+      return;
+    }
+    var marker = L.circleMarker([lat, lon], {
+      radius: 9,
+      className: "planning-suggested",
+      weight: 3,
+      fillOpacity: 1
+    });
+    marker.bindPopup(function () {
+      var box = document.createElement("div");
+      var title = document.createElement("strong");
+      title.textContent =
+        "Suggested new site " + row.getAttribute("data-rank") + ": " + row.getAttribute("data-name");
+      box.appendChild(title);
+      var people = document.createElement("div");
+      people.textContent =
+        Number(row.getAttribute("data-people")).toLocaleString("en-US") + " people newly covered";
+      box.appendChild(people);
+      return box;
+    });
+    suggested.addLayer(marker);
+  });
+  suggested.addTo(map);
+
+  // The areas table is the keyboard route into the map: "Show on map" fits the area and opens
+  // its popup.
+  function showArea(areaId) {
+    var found = null;
+    layers[shown].eachLayer(function (layer) {
+      if (layer.feature && (layer.feature.properties || {}).area_id === areaId) {
+        found = layer;
+      }
+    });
+    if (!found) {
+      return false;
+    }
+    map.fitBounds(found.getBounds(), { maxZoom: 12 });
+    found.openPopup();
+    return true;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-area-link]"), function (link) {
+    link.addEventListener("click", function () {
+      mapEl.scrollIntoView({ block: "nearest" });
+      if (!showArea(link.getAttribute("data-area-link"))) {
+        say("That area is not on the map layer shown.");
+      }
+    });
+  });
 
   function keyOf(layer) {
     var found = null;
@@ -611,19 +692,51 @@
     return node;
   }
 
+  // The vertical axis fitted to the values shown (rounded out to a step of 1, 2, 5, 10 or
+  // 20 points), so a week between 93.7 % and 95.5 % does not read flat.
+  function weekAxis(values) {
+    var finite = values.filter(function (v) {
+      return typeof v === "number" && isFinite(v);
+    });
+    var lo = finite.length ? Math.min.apply(null, finite) : 0;
+    var hi = finite.length ? Math.max.apply(null, finite) : 1;
+    var span = Math.max(hi - lo, 0.01);
+    var steps = [0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2];
+    var step = steps[steps.length - 1];
+    for (var i = 0; i < steps.length; i += 1) {
+      if (span / steps[i] <= 5) {
+        step = steps[i];
+        break;
+      }
+    }
+    var bottom = Math.max(0, Math.floor(lo / step) * step);
+    var top = Math.min(1, Math.ceil(hi / step) * step);
+    if (top - bottom < step) {
+      top = Math.min(1, bottom + step);
+      bottom = Math.max(0, top - step);
+    }
+    var ticks = [];
+    for (var t = bottom; t <= top + step / 2; t += step) {
+      ticks.push(Math.round(t * 10000) / 10000);
+    }
+    return { bottom: bottom, top: top, ticks: ticks, step: step };
+  }
+
+  function pctTick(share, step) {
+    return (share * 100).toFixed(step < 0.01 ? 1 : 0) + "%";
+  }
+
   function drawWeek() {
     if (!weekEl || !week) {
       return;
     }
     var s = state();
     var W = 336;
-    var top = 6;
+    var left = 40;
+    var top = 8;
     var plot = 100;
     var x = function (h) {
-      return 28 + h * ((W - 32) / 168);
-    };
-    var y = function (share) {
-      return top + (1 - share) * plot;
+      return left + h * ((W - left - 4) / 168);
     };
     var old = weekEl.querySelector("svg");
     if (old) {
@@ -634,29 +747,6 @@
       oldKey.remove();
     }
     var lows = week.all_three || [];
-    var low = Math.min.apply(null, lows.length ? lows : [0]);
-    var chart = svg("svg", {
-      viewBox: "0 0 " + W + " 128",
-      role: "img",
-      "aria-label":
-        "Week profile: people with all three crisis elements range from " +
-        pct(low) +
-        " to " +
-        pct(Math.max.apply(null, lows.length ? lows : [0])) +
-        " over the week."
-    });
-    [0, 0.5, 1].forEach(function (share) {
-      chart.appendChild(svg("line", { class: "week-grid", x1: x(0), x2: x(168), y1: y(share), y2: y(share) }));
-      var label = svg("text", { class: "week-axis", x: 0, y: y(share) + 3 });
-      label.textContent = Math.round(share * 100) + "%";
-      chart.appendChild(label);
-    });
-    for (var d = 0; d < 7; d += 1) {
-      chart.appendChild(svg("line", { class: "week-grid", x1: x(d * 24), x2: x(d * 24), y1: y(1), y2: y(0) }));
-      var day = svg("text", { class: "week-axis", x: x(d * 24 + 7), y: 124 });
-      day.textContent = DAY_SHORT[d];
-      chart.appendChild(day);
-    }
     var series = ELEMENTS.filter(function (e) {
       return (week.by_continuum || {})[e];
     }).map(function (e) {
@@ -666,22 +756,78 @@
     if (s.type && (week.by_type || {})[s.type]) {
       series.push(["type", week.by_type[s.type], typeName(s.type)]);
     }
+    var every = [];
+    series.forEach(function (entry) {
+      every = every.concat(entry[1]);
+    });
+    var axis = weekAxis(every);
+    var y = function (share) {
+      var clamped = Math.min(axis.top, Math.max(axis.bottom, share));
+      return top + (1 - (clamped - axis.bottom) / (axis.top - axis.bottom)) * plot;
+    };
+    var worst = (week.worst || {}).all_three;
+    var chart = svg("svg", {
+      viewBox: "0 0 " + W + " 146",
+      role: "img",
+      "aria-label":
+        "Week profile for the week of " +
+        (week.week_of || "") +
+        ": people with all three crisis elements range from " +
+        pct(lows.length ? Math.min.apply(null, lows) : 0) +
+        " to " +
+        pct(lows.length ? Math.max.apply(null, lows) : 0) +
+        (worst ? "; the worst hour is " + describeHour(worst.hour) : "") +
+        ". The vertical axis runs from " +
+        pctTick(axis.bottom, axis.step) +
+        " to " +
+        pctTick(axis.top, axis.step) +
+        ". The table below the chart lists every hour."
+    });
+    axis.ticks.forEach(function (share) {
+      chart.appendChild(
+        svg("line", { class: "week-grid", x1: x(0), x2: x(168), y1: y(share), y2: y(share) })
+      );
+      var label = svg("text", {
+        class: "week-axis",
+        x: left - 3,
+        y: y(share) + 3,
+        "text-anchor": "end"
+      });
+      label.textContent = pctTick(share, axis.step);
+      chart.appendChild(label);
+    });
+    for (var d = 0; d < 7; d += 1) {
+      chart.appendChild(
+        svg("line", { class: "week-grid", x1: x(d * 24), x2: x(d * 24), y1: y(axis.top), y2: y(axis.bottom) })
+      );
+      var day = svg("text", { class: "week-axis", x: x(d * 24 + 7), y: top + plot + 12 });
+      day.textContent = DAY_SHORT[d];
+      chart.appendChild(day);
+    }
+    var yTitle = svg("text", { class: "week-axis-title", x: 0, y: top + plot + 26 });
+    yTitle.textContent = "People covered (%), by day and hour, week of " + (week.week_of || "");
+    chart.appendChild(yTitle);
     series.forEach(function (entry) {
       var points = entry[1]
         .map(function (share, h) {
-          return x(h).toFixed(1) + "," + y(share).toFixed(1);
+          return x(h + 0.5).toFixed(1) + "," + y(share).toFixed(1);
         })
         .join(" ");
       chart.appendChild(svg("polyline", { class: "week-line week-" + entry[0], points: points }));
     });
+    if (worst && typeof worst.hour === "number") {
+      chart.appendChild(
+        svg("circle", { class: "week-low", cx: x(worst.hour + 0.5), cy: y(lows[worst.hour]), r: 3 })
+      );
+    }
     var hourOfWeek = s.day * 24 + s.hour;
     chart.appendChild(
       svg("line", {
         class: "week-marker",
         x1: x(hourOfWeek + 0.5),
         x2: x(hourOfWeek + 0.5),
-        y1: y(1) - 4,
-        y2: y(0)
+        y1: y(axis.top) - 4,
+        y2: y(axis.bottom)
       })
     );
     weekEl.insertBefore(chart, weekEl.firstChild);
@@ -693,15 +839,55 @@
       item.textContent = entry[2] || ELEMENT_NAMES[entry[0]] || entry[0];
       key.appendChild(item);
     });
+    var lowItem = document.createElement("li");
+    lowItem.className = "week-lowest";
+    lowItem.textContent = "Dot: worst hour for all three";
+    key.appendChild(lowItem);
     weekEl.insertBefore(key, chart.nextSibling);
     weekEl.hidden = false;
   }
 
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // "Saturday 3 a.m. (Dec 12, 2026)" for an hour of the loaded week (as the server writes it).
+  function describeHour(hour) {
+    var parts = String((week && week.week_of) || "").split("-").map(Number);
+    var text = DAY_NAMES[Math.floor(hour / 24) % 7] + " " + ((hour % 12) || 12) +
+      (hour % 24 < 12 ? " a.m." : " p.m.");
+    if (parts.length === 3 && parts.every(isFinite)) {
+      var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] + Math.floor(hour / 24)));
+      text += " (" + MONTHS[date.getUTCMonth()] + " " + date.getUTCDate() + ", " +
+        date.getUTCFullYear() + ")";
+    }
+    return text;
+  }
+
+  // The worst-hour table follows the week shown.
+  function updateWorst() {
+    var worst = (week && week.worst) || {};
+    Array.prototype.forEach.call(document.querySelectorAll("[data-worst-row]"), function (row) {
+      var entry = worst[row.getAttribute("data-worst-row")];
+      if (!entry) {
+        return;
+      }
+      var cells = row.querySelectorAll("td");
+      if (cells.length >= 3) {
+        cells[0].textContent = describeHour(entry.hour);
+        cells[1].textContent = pct(entry.share);
+        cells[2].textContent = Number(entry.people_without).toLocaleString("en-US");
+      }
+    });
+  }
+
+  // The week holding the chosen day and hour (the headline's week), as on the server.
   function loadWeek() {
     var s = state();
-    return load("week", withQuery(urls.week, { types: analysedTypes(s.type) }), function (data) {
+    var when = nextAt(s.day, s.hour);
+    var url = withQuery(urls.week, { types: analysedTypes(s.type), at: when.at });
+    return load("week", url, function (data) {
       week = data;
       drawWeek();
+      updateWorst();
     });
   }
 
@@ -713,7 +899,7 @@
     var queries = {
       coverage: { at: when.at, type: s.type },
       access: { type: s.type || defaultAccessType, method: s.method },
-      week: { type: s.type }
+      week: { type: s.type, at: when.at }
     };
     Array.prototype.forEach.call(document.querySelectorAll("a[data-download]"), function (a) {
       var query = queries[a.getAttribute("data-download")];
@@ -799,7 +985,10 @@
     drawWeek();
     updateLinks();
     window.clearTimeout(timer);
-    timer = window.setTimeout(loadCoverage, 200);
+    timer = window.setTimeout(function () {
+      loadCoverage();
+      loadWeek();
+    }, 200);
   }
   controls.hour.addEventListener("input", refreshTime);
   controls.day.addEventListener("change", refreshTime);

@@ -1,25 +1,26 @@
 """``hsds-csv``: the HSDS 3.1 tabular data package (Frictionless), written and read.
 
 A package is a folder, or a ``.zip`` of one, holding ``datapackage.json`` plus one CSV per
-table. The tables, their file names, field names, field order and types follow the official
-HSDS 3.1 ``datapackage.json`` (Open Referral specification); the package declares only the
-fields the directory keeps. The descriptor is built here from :data:`RESOURCES`, never read
-from elsewhere. Two resources are incomplete in the official descriptor (``service_capacity``
-lists only ``service_id`` and ``unit_id``, ``unit`` no field at all); for those the fields of
-the HSDS 3.1 JSON schemas ``service_capacity.json`` and ``unit.json`` are used, same names.
+table. Tables, file names, columns, column order, types, constraints and keys are those of the
+official HSDS 3.1 ``datapackage.json``, read from the one list in :mod:`.fields` (with the
+official file's two defects repaired: ``service_capacity`` and ``unit`` declare their fields).
+Every official table and column is written, empty where the directory has no value.
 
-Writing (:func:`write_package`) takes compiled service dicts (``service_to_hsds``) and splits
-them into rows; organizations, locations, units, taxonomy terms and taxonomies are written
-once however many services share them.
+Writing (:func:`write_package`) takes compiled service dicts (``service_to_hsds``) and walks
+each object and its nested members (:func:`.fields.link_column` says which column ties a child
+to its parent), writing each object once however many services share it. Cells are written
+as Table Schema reads them: times ``HH:MM:SS``, date-times in UTC ``YYYY-MM-DDThh:mm:ssZ``.
+A package that would break an official constraint (a required cell empty, a unique value
+repeated) is refused with :class:`PackageRefused`, naming table, id and field.
 
 Reading (:func:`read_package`) checks the whole package before handing anything on: every
 CSV header against its declaration, every cell against its field type (empty cell = null),
 every id and every foreign key (an orphan row names its file, row, id and field). It then
-rebuilds one compiled service per row of ``services.csv``, in file order, for the normal import
-pipeline, which checks the rest (required fields, codes, ranges). Row numbers count the header
-as row 1, as a spreadsheet shows them. Rows linked to something the directory does not keep
-(a contact of an organization, a language of a phone, an attribute of a location) are ignored,
-like the same objects in ``hsds-json``.
+rebuilds one compiled service per row of ``services.csv``, in file order, nesting every row
+that belongs to it (attributes and metadata of any object by ``link_entity`` /
+``resource_type``), for the normal import pipeline, which checks the rest. Row numbers count
+the header as row 1, as a spreadsheet shows them. Rows of ``meta_table_descriptions.csv`` and
+columns that are not HSDS 3.1 belong to no service: they are reported as warnings.
 """
 
 from __future__ import annotations
@@ -38,14 +39,20 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from ..taxonomy import vocabulary
+from . import fields as hsds_fields
+from .bounded import check_zip_size
 from .deserialize import aware_datetime, iso_date, time_of_day, uuid_text
 from .errors import ImportIssue, ReadFailed
+from .fields import HsdsField as Field
+from .fields import HsdsTable as Resource
+from .fields import link_column
 
 __all__ = [
     "DESCRIPTOR_NAME",
     "RESOURCES",
     "Field",
     "PackageRecords",
+    "PackageRefused",
     "Resource",
     "descriptor",
     "read_package",
@@ -56,412 +63,103 @@ DESCRIPTOR_NAME = "datapackage.json"
 # Frictionless CSV dialect defaults: comma, double quote, CRLF rows.
 csv.field_size_limit(sys.maxsize if sys.maxsize < 2**63 else 2**31 - 1)
 
-
-@dataclass(frozen=True)
-class Field:
-    """One column: Table Schema ``type`` (string, number, date, datetime, time) and
-    ``format`` (uuid, email, uri), as the official HSDS descriptor types it. ``required``
-    marks columns an import cannot do without (the header must have them)."""
-
-    name: str
-    type: str = "string"
-    format: str | None = None
-    required: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "type": self.type}
-        if self.format:
-            out["format"] = self.format
-        if self.required:
-            out["constraints"] = {"required": True}
-        return out
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One table. ``foreign_keys`` maps a field to the resource whose ``id`` it names;
-    ``owners`` are the fields that attach a row to its parent, most specific first;
-    ``ignored_owners`` attach it to objects the directory does not keep."""
-
-    name: str
-    path: str
-    fields: tuple[Field, ...]
-    foreign_keys: dict[str, str] = field(default_factory=dict)
-    owners: tuple[str, ...] = ()
-    ignored_owners: tuple[str, ...] = ()
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
-
-    def as_json(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {
-            "fields": [f.as_json() for f in self.fields],
-            "primaryKey": "id",
-        }
-        if self.foreign_keys:
-            schema["foreignKeys"] = [
-                {"fields": name, "reference": {"resource": target, "fields": "id"}}
-                for name, target in self.foreign_keys.items()
-            ]
-        return {
-            "name": self.name,
-            "path": self.path,
-            "profile": "tabular-data-resource",
-            "format": "csv",
-            "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "schema": schema,
-        }
-
-
-def _id() -> Field:
-    return Field("id", "string", "uuid", required=True)
-
-
-def _ref(name: str, required: bool = False) -> Field:
-    return Field(name, "string", "uuid", required=required)
-
-
-def _s(name: str, fmt: str | None = None, required: bool = False) -> Field:
-    return Field(name, "string", fmt, required)
-
-
 _NUMBER, _DATE, _DATETIME, _TIME = "number", "date", "datetime", "time"
 
 #: The tables of a package, in the order of the official descriptor.
-RESOURCES: tuple[Resource, ...] = (
-    Resource(
-        "organization",
-        "organizations.csv",
-        (
-            _id(),
-            _s("name", required=True),
-            _s("alternate_name"),
-            _s("description"),
-            _s("email", "email"),
-            _s("website", "uri"),
-        ),
-    ),
-    Resource(
-        "service",
-        "services.csv",
-        (
-            _id(),
-            _ref("organization_id", required=True),
-            _s("name", required=True),
-            _s("alternate_name"),
-            _s("description"),
-            _s("url", "uri"),
-            _s("email", "email"),
-            _s("status", required=True),
-            _s("interpretation_services"),
-            _s("application_process"),
-            _s("fees_description"),
-            _s("eligibility_description"),
-            Field("minimum_age", _NUMBER),
-            Field("maximum_age", _NUMBER),
-            Field("assured_date", _DATE),
-            _s("assurer_email", "email"),
-            _s("alert"),
-            Field("last_modified", _DATETIME),
-        ),
-        {"organization_id": "organization"},
-    ),
-    Resource(
-        "attribute",
-        "attributes.csv",
-        (
-            _id(),
-            _ref("link_id", required=True),
-            _ref("taxonomy_term_id", required=True),
-            _s("link_type"),
-            _s("link_entity"),
-            _s("value"),
-            _s("label"),
-        ),
-        {"taxonomy_term_id": "taxonomy_term"},
-        owners=("link_id",),
-    ),
-    Resource(
-        "service_at_location",
-        "service_at_location.csv",
-        (
-            _id(),
-            _ref("service_id", required=True),
-            _ref("location_id", required=True),
-            _s("description"),
-        ),
-        {"service_id": "service", "location_id": "location"},
-        owners=("service_id",),
-    ),
-    Resource(
-        "location",
-        "locations.csv",
-        (
-            _id(),
-            _s("location_type", required=True),
-            _s("url", "uri"),
-            _ref("organization_id"),
-            _s("name"),
-            _s("alternate_name"),
-            _s("description"),
-            _s("transportation"),
-            Field("latitude", _NUMBER),
-            Field("longitude", _NUMBER),
-            _s("external_identifier"),
-            _s("external_identifier_type"),
-        ),
-        {"organization_id": "organization"},
-    ),
-    Resource(
-        "phone",
-        "phones.csv",
-        (
-            _id(),
-            _ref("location_id"),
-            _ref("service_id"),
-            _ref("organization_id"),
-            _ref("contact_id"),
-            _ref("service_at_location_id"),
-            _s("number", required=True),
-            Field("extension", _NUMBER),
-            _s("type"),
-            _s("description"),
-        ),
-        {
-            "contact_id": "contact",
-            "location_id": "location",
-            "organization_id": "organization",
-            "service_id": "service",
-            "service_at_location_id": "service_at_location",
-        },
-        owners=(
-            "contact_id",
-            "service_at_location_id",
-            "service_id",
-            "location_id",
-            "organization_id",
-        ),
-    ),
-    Resource(
-        "contact",
-        "contacts.csv",
-        (
-            _id(),
-            _ref("organization_id"),
-            _ref("service_id"),
-            _ref("service_at_location_id"),
-            _ref("location_id"),
-            _s("name"),
-            _s("title"),
-            _s("department"),
-            _s("email", "email"),
-        ),
-        {
-            "location_id": "location",
-            "organization_id": "organization",
-            "service_id": "service",
-            "service_at_location_id": "service_at_location",
-        },
-        owners=("service_id",),
-        ignored_owners=("service_at_location_id", "location_id", "organization_id"),
-    ),
-    Resource(
-        "address",
-        "addresses.csv",
-        (
-            _id(),
-            _ref("location_id", required=True),
-            _s("attention"),
-            _s("address_1", required=True),
-            _s("address_2"),
-            _s("city", required=True),
-            _s("region"),
-            _s("state_province", required=True),
-            _s("postal_code", required=True),
-            _s("country", required=True),
-            _s("address_type", required=True),
-        ),
-        {"location_id": "location"},
-        owners=("location_id",),
-    ),
-    Resource(
-        "schedule",
-        "schedules.csv",
-        (
-            _id(),
-            _ref("service_id"),
-            _ref("location_id"),
-            _ref("service_at_location_id"),
-            Field("valid_from", _DATE),
-            Field("valid_to", _DATE),
-            Field("dtstart", _DATE),
-            Field("timezone", _NUMBER),
-            Field("until", _DATE),
-            Field("count", _NUMBER),
-            _s("wkst"),
-            _s("freq"),
-            Field("interval", _NUMBER),
-            _s("byday"),
-            _s("byweekno"),
-            _s("bymonthday"),
-            _s("byyearday"),
-            _s("description"),
-            Field("opens_at", _TIME),
-            Field("closes_at", _TIME),
-            _s("schedule_link", "uri"),
-            _s("attending_type"),
-            _s("notes"),
-        ),
-        {
-            "location_id": "location",
-            "service_id": "service",
-            "service_at_location_id": "service_at_location",
-        },
-        owners=("service_at_location_id", "service_id", "location_id"),
-    ),
-    Resource(
-        "service_area",
-        "service_areas.csv",
-        (
-            _id(),
-            _ref("service_id"),
-            _ref("service_at_location_id"),
-            _s("name"),
-            _s("description"),
-            _s("extent"),
-            _s("extent_type"),
-            _s("uri"),
-        ),
-        {"service_id": "service", "service_at_location_id": "service_at_location"},
-        owners=("service_at_location_id", "service_id"),
-    ),
-    Resource(
-        "language",
-        "languages.csv",
-        (
-            _id(),
-            _ref("service_id"),
-            _ref("location_id"),
-            _ref("phone_id"),
-            _s("name"),
-            _s("code"),
-            _s("note"),
-        ),
-        {"location_id": "location", "phone_id": "phone", "service_id": "service"},
-        owners=("service_id", "location_id"),
-        ignored_owners=("phone_id",),
-    ),
-    Resource(
-        "taxonomy_term",
-        "taxonomy_terms.csv",
-        (
-            _id(),
-            _s("code"),
-            _s("name", required=True),
-            _s("description"),
-            _ref("parent_id"),
-            _s("taxonomy"),
-            _s("language"),
-            _ref("taxonomy_id"),
-            _s("term_uri", "uri"),
-        ),
-        {"taxonomy_id": "taxonomy"},
-    ),
-    Resource(
-        "cost_option",
-        "cost_options.csv",
-        (
-            _id(),
-            _ref("service_id", required=True),
-            Field("valid_from", _DATE),
-            Field("valid_to", _DATE),
-            _s("option"),
-            _s("currency"),
-            Field("amount", _NUMBER),
-            _s("amount_description"),
-        ),
-        {"service_id": "service"},
-        owners=("service_id",),
-    ),
-    Resource(
-        "taxonomy",
-        "taxonomies.csv",
-        (_id(), _s("name", required=True), _s("description"), _s("uri", "uri"), _s("version")),
-    ),
-    Resource(
-        "service_capacity",
-        "service_capacity.csv",
-        (
-            _id(),
-            _ref("service_id", required=True),
-            _ref("unit_id", required=True),
-            Field("available", _NUMBER, required=True),
-            Field("maximum", _NUMBER),
-            _s("description"),
-            Field("updated", _DATETIME, required=True),
-        ),
-        {"service_id": "service", "unit_id": "unit"},
-        owners=("service_id",),
-    ),
-    Resource(
-        "unit",
-        "units.csv",
-        (_id(), _s("name", required=True), _s("scheme"), _s("identifier"), _s("uri", "uri")),
-    ),
-    Resource(
-        "url",
-        "url.csv",
-        (
-            _id(),
-            _s("label"),
-            _s("url", "uri", required=True),
-            _ref("organization_id"),
-            _ref("service_id"),
-        ),
-        {"organization_id": "organization", "service_id": "service"},
-        owners=("service_id",),
-        ignored_owners=("organization_id",),
-    ),
-)
-BY_NAME: dict[str, Resource] = {r.name: r for r in RESOURCES}
+RESOURCES: tuple[Resource, ...] = hsds_fields.TABLES
+BY_NAME: dict[str, Resource] = hsds_fields.BY_NAME
 _NAMES: dict[str, tuple[str, ...]] = {r.name: r.names for r in RESOURCES}
 _POSITION: dict[str, dict[str, int]] = {
     r.name: {n: i for i, n in enumerate(r.names)} for r in RESOURCES
 }
-_OWNER_COLUMNS: dict[str, tuple[str, ...]] = {
-    r.name: (*r.owners, *r.ignored_owners) for r in RESOURCES
-}
+
+# Parents of each table's rows, most specific first: (parent table, column naming it). A row
+# is nested under the first of these columns that is filled. Attributes and metadata name
+# their parent's table in ``link_entity`` / ``resource_type``.
+_SPECIFIC = (
+    "contact",
+    "phone",
+    "service_at_location",
+    "service",
+    "location",
+    "organization",
+)
+
+
+def _owners() -> dict[str, tuple[tuple[str, str], ...]]:
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for parent in RESOURCES:
+        for key, kind, child in parent.members:
+            column = link_column(parent.name, key)
+            if kind == "array" and column and child not in ("attribute", "metadata"):
+                found[child].append((parent.name, column))
+
+    def rank(item: tuple[str, str]) -> int:
+        return _SPECIFIC.index(item[0]) if item[0] in _SPECIFIC else len(_SPECIFIC)
+
+    return {child: tuple(sorted(pairs, key=rank)) for child, pairs in found.items()}
+
+
+OWNERS: dict[str, tuple[tuple[str, str], ...]] = _owners()
+# Polymorphic links: table -> (id column, entity column).
+_POLY = {"attribute": ("link_id", "link_entity"), "metadata": ("resource_id", "resource_type")}
 
 
 def descriptor() -> dict[str, Any]:
-    """The ``datapackage.json`` of the packages the directory writes."""
-    return {
-        "profile": "tabular-data-package",
-        "name": "pmhc-directory-hsds",
-        "title": "PMHC Directory services (HSDS 3.1 tabular data package)",
-        "version": "3.1",
-        "resources": [r.as_json() for r in RESOURCES],
-    }
+    """The ``datapackage.json`` of the packages the directory writes: the official HSDS 3.1
+    descriptor, repaired (:func:`.fields.descriptor`)."""
+    return hsds_fields.descriptor()
+
+
+class PackageRefused(ValueError):  # noqa: N818 (pairs with ImportFailed)
+    """The package would break an official constraint; ``problems`` names each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"the package would break HSDS constraints: {shown}{more}")
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
 
 
-def _cell(value: Any) -> str:
+def _time_cell(value: str) -> str:
+    """``HH:MM`` -> ``HH:MM:SS`` (an offset suffix kept), the Table Schema time form."""
+    if len(value) >= 5 and value[2:3] == ":" and (len(value) == 5 or value[5] != ":"):
+        return value[:5] + ":00" + value[5:]
+    return value
+
+
+def _datetime_cell(value: str) -> str:
+    """An ISO date-time in UTC as ``YYYY-MM-DDThh:mm:ssZ`` (fractions of a second dropped:
+    the Table Schema default form has none)."""
+    try:
+        parsed = aware_datetime(value)
+    except ValueError:
+        return value
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cell(spec: Field, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, str):
+        if spec.type == _TIME:
+            return _time_cell(value)
+        if spec.type == _DATETIME:
+            return _datetime_cell(value)
         return value
     return str(value)  # int, float (shortest round-trip form)
 
 
 class _PackageWriter:
-    """One open CSV writer per table; shared objects written once."""
+    """One open CSV writer per table; every object written once (by table and id)."""
 
     def __init__(self, folder: Path, stack: ExitStack) -> None:
         self.writers: dict[str, Any] = {}
@@ -477,102 +175,70 @@ class _PackageWriter:
         self.seen: dict[str, set[str]] = defaultdict(set)
         self.wanted_organizations: set[str] = set()
         self.vocab = vocabulary()
+        self.problems: list[str] = []
+        # (table, field) -> value -> id, for the official ``unique`` constraints
+        self.unique: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
 
-    def row(self, resource: str, obj: dict[str, Any], **owner: Any) -> None:
-        """Write ``obj``'s fields; owner columns come from ``owner`` only (others empty)."""
-        values = dict(obj)
-        for column in _OWNER_COLUMNS[resource]:
-            values[column] = None
-        values.update(owner)
-        self.writers[resource].writerow([_cell(values.get(name)) for name in _NAMES[resource]])
+    def detail(self, term: dict[str, Any]) -> dict[str, Any]:
+        """A term with its taxonomy as ``taxonomy_detail`` (the PMHC taxonomies' details come
+        from the vocabulary when a compiled term names one by id only)."""
+        if isinstance(term.get("taxonomy_detail"), dict) or not term.get("taxonomy_id"):
+            return term
+        info = self.vocab.taxonomy_by_id(term["taxonomy_id"])
+        if info is None:
+            return term
+        detail = {"id": info.id, "name": info.name, "description": info.description}
+        detail.update({k: v for k, v in (("uri", info.uri), ("version", info.version)) if v})
+        return {**term, "taxonomy_detail": detail}
 
-    def once(self, resource: str, obj: dict[str, Any]) -> bool:
-        """Write a shared object the first time it is met; True when it was written now."""
-        seen = self.seen[resource]
-        if obj["id"] in seen:
-            return False
-        seen.add(obj["id"])
-        self.row(resource, obj)
-        return True
-
-    def phones(self, obj: dict[str, Any], **owner: Any) -> None:
-        for phone in obj.get("phones") or ():
-            self.row("phone", phone, **owner)
-
-    def schedules(self, obj: dict[str, Any], **owner: Any) -> None:
-        for schedule in obj.get("schedules") or ():
-            self.row("schedule", schedule, **owner)
-
-    def organization(self, org: dict[str, Any]) -> None:
-        if self.once("organization", org):
-            self.phones(org, organization_id=org["id"])
-
-    def location(self, location: dict[str, Any]) -> None:
-        if not self.once("location", location):
+    def write(self, table: str, obj: dict[str, Any], link: dict[str, Any]) -> None:
+        """Write ``obj`` (an HSDS ``table`` object) and everything nested in it."""
+        row_id = obj.get("id")
+        if not isinstance(row_id, str) or row_id in self.seen[table]:
             return
-        lid = location["id"]
-        if location.get("organization_id"):
-            self.wanted_organizations.add(location["organization_id"])
-        for address in location.get("addresses") or ():
-            self.row("address", address, location_id=lid)
-        self.phones(location, location_id=lid)
-        self.schedules(location, location_id=lid)
-        for language in location.get("languages") or ():
-            self.row("language", language, location_id=lid)
+        self.seen[table].add(row_id)
+        if table == "taxonomy_term":
+            obj = self.detail(obj)
+        values = {**obj, **link}
+        for key, kind, child in BY_NAME[table].members:
+            column = link_column(table, key)
+            nested = obj.get(key)
+            if kind == "object":
+                if isinstance(nested, dict):
+                    if column and nested.get("id") is not None:
+                        values[column] = nested["id"]
+                    self.write(child, nested, {})
+                continue
+            for item in nested if isinstance(nested, list) else ():
+                if not isinstance(item, dict):
+                    continue
+                child_link: dict[str, Any] = {}
+                if child in _POLY:
+                    id_column, entity_column = _POLY[child]
+                    child_link = {id_column: row_id, entity_column: table}
+                elif column:
+                    child_link = {column: row_id}
+                self.write(child, item, child_link)
+        if table == "location" and values.get("organization_id"):
+            self.wanted_organizations.add(values["organization_id"])
+        self.row(table, values)
 
-    def term(self, term: dict[str, Any]) -> None:
-        """A term and its taxonomy (the PMHC taxonomy details come from the vocabulary when
-        a compiled term names one by id only)."""
-        detail = term.get("taxonomy_detail")
-        if not isinstance(detail, dict) and term.get("taxonomy_id"):
-            info = self.vocab.taxonomy_by_id(term["taxonomy_id"])
-            if info is not None:
-                detail = {"id": info.id, "name": info.name, "description": info.description}
-                detail.update(
-                    {k: v for k, v in (("uri", info.uri), ("version", info.version)) if v}
-                )
-        if isinstance(detail, dict):
-            self.once("taxonomy", detail)
-            term = {**term, "taxonomy_id": detail["id"]}
-        self.once("taxonomy_term", term)
-
-    def service(self, service: dict[str, Any]) -> None:
-        sid = service["id"]
-        org = service["organization"]
-        self.organization(org)
-        self.row("service", {**service, "organization_id": org["id"]})
-        for sal in service.get("service_at_locations") or ():
-            location = sal["location"]
-            self.location(location)
-            self.row("service_at_location", {**sal, "location_id": location["id"]}, service_id=sid)
-            self.phones(sal, service_at_location_id=sal["id"])
-            self.schedules(sal, service_at_location_id=sal["id"])
-            for area in sal.get("service_areas") or ():
-                self.row("service_area", area, service_at_location_id=sal["id"])
-        self.phones(service, service_id=sid)
-        self.schedules(service, service_id=sid)
-        for area in service.get("service_areas") or ():
-            self.row("service_area", area, service_id=sid)
-        for language in service.get("languages") or ():
-            self.row("language", language, service_id=sid)
-        for cost in service.get("cost_options") or ():
-            self.row("cost_option", cost, service_id=sid)
-        for capacity in service.get("capacities") or ():
-            unit = capacity["unit"]
-            self.once("unit", unit)
-            self.row("service_capacity", {**capacity, "unit_id": unit["id"]}, service_id=sid)
-        for contact in service.get("contacts") or ():
-            self.row("contact", contact, service_id=sid)
-            self.phones(contact, contact_id=contact["id"])
-        for url in service.get("additional_urls") or ():
-            self.row("url", url, service_id=sid)
-        for attribute in service.get("attributes") or ():
-            values = {**attribute, "link_entity": "service"}
-            term = attribute.get("taxonomy_term")
-            if isinstance(term, dict):
-                self.term(term)
-                values["taxonomy_term_id"] = term["id"]
-            self.row("attribute", values, link_id=sid)
+    def row(self, table: str, values: dict[str, Any]) -> None:
+        resource = BY_NAME[table]
+        cells = []
+        for spec in resource.fields:
+            cell = _cell(spec, values.get(spec.name))
+            if spec.required and cell == "":
+                self.problems.append(f"{table} {values.get('id')}: {spec.name} is required")
+            elif spec.unique and cell != "":
+                first = self.unique[(table, spec.name)].setdefault(cell, str(values.get("id")))
+                if first != values.get("id"):
+                    self.problems.append(
+                        f"{table} {values.get('id')}: {spec.name} {cell!r} is also the "
+                        f"{spec.name} of {table} {first} (it must be unique)"
+                    )
+            cells.append(cell)
+        self.writers[table].writerow(cells)
 
 
 def write_package(
@@ -586,24 +252,27 @@ def write_package(
 
     ``organizations(ids)`` returns compiled organizations a location names but no service
     does (so every ``locations.csv`` ``organization_id`` resolves). Files are flushed and
-    synced; returns the number of services written.
+    synced; returns the number of services written. Raises :class:`PackageRefused` (after
+    writing) when the package would break an official constraint; the caller discards it.
     """
     folder = Path(folder)
     count = 0
     with ExitStack() as stack:
         writer = _PackageWriter(folder, stack)
         for service in services:
-            writer.service(service)
+            writer.write("service", service, {})
             count += 1
             if advance is not None:
                 advance(1)
         missing = writer.wanted_organizations - writer.seen["organization"]
         if missing and organizations is not None:
             for org in organizations(missing):
-                writer.organization(org)
+                writer.write("organization", org, {})
         for handle in writer.handles:
             handle.flush()
             os.fsync(handle.fileno())
+    if writer.problems:
+        raise PackageRefused(writer.problems)
     with (folder / DESCRIPTOR_NAME).open("w", encoding="utf-8") as handle:
         json.dump(descriptor(), handle, indent=2)
         handle.write("\n")
@@ -634,6 +303,7 @@ class _Source:
             ) from None
         except OSError as exc:
             raise _problem("file", f"cannot be read: {exc.strerror or exc}") from None
+        check_zip_size(self.zip, path.name)  # refused before any member is read (bounded.py)
         names = [n for n in self.zip.namelist() if PurePosixPath(n).name == DESCRIPTOR_NAME]
         if DESCRIPTOR_NAME not in names and len(names) == 1:
             self.prefix = names[0][: -len(DESCRIPTOR_NAME)]
@@ -724,20 +394,12 @@ class _Table:
     def value(self, row: Row, name: str) -> Any:
         return row[_POSITION[self.resource.name][name]]
 
-    def as_dict(self, row: Row, **owner: Any) -> dict[str, Any]:
-        out = {
+    def as_dict(self, row: Row) -> dict[str, Any]:
+        return {
             name: value
             for name, value in zip(_NAMES[self.resource.name], row, strict=False)
             if value is not None
         }
-        for column in _OWNER_COLUMNS[self.resource.name]:
-            out.pop(column, None)
-        out.update({k: v for k, v in owner.items() if v is not None})
-        return out
-
-
-#: Tables whose rows are kept by id (shared objects) rather than by owner.
-_KEYED = ("organization", "location", "taxonomy_term", "taxonomy", "unit")
 
 
 class PackageRecords:
@@ -750,6 +412,9 @@ class PackageRecords:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.issues: list[ImportIssue] = []
+        # Columns and tables that are not HSDS 3.1 (nothing to keep them in), and rows that
+        # belong to no service: reported, not refused.
+        self.warnings: list[ImportIssue] = []
         self.tables: dict[str, _Table] = {}
         self.columns: dict[str, list[str]] = {}
         self.service_ids: dict[str, int] = {}
@@ -801,7 +466,10 @@ class PackageRecords:
             if name not in BY_NAME:
                 name = by_path.get(path or "")
             if name is None:
-                continue  # a table the directory does not keep (programs.csv, funding.csv...)
+                message = "is not an HSDS 3.1 table; not kept"
+                where = f"{DESCRIPTOR_NAME} resources[{i}] ({item.get('name') or path})"
+                self.warnings.append(ImportIssue(None, -1, where, message, severity="warning"))
+                continue
             where = f"{DESCRIPTOR_NAME} resources[{i}] ({name})"
             if path is None:
                 self.issues.append(
@@ -817,6 +485,11 @@ class PackageRecords:
                 continue
             files[name] = path
             self.columns[name] = [f["name"] for f in fields]
+            official = set(BY_NAME[name].names)
+            for column in self.columns[name]:
+                if column not in official:
+                    message = f"{column} is not an HSDS 3.1 field of {name}; not kept"
+                    self.warnings.append(ImportIssue(None, -1, path, message, severity="warning"))
         for required in ("service", "organization"):
             if required not in files:
                 message = f"declares no {required} resource ({BY_NAME[required].path})"
@@ -838,9 +511,7 @@ class PackageRecords:
                 self.complete = False
                 continue
             table = _Table(resource, file)
-            if resource.name in _KEYED:
-                self.tables[resource.name] = table
-            elif resource.name == "service":
+            if resource.name == "service":
                 self.service_file = file
             else:
                 self.tables[resource.name] = table
@@ -960,10 +631,8 @@ class PackageRecords:
                 if org_id is not None and org_id not in self._ids("organization"):
                     message = f"no row with id {org_id} in {BY_NAME['organization'].path}"
                     self.error(file, number, row_id, "organization_id", message)
-            elif resource.name in _KEYED:
-                table.by_id[row_id] = row
             else:
-                table.rows.append(row)
+                table.by_id[row_id] = row
 
     def _ids(self, resource: str) -> dict[str, int]:
         if resource == "service":
@@ -971,16 +640,32 @@ class PackageRecords:
         table = self.tables.get(resource)
         return table.ids if table is not None else {}
 
-    def _check_keys(self) -> None:
-        """Every foreign key resolves; child rows are filed under their owner."""
-        for table in self.tables.values():
-            resource = table.resource
-            rows = table.by_id.values() if resource.name in _KEYED else table.rows
-            for row in rows:
-                self._row_keys(table, row)
-            table.rows = []  # filed under their owners now
+    def _owner_ids(self) -> dict[str, str]:
+        """Every id of the package -> its table (for attributes and metadata)."""
+        out = dict.fromkeys(self.service_ids, "service")
+        for name, table in self.tables.items():
+            for row_id in table.ids:
+                out.setdefault(row_id, name)
+        return out
 
-    def _row_keys(self, table: _Table, row: Row) -> None:
+    def _check_keys(self) -> None:
+        """Every foreign key resolves; rows are filed under their owner."""
+        every_id = self._owner_ids()
+        for table in self.tables.values():
+            for row in table.by_id.values():
+                self._row_keys(table, row, every_id)
+        sal = self.tables.get("service_at_location")
+        # Locations no service_at_location uses are nested in their organization's
+        # ``locations``; the others are the services' own (see docs/hsds-conventions.md).
+        self.used_locations = (
+            {sal.value(row, "location_id") for row in sal.by_id.values()} if sal else set()
+        )
+        tables = self.tables.get("meta_table_description")
+        if tables is not None and tables.by_id:
+            message = f"{len(tables.by_id)} row(s) describe no service; not kept"
+            self.warnings.append(ImportIssue(None, -1, tables.file, message, severity="warning"))
+
+    def _row_keys(self, table: _Table, row: Row, every_id: dict[str, str]) -> None:
         resource = table.resource
         number = row[-1]
         row_id = row[0]
@@ -989,113 +674,65 @@ class PackageRecords:
             if value is not None and value not in self._ids(target):
                 message = f"no row with id {value} in {BY_NAME[target].path}"
                 self.error(table.file, number, row_id, column, message)
-        if not resource.owners:
-            return
-        if resource.name == "attribute":
-            entity = table.value(row, "link_entity")
-            if entity not in (None, "service"):
-                return  # an attribute of something else: not kept
-            link_id = table.value(row, "link_id")
-            if link_id is not None and link_id not in self.service_ids:
-                message = f"no service with id {link_id} in {BY_NAME['service'].path}"
-                self.error(table.file, number, row_id, "link_id", message)
+        if resource.name in _POLY:
+            column = _POLY[resource.name][0]
+            owner_id = table.value(row, column)
+            if owner_id is None:
+                return  # reported as required
+            if owner_id not in every_id:
+                message = f"no row with id {owner_id} in any table of the package"
+                self.error(table.file, number, row_id, column, message)
                 return
-        for column in resource.owners:
+            table.by_owner.setdefault(column, {}).setdefault(owner_id, []).append(row)
+            return
+        owners = OWNERS.get(resource.name, ())
+        for _parent, column in owners:
             owner_id = table.value(row, column)
             if owner_id is not None:
                 table.by_owner.setdefault(column, {}).setdefault(owner_id, []).append(row)
                 return
-        if any(table.value(row, c) is not None for c in resource.ignored_owners):
-            return
-        columns = ", ".join((*resource.owners, *resource.ignored_owners))
-        self.error(table.file, number, row_id, "", f"is linked to nothing (fill one of {columns})")
+        if owners and resource.name not in ("location", "program"):
+            columns = ", ".join(column for _parent, column in owners)
+            message = f"is linked to nothing (fill one of {columns})"
+            self.error(table.file, number, row_id, "", message)
 
     # -- assembling
 
-    def _children(self, name: str, column: str, owner_id: str, pop: bool) -> list[Row]:
+    def _children(self, name: str, column: str, owner_id: str) -> list[Row]:
         table = self.tables.get(name)
         if table is None:
             return []
         index = table.by_owner.get(column)
-        if not index:
-            return []
-        return (index.pop(owner_id, None) if pop else index.get(owner_id)) or []
+        return (index.get(owner_id) if index else None) or []
 
-    def _dicts(self, name: str, column: str, owner_id: str, pop: bool = True) -> list[dict]:
-        table = self.tables.get(name)
-        if table is None:
-            return []
-        rows = self._children(name, column, owner_id, pop)
-        return [table.as_dict(row, **{column: owner_id}) for row in rows]
-
-    def _phones(self, column: str, owner_id: str, pop: bool = True) -> list[dict]:
-        return self._dicts("phone", column, owner_id, pop)
-
-    def _organization(self, org_id: str) -> dict[str, Any]:
-        table = self.tables["organization"]
-        org = table.as_dict(table.by_id[org_id])
-        org["phones"] = self._phones("organization_id", org_id, pop=False)
-        return org
-
-    def _location(self, location_id: str) -> dict[str, Any]:
-        table = self.tables["location"]
-        location = table.as_dict(table.by_id[location_id])
-        for key, name in (
-            ("addresses", "address"),
-            ("phones", "phone"),
-            ("schedules", "schedule"),
-            ("languages", "language"),
-        ):
-            location[key] = self._dicts(name, "location_id", location_id, pop=False)
-        return location
-
-    def _term(self, term_id: str) -> dict[str, Any]:
-        terms = self.tables["taxonomy_term"]
-        term = terms.as_dict(terms.by_id[term_id])
-        taxonomy_id = term.get("taxonomy_id")
-        taxonomies = self.tables.get("taxonomy")
-        if taxonomy_id is not None and taxonomies is not None:
-            term["taxonomy_detail"] = taxonomies.as_dict(taxonomies.by_id[taxonomy_id])
-        return term
+    def _object(self, name: str, row: Row) -> dict[str, Any]:
+        """The compiled HSDS object of a row, with every member the package holds for it."""
+        table_name = name
+        values = (
+            {n: v for n, v in zip(_NAMES["service"], row, strict=False) if v is not None}
+            if name == "service"
+            else self.tables[name].as_dict(row)
+        )
+        row_id = values["id"]
+        for key, kind, child in BY_NAME[table_name].members:
+            column = link_column(table_name, key)
+            if kind == "object":
+                target_id = values.get(column) if column else None
+                target = self.tables.get(child)
+                if target_id is not None and target is not None and target_id in target.by_id:
+                    values[key] = self._object(child, target.by_id[target_id])
+                continue
+            if column is None:
+                continue
+            rows = self._children(child, column, row_id)
+            if table_name == "organization" and key == "locations":
+                rows = [r for r in rows if r[0] not in self.used_locations]
+            if rows or key in _ALWAYS_LISTED.get(table_name, ()):
+                values[key] = [self._object(child, r) for r in rows]
+        return values
 
     def _service(self, row: Row) -> dict[str, Any]:
-        names = BY_NAME["service"].names
-        service = {n: v for n, v in zip(names, row, strict=False) if v is not None}
-        sid = service["id"]
-        service["organization"] = self._organization(service["organization_id"])
-        sals = []
-        for sal in self._dicts("service_at_location", "service_id", sid):
-            sal["location"] = self._location(sal["location_id"])
-            sal["phones"] = self._phones("service_at_location_id", sal["id"])
-            sal["schedules"] = self._dicts("schedule", "service_at_location_id", sal["id"])
-            sal["service_areas"] = self._dicts("service_area", "service_at_location_id", sal["id"])
-            sals.append(sal)
-        service["service_at_locations"] = sals
-        service["phones"] = self._phones("service_id", sid)
-        service["schedules"] = self._dicts("schedule", "service_id", sid)
-        service["service_areas"] = self._dicts("service_area", "service_id", sid)
-        service["languages"] = self._dicts("language", "service_id", sid)
-        service["cost_options"] = self._dicts("cost_option", "service_id", sid)
-        units = self.tables.get("unit")
-        capacities = []
-        for capacity in self._dicts("service_capacity", "service_id", sid):
-            if units is not None:
-                capacity["unit"] = units.as_dict(units.by_id[capacity["unit_id"]])
-            capacities.append(capacity)
-        service["capacities"] = capacities
-        contacts = []
-        for contact in self._dicts("contact", "service_id", sid):
-            contact["phones"] = self._phones("contact_id", contact["id"])
-            contacts.append(contact)
-        service["contacts"] = contacts
-        service["additional_urls"] = self._dicts("url", "service_id", sid)
-        attributes = []
-        for attribute in self._dicts("attribute", "link_id", sid):
-            attribute["link_entity"] = "service"
-            attribute["taxonomy_term"] = self._term(attribute["taxonomy_term_id"])
-            attributes.append(attribute)
-        service["attributes"] = attributes
-        return service
+        return self._object("service", row)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         source = _Source(self.path)
@@ -1108,6 +745,27 @@ class PackageRecords:
             source.close()
         if self.issues:
             raise ReadFailed(self.issues)
+
+
+# Lists the directory's own export always carries, even empty (what ``service_to_hsds`` does).
+_ALWAYS_LISTED: dict[str, tuple[str, ...]] = {
+    "service": (
+        "service_at_locations",
+        "phones",
+        "schedules",
+        "service_areas",
+        "languages",
+        "cost_options",
+        "capacities",
+        "contacts",
+        "additional_urls",
+        "attributes",
+    ),
+    "organization": ("phones",),
+    "location": ("languages", "addresses", "phones", "schedules"),
+    "service_at_location": ("service_areas", "phones", "schedules"),
+    "contact": ("phones",),
+}
 
 
 def read_package(path: Path) -> PackageRecords:

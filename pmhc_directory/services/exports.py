@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..hsds.serialize import SERVICE_LOAD_OPTIONS, organization_to_hsds, service_to_hsds
-from ..hsds.tabular import write_package
+from ..hsds.tabular import PackageRefused, write_package
 from ..models import Organization, Service
 from .imports import index_lookups
 
@@ -180,6 +180,9 @@ def _export_package(session: Session, path: Path, progress: Progress, total: int
     except OSError as exc:
         _discard(staging, zip_temp)
         raise ExportFailed(_explain(exc, path)) from exc
+    except PackageRefused as exc:
+        _discard(staging, zip_temp)
+        raise ExportFailed(f"Export refused: {exc}. Nothing was written.") from exc
     except BaseException:
         _discard(staging, zip_temp)
         raise

@@ -183,7 +183,7 @@ def test_cells_are_typed_by_the_descriptor(tmp_path):
     assert service["cost_options"][0]["amount"] == 35.5
     assert service["capacities"][0]["available"] == 3
     assert service["capacities"][0]["unit"]["name"] == "bed"
-    assert service["schedules"][0]["opens_at"] == "00:00"
+    assert service["schedules"][0]["opens_at"] == "00:00:00"  # Table Schema time form
     assert "valid_from" not in service["schedules"][0]  # empty cell = null
     term = service["attributes"][3]["taxonomy_term"]
     assert term["taxonomy_detail"]["version"] == "2024"
@@ -202,22 +202,27 @@ def test_a_zip_is_read_like_a_folder(tmp_path, nested):
     assert service["organization"]["name"] == "Juniper Health"
 
 
-def test_columns_and_tables_the_directory_does_not_keep_are_ignored(tmp_path):
+def test_columns_and_tables_that_are_not_hsds_are_reported_as_warnings(tmp_path):
     folder = package_of(tmp_path / "package", service_dict())
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     services = next(r for r in package["resources"] if r["name"] == "service")
-    services["schema"]["fields"].append({"name": "wait_time", "type": "string"})
+    services["schema"]["fields"].append({"name": "x_intake_notes", "type": "string"})
     package["resources"].append(
-        {"name": "funding", "path": "funding.csv", "schema": {"fields": [{"name": "id"}]}}
+        {"name": "referrals", "path": "referrals.csv", "schema": {"fields": [{"name": "id"}]}}
     )
     (folder / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
     rows = read_csv(folder / "services.csv")
-    write_csv(folder / "services.csv", [rows[0] + ["wait_time"], rows[1] + ["2 days"]])
-    [service] = read_package(folder)
-    assert "wait_time" not in service
+    write_csv(folder / "services.csv", [rows[0] + ["x_intake_notes"], rows[1] + ["2 days"]])
+    package = read_package(folder)
+    [service] = package
+    assert "x_intake_notes" not in service
+    assert sorted(str(w) for w in package.warnings) == [
+        "datapackage.json resources[24] (referrals): is not an HSDS 3.1 table; not kept",
+        "services.csv: x_intake_notes is not an HSDS 3.1 field of service; not kept",
+    ]
 
 
-def test_rows_of_objects_not_kept_are_skipped(tmp_path):
+def test_every_hsds_row_is_nested_where_it_belongs(tmp_path):
     record = service_dict()
     folder = package_of(tmp_path / "package", record)
     org_id = record["organization"]["id"]
@@ -227,6 +232,7 @@ def test_rows_of_objects_not_kept_are_skipped(tmp_path):
     write_csv(folder / "contacts.csv", [contacts[0], list(row.values())])
     [service] = read_package(folder)
     assert service["contacts"] == []
+    assert [c["name"] for c in service["organization"]["contacts"]] == ["Board office"]
 
 
 # --- bad packages: every problem named by file, row, id and field
@@ -330,7 +336,7 @@ def test_missing_descriptor_or_file_or_unsafe_path(tmp_path):
             resource["path"] = "../units.csv"
     (folder / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
     assert problems(folder) == [
-        "datapackage.json resources[15] (unit): needs a relative path inside the package"
+        "datapackage.json resources[22] (unit): needs a relative path inside the package"
     ]
     (folder / "datapackage.json").unlink()
     assert problems(folder) == [

@@ -216,8 +216,8 @@ def area_for_location(
 ) -> str | None:
     """The analysis area of a typed place or point, or None; the location itself is forgotten.
 
-    The online geocoder (when configured) is asked without the shared ``geocode_cache`` table,
-    so the typed text is never written to the database.
+    The online geocoder (when configured) is asked without the lookup's memory cache, so the
+    typed text is kept nowhere, not even for the cache's short life.
     """
     from ..geo.geocoding import online_geocoder
     from .lookup import area_of_point, build_geocoder
@@ -320,6 +320,88 @@ def _rate_cell(counts: Mapping[str, int], name: str, min_cell: int) -> dict[str,
 def _rate_row(counts: Mapping[str, int], min_cell: int, names: Iterable[str]) -> dict[str, Any]:
     return {name: _rate_cell(counts, name, min_cell) for name in names}
 
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure of the PMHC outcomes: ``name`` is its rate in ``outcomes.metrics.RATES``."""
+
+    name: str
+    outcome: str  # which of the four key outcomes it measures
+    label: str
+    definition: str  # numerator and denominator in words
+    headline: bool = False  # the outcome's own measure (the others support it)
+
+
+#: The four key PMHC outcomes (reference/domain.md 1), each defined once, with the measures
+#: that support them. "Connected to care" is the framework's connection to resources: the
+#: encounter ended with the person handed to a service on scene or taken to a facility (a
+#: confirmed hand-off), over all encounters. Every page, chart and export takes its labels here.
+MEASURES: tuple[Measure, ...] = (
+    Measure(
+        "connections",
+        "More connections to care",
+        "Connected to care (on scene or taken to a facility)",
+        "Encounters that ended with the person handed to a service on scene or taken to a "
+        "crisis facility, of all encounters.",
+        headline=True,
+    ),
+    Measure(
+        "connected_7_days",
+        "More connections to care",
+        "In care within 7 days",
+        "Follow-ups that found the person connected to care within 7 days, of encounters "
+        "whose 7-day follow-up was recorded.",
+    ),
+    Measure(
+        "connected_30_days",
+        "More connections to care",
+        "In care within 30 days",
+        "Follow-ups that found the person connected to care within 30 days, of encounters "
+        "whose 30-day follow-up was recorded.",
+    ),
+    Measure(
+        "repeat_people",
+        "Fewer repeat encounters",
+        "People seen again",
+        "People (linked only by a one-way token under the agency key) with another encounter "
+        "within the repeat window after an earlier one, of the people seen.",
+        headline=True,
+    ),
+    Measure(
+        "arrests",
+        "Fewer arrests",
+        "Ended in arrest",
+        "Encounters that ended in an arrest, of all encounters.",
+        headline=True,
+    ),
+    Measure(
+        "use_of_force",
+        "Less use of force",
+        "Force used",
+        "Encounters in which any force was used, of all encounters.",
+        headline=True,
+    ),
+    Measure(
+        "injuries",
+        "Less use of force",
+        "Someone injured",
+        "Encounters in which anyone (the person, an officer or others) was injured, of all "
+        "encounters.",
+    ),
+    Measure(
+        "emergency_department",
+        "Other measures",
+        "Taken to an emergency department",
+        "Encounters that ended at an emergency department, of all encounters.",
+    ),
+    Measure(
+        "facility_declines",
+        "Other measures",
+        "Facility declined the person",
+        "Encounters in which a facility turned the person away, of all encounters.",
+    ),
+)
+MEASURE_BY_NAME = {m.name: m for m in MEASURES}
 
 OUTCOME_NAMES = (
     "connections",
@@ -582,9 +664,22 @@ def _q4(session: Session, config: Mapping[str, Any], today: date) -> dict[str, A
     }
 
 
-def _q5(session: Session, today: date) -> dict[str, Any]:
+def _q5(session: Session, today: date, min_cell: int) -> dict[str, Any]:
     since = today - timedelta(days=365)
     result = completeness(session, since)
+    if is_suppressed(result["encounters"], min_cell):
+        # As on the dashboard: neither the count nor shares of it (1 of 3 is a person).
+        hidden = dict.fromkeys(("disposition", "area", "follow_up"))
+        return {
+            "value": None,
+            "completeness": {
+                **result,
+                **hidden,
+                "encounters": suppressed_label(min_cell),
+            },
+            "message": f"Fewer than {min_cell} encounters logged in the last 12 months: "
+            "too few to show without risking that someone is recognised.",
+        }
     shares = [result[k] for k in ("disposition", "area", "follow_up")]
     return {
         "value": None if result["encounters"] == 0 else min(s for s in shares if s is not None),
@@ -605,7 +700,11 @@ def _answer_dict(answer: ScorecardAnswer) -> dict[str, Any]:
 
 
 def scorecard(session: Session, config: Mapping[str, Any], today: date) -> list[dict[str, Any]]:
-    """The six PMHC questions; Q4 and Q5 computed, each with its self-reported answers too."""
+    """The six PMHC questions; Q4 and Q5 computed, each with its self-reported answers too.
+
+    Q5's encounter count and its shares are suppressed below ``OUTCOMES_MIN_CELL`` (default 11)
+    exactly as the dashboard's counts are.
+    """
     answers: dict[int, list[ScorecardAnswer]] = {}
     for answer in session.scalars(
         select(ScorecardAnswer).order_by(
@@ -628,7 +727,7 @@ def scorecard(session: Session, config: Mapping[str, Any], today: date) -> list[
         if number == 4:
             row["result"] = _q4(session, config, today)
         elif number == 5:
-            row["result"] = _q5(session, today)
+            row["result"] = _q5(session, today, int(config.get("OUTCOMES_MIN_CELL") or 11))
         rows.append(row)
     return rows
 

@@ -59,6 +59,7 @@ from ..forms_outcomes import (
     tri_state,
 )
 from ..models import Encounter, Role, Service
+from ..services import outcomes as outcomes_service
 from ..services.inventory import csv_cell
 
 log = logging.getLogger(__name__)
@@ -110,33 +111,29 @@ def _is_lead() -> bool:
 
 # Labels and values --------------------------------------------------------------------------
 
-#: The dashboard's measures (``services.outcomes.OUTCOME_NAMES``), as program leads read them,
-#: grouped under the four PMHC outcomes.
-MEASURES = (
-    ("connections", "Connected to care on scene", "More connections to care"),
-    ("connected_7_days", "Connected to care within 7 days", "More connections to care"),
-    ("connected_30_days", "Connected to care within 30 days", "More connections to care"),
-    ("arrests", "Arrests", "Fewer arrests"),
-    ("use_of_force", "Use of force", "Less use of force and fewer injuries"),
-    ("injuries", "Injuries", "Less use of force and fewer injuries"),
-    ("emergency_department", "Taken to an emergency department", "Other measures"),
-    ("facility_declines", "Facility declined the person", "Other measures"),
+#: The dashboard's measures (``services.outcomes.MEASURES``, where each is defined once),
+#: grouped under the four PMHC outcomes: (name, label, outcome, definition).
+MEASURES = tuple(
+    (m.name, m.label, m.outcome, m.definition)
+    for m in outcomes_service.MEASURES
+    if m.name != "repeat_people"  # its own section: it needs the agency key
 )
+_LABEL = {m.name: m.label for m in outcomes_service.MEASURES}
 #: Per-month charts: (measure, title); "encounters" is a plain count, the rest rate cells.
 CHARTS = (
     ("encounters", "Encounters"),
-    ("connections", "Connected to care on scene"),
-    ("arrests", "Arrests"),
-    ("use_of_force", "Use of force"),
-    ("injuries", "Injuries"),
+    ("connections", _LABEL["connections"]),
+    ("arrests", _LABEL["arrests"]),
+    ("use_of_force", _LABEL["use_of_force"]),
+    ("injuries", _LABEL["injuries"]),
 )
 #: Columns of the month, area and service-type tables (counts).
 COUNT_COLUMNS = (
     ("encounters", "Encounters"),
-    ("connections", "Connected"),
+    ("connections", "Connected to care"),
     ("arrests", "Arrests"),
-    ("use_of_force", "Force"),
-    ("injuries", "Injuries"),
+    ("use_of_force", "Force used"),
+    ("injuries", "Injured"),
 )
 
 
@@ -231,7 +228,7 @@ def outcome_rows(dashboard: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The outcomes table: this period against the baseline, measure by measure."""
     comparison = dashboard.get("comparison") or {}
     rows = []
-    for name, title, group in MEASURES:
+    for name, title, group, definition in MEASURES:
         entry = comparison.get(name)
         if not entry:
             continue
@@ -240,6 +237,7 @@ def outcome_rows(dashboard: Mapping[str, Any]) -> list[dict[str, Any]]:
             {
                 "group": group,
                 "title": title,
+                "definition": definition,
                 "count": show(period.get("count")),
                 "of": show(period.get("of")),
                 "rate": percent(period.get("rate")),
@@ -326,6 +324,7 @@ def index() -> str:
             "note": repeat.get("note"),
         },
         min_cell=_min_cell(),
+        definitions=[(m.label, m.outcome, m.definition) for m in outcomes_service.MEASURES],
         can_log=current_user.role in LOGGERS,
     )
 

@@ -432,10 +432,16 @@ def test_completeness_and_q5(session, app, area):
     assert result["disposition"] == 1.0
     assert result["area"] == 0.5
     assert result["follow_up"] == 0.25
-    q5 = outcomes.scorecard(session, app.config, date(2026, 3, 15))[4]
+    unsuppressed = {**app.config, "OUTCOMES_MIN_CELL": 1}
+    q5 = outcomes.scorecard(session, unsuppressed, date(2026, 3, 15))[4]
     assert q5["computed"] is True
     assert q5["result"]["value"] == 0.25
     assert q5["result"]["completeness"]["encounters"] == 4
+    # Four encounters are a small cell under the default threshold of 11: as on the dashboard.
+    small = outcomes.scorecard(session, app.config, date(2026, 3, 15))[4]["result"]
+    assert small["value"] is None
+    assert small["completeness"]["encounters"] == "<11"
+    assert small["completeness"]["follow_up"] is None and small["completeness"]["area"] is None
     empty = outcomes.completeness(session, date(2027, 1, 1))
     assert empty["encounters"] == 0 and empty["area"] is None
 

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         import_command,
         export_command,
         create_user_command,
+        sign_out_command,
         geography_group,
         gaps_group,
         demo_command,
@@ -118,27 +119,89 @@ EXPORT_FORMATS = ["hsds-json", "hsds-ndjson", "hsds-csv"]
     help="CSV mapping external codes to PMHC service types (hsds1-csv and samhsa-csv).",
 )
 @click.option("--dry-run", is_flag=True, help="Check and report what would change; write nothing.")
+@click.option(
+    "--on-error",
+    type=click.Choice(["fail", "skip"]),
+    default="fail",
+    show_default=True,
+    help="fail: import nothing when anything is wrong. skip: import what is sound, drop or "
+    "skip only what is not, flag what needs a person.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every problem to this CSV file (file,row,record_id,field,severity,problem,action).",
+)
 @with_appcontext
-def import_command(path: Path, fmt: str, taxonomy_map: Path | None, dry_run: bool) -> None:
-    """Import services from PATH (all or nothing; upsert by id)."""
-    from .services.imports import ImportFailed, import_file
+def import_command(
+    path: Path,
+    fmt: str,
+    taxonomy_map: Path | None,
+    dry_run: bool,
+    on_error: str,
+    report_path: Path | None,
+) -> None:
+    """Import services from PATH (upsert by id; all or nothing unless --on-error skip)."""
+    from .services.imports import ImportFailed, import_file, write_report
 
     session = get_session()
+    limit_mb = current_app.config.get("IMPORT_MAX_UNZIPPED_MB")
     try:
         summary = import_file(
-            session, path, fmt=fmt, progress=progress_bar, taxonomy_map=taxonomy_map
+            session,
+            path,
+            fmt=fmt,
+            progress=progress_bar,
+            taxonomy_map=taxonomy_map,
+            on_error=on_error,
+            max_unzipped_bytes=int(limit_mb * 1024 * 1024) if limit_mb else None,
         )
     except ImportFailed as exc:
         session.rollback()
-        click.echo(exc.report(), err=True)
+        _write_import_report(report_path, exc.errors, write_report)
+        click.echo(exc.report(limit=SHOWN_PROBLEMS), err=True)
+        if report_path is None and len(exc.errors) > SHOWN_PROBLEMS:
+            click.echo("Write every problem to a CSV file with --report FILE.", err=True)
         fail(f"Import failed: {len(exc.errors)} error(s); nothing was changed.")
         return
+    problems = summary.report_issues()
+    _write_import_report(report_path, problems, write_report)
+    for issue in problems[:SHOWN_PROBLEMS]:
+        click.echo(f"{issue.action}: {issue}", err=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        more = len(problems) - SHOWN_PROBLEMS
+        where = f"all are in {report_path}" if report_path else "write them all with --report FILE"
+        click.echo(f"... and {more} more problem(s); {where}", err=True)
+    elif problems and report_path:
+        click.echo(f"The problems are also in {report_path}", err=True)
     if dry_run:
         session.rollback()
         click.echo(f"Dry run, nothing written. Would have: {summary}")
-    else:
-        session.commit()
-        click.echo(f"Imported: {summary}")
+        return
+    imported = summary.created + summary.updated + summary.unchanged
+    if imported == 0 and problems:
+        session.rollback()
+        fail("Import failed: no service could be imported; nothing was changed.")
+        return
+    session.commit()
+    click.echo(f"Imported: {summary}")
+
+
+#: Problems listed on screen; the rest are in the --report file.
+SHOWN_PROBLEMS = 20
+
+
+def _write_import_report(path: Path | None, issues: Any, write: Any) -> None:
+    if path is None:
+        return
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            count = write(handle, issues)
+    except OSError as exc:
+        click.echo(f"Could not write the report to {path}: {exc.strerror or exc}", err=True)
+        return
+    click.echo(f"Report: {count} problem(s) written to {path}", err=True)
 
 
 @click.command("export")
@@ -161,11 +224,17 @@ def export_command(path: Path, fmt: str) -> None:
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice(["officer", "coordinator", "planner", "admin"]),
+    type=click.Choice(["officer", "coordinator", "planner", "admin", "provider"]),
     required=True,
 )
+@click.option(
+    "--organization",
+    "organization_id",
+    default=None,
+    help="Organization id a provider account acts for (required with --role provider).",
+)
 @with_appcontext
-def create_user_command(email: str, role: str) -> None:
+def create_user_command(email: str, role: str, organization_id: str | None) -> None:
     """Create a staff account. Password from PMHC_PASSWORD, else prompted (never echoed)."""
     from .services.accounts import AccountError, create_user
 
@@ -174,11 +243,27 @@ def create_user_command(email: str, role: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with unit_of_work() as session:
-            user = create_user(session, email, role, password)
+            user = create_user(session, email, role, password, organization_id)
     except AccountError as exc:
         fail(exc.message)
         return
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.command("sign-out")
+@click.argument("email")
+@with_appcontext
+def sign_out_command(email: str) -> None:
+    """End every session of a staff account now (lost phone, left the agency, role changed)."""
+    from .services.accounts import AccountError, sign_out_everywhere
+
+    try:
+        with unit_of_work() as session:
+            user = sign_out_everywhere(session, email)
+    except AccountError as exc:
+        fail(exc.message)
+        return
+    click.echo(f"Signed out {user.email} everywhere")
 
 
 @click.group("geography")
@@ -285,6 +370,30 @@ def geography_places_command(path: Path) -> None:
         fail(f"Places import failed, nothing was changed: {exc}")
         return
     click.echo(f"Imported {count} places and address points")
+
+
+@geography_group.command("roads")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def geography_roads_command(path: Path) -> None:
+    """Build the drive-time road network from an OpenStreetMap extract (.osm.pbf), replacing
+    the one in use. Travel times then follow the roads (docs/planners.md)."""
+    from .services.roads import OsmReadError, import_road_network
+
+    def report(ways: int) -> None:
+        click.echo(f"  {ways:,} ways with a highway tag read", err=True)
+
+    try:
+        with unit_of_work() as session:
+            row = import_road_network(session, path, progress=report)
+    except OsmReadError as exc:
+        fail(f"Road network not loaded, nothing was changed: {exc}")
+        return
+    dated = f", extract dated {row.osm_timestamp}" if row.osm_timestamp else ""
+    click.echo(
+        f"Road network from {row.source}{dated}: {row.node_count:,} nodes, "
+        f"{row.edge_count:,} one-way edges"
+    )
 
 
 @click.group("gaps")

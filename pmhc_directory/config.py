@@ -31,6 +31,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     # Logged-in sessions expire after this many seconds of inactivity (8 hours: one shift).
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # A login ends this many seconds after it began, however active (12 hours: a long shift).
+    SESSION_ABSOLUTE_LIFETIME_SECONDS = 12 * 3600
     # Failed logins allowed per client address and email within the window, then refused.
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 900
@@ -50,6 +52,14 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     # Largest accepted request body in bytes (uploads included).
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Imports -------------------------------------------------------------------------------
+    # Largest file the import page accepts, in MB (it overrides MAX_CONTENT_LENGTH there).
+    IMPORT_MAX_UPLOAD_MB = 200
+    # A zipped import whose members would expand past this many MB is refused before it is
+    # read (reading takes several times the expanded size in memory).
+    IMPORT_MAX_UNZIPPED_MB = 256
+    # Folder for files uploaded on the import page; None = "imports" in the instance folder.
+    IMPORT_UPLOAD_DIR: str | None = None
     # Log level for the app's own logger.
     LOG_LEVEL = "INFO"
     # Officer lookup ---------------------------------------------------------------------
@@ -57,14 +67,21 @@ class Defaults:
     TRAVEL_CIRCUITY = 1.3
     # Average driving speed in km/h used to turn road distance into minutes.
     TRAVEL_SPEED_KMH = 50.0
+    # With a road network loaded (geography roads): a point farther than this many km from
+    # every road node is off the network and gets the estimate above instead (said so).
+    ROAD_SNAP_MAX_KM = 1.0
+    # Speed in km/h for the leg between a point and its nearest road node (driveways, car
+    # parks, streets missing from the extract).
+    ROAD_SNAP_SPEED_KMH = 15.0
     # Optional online geocoder (a geopy service name such as "nominatim"); "" = offline only.
     GEOCODER = ""
     # User agent sent to the online geocoder (its terms usually require one naming you).
     GEOCODER_USER_AGENT = "pmhc-directory"
     # Least seconds between two calls to the online geocoder.
     GEOCODER_MIN_DELAY_SECONDS = 1.0
-    # Days an online geocoder answer is kept in the database cache.
-    GEOCODER_CACHE_DAYS = 30
+    # Seconds an online geocoder answer is kept, in each app process's memory only (never in
+    # the database or on disk: a looked-up place is often where the person in crisis is).
+    GEOCODER_CACHE_SECONDS = 900
     # Provider capacity API: requests per minute per token and app server (0 = no limit).
     CAPACITY_RATE_LIMIT_PER_MINUTE = 60
     # Planning ---------------------------------------------------------------------------

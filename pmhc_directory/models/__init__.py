@@ -24,7 +24,8 @@ from .directory import (
     Unit,
     Url,
 )
-from .geography import AnalysisArea, Boundary, GeocodeCache, Place, TravelCost
+from .geography import AnalysisArea, Boundary, Place, RoadNetworkFile, TravelCost
+from .imports import ImportFlag, ImportRun
 from .lookup import PROBLEM_KINDS, PROBLEM_STATUSES, ProblemReport, UnmetNeed
 from .outcomes import (
     DECLINE_REASONS,
@@ -67,13 +68,15 @@ __all__ = [
     "CapacityReport",
     "ChangeRecord",
     "Contact",
-    "GeocodeCache",
+    "ImportFlag",
+    "ImportRun",
     "CostOption",
     "Language",
     "Location",
     "Organization",
     "Phone",
     "Place",
+    "RoadNetworkFile",
     "ProblemReport",
     "PROPOSAL_KINDS",
     "PROPOSAL_STATUSES",

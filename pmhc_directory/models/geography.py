@@ -5,9 +5,9 @@ Geometries are GeoJSON text in WGS84 (EPSG:4326), lon/lat order, with cached bou
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UUID_TYPE, Base, new_id
@@ -55,23 +55,6 @@ class Place(Base):
     postal_code: Mapped[str | None] = mapped_column(String(20))
 
 
-class GeocodeCache(Base):
-    """Answers of the optional online geocoder, so a place is asked for once.
-
-    Keyed by a SHA-256 of the service name and the normalised text, never the text itself, and
-    linked to no query, user or time of day; entries expire (``GEOCODER_CACHE_DAYS``).
-    """
-
-    __tablename__ = "geocode_cache"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # NULL coordinates record "not found".
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
-    label: Mapped[str | None] = mapped_column(String(500))
-    created_on: Mapped[date]
-
-
 class TravelCost(Base):
     """A supplied travel time from an area's demand point to a location, in minutes.
 
@@ -88,3 +71,23 @@ class TravelCost(Base):
         UUID_TYPE, ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     minutes: Mapped[float] = mapped_column(Float)
+
+
+class RoadNetworkFile(Base):
+    """The drive-time road network built by ``geography roads`` from an OpenStreetMap extract.
+
+    One row at most: loading a new extract replaces it. ``data`` is the network's compressed
+    arrays (:meth:`pmhc_directory.geo.roads.RoadNetwork.to_bytes`), kept in the database so
+    that every app server reads the same network.
+    """
+
+    __tablename__ = "road_networks"
+
+    id: Mapped[str] = mapped_column(UUID_TYPE, primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(String(300))
+    # The extract's own date (its header), when it gives one.
+    osm_timestamp: Mapped[str | None] = mapped_column(String(40))
+    loaded_at: Mapped[datetime]
+    node_count: Mapped[int] = mapped_column(Integer)
+    edge_count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

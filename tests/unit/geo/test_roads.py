@@ -1,0 +1,193 @@
+"""The drive-time network (pure): tags, speeds, one-way streets, snapping, unreachable pairs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pmhc_directory.geo.distance import distance_km
+from pmhc_directory.geo.roads import (
+    HIGHWAY_SPEED_KMH,
+    NetworkBuilder,
+    RoadNetwork,
+    drivable_directions,
+    parse_maxspeed,
+)
+
+# A small grid of nodes 0.001 degrees apart (about 111 m north-south) near Albuquerque.
+LAT0, LON0 = 35.08, -106.65
+
+
+def node(i: int, j: int) -> tuple[int, float, float]:
+    return (1000 * i + j, LAT0 + 0.001 * i, LON0 + 0.001 * j)
+
+
+def build(*ways: tuple[list[tuple[int, float, float]], dict[str, str]]) -> RoadNetwork:
+    builder = NetworkBuilder()
+    for nodes, tags in ways:
+        builder.add_way(nodes, tags)
+    return builder.build(source="test", osm_timestamp=None, built_at="2026-12-07T00:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("tag", "kmh"),
+    [
+        ("50", 50.0),
+        ("50 km/h", 50.0),
+        ("30 mph", 30 * 1.609344),
+        ("45mph", 45 * 1.609344),
+        ("50;60", 50.0),
+        ("none", None),
+        ("walk", None),
+        ("DE:urban", None),
+        ("", None),
+        (None, None),
+        ("0", None),
+        ("900", None),
+    ],
+)
+def test_maxspeed_tags(tag, kmh):
+    assert parse_maxspeed(tag) == (pytest.approx(kmh) if kmh else None)
+
+
+@pytest.mark.parametrize(
+    ("tags", "directions"),
+    [
+        ({"highway": "residential"}, (True, True)),
+        ({"highway": "residential", "oneway": "yes"}, (True, False)),
+        ({"highway": "residential", "oneway": "1"}, (True, False)),
+        ({"highway": "residential", "oneway": "-1"}, (False, True)),
+        ({"highway": "motorway"}, (True, False)),
+        ({"highway": "motorway", "oneway": "no"}, (True, True)),
+        ({"highway": "primary", "junction": "roundabout"}, (True, False)),
+        ({"highway": "footway"}, None),
+        ({"highway": "cycleway"}, None),
+        ({"highway": "service", "access": "private"}, None),
+        ({"highway": "primary", "motor_vehicle": "no"}, None),
+        ({"highway": "pedestrian"}, None),
+        ({"highway": "residential", "area": "yes"}, None),
+        ({"building": "yes"}, None),
+    ],
+)
+def test_which_ways_cars_drive_and_which_way(tags, directions):
+    assert drivable_directions(tags) == directions
+
+
+def test_an_edge_takes_its_length_over_its_speed():
+    a, b = node(0, 0), node(1, 0)
+    network = build(([a, b], {"highway": "residential", "maxspeed": "36"}))
+    assert network.node_count == 2 and network.edge_count == 2
+    metres = distance_km(a[1], a[2], b[1], b[2]) * 1000
+    assert np.allclose(np.sort(network.seconds), [metres / 10.0] * 2, rtol=1e-9)  # 36 km/h
+
+
+def test_untagged_ways_drive_at_their_class_default():
+    a, b = node(0, 0), node(1, 0)
+    network = build(([a, b], {"highway": "primary"}))
+    metres = distance_km(a[1], a[2], b[1], b[2]) * 1000
+    assert network.seconds[0] == pytest.approx(metres / (HIGHWAY_SPEED_KMH["primary"] / 3.6))
+
+
+def test_a_one_way_street_is_driven_one_way_only():
+    a, b, c = node(0, 0), node(0, 1), node(0, 2)
+    network = build(([a, b, c], {"highway": "residential", "oneway": "yes"}))
+    nodes, _ = network.snap([a[1], c[1]], [a[2], c[2]])
+    forward = network.node_seconds(nodes[:1], nodes[1:])
+    backward = network.node_seconds(nodes[1:], nodes[:1])
+    assert math.isfinite(forward[0, 0])
+    assert backward[0, 0] == math.inf
+
+
+def test_parallel_ways_keep_the_fastest_edge():
+    a, b = node(0, 0), node(1, 0)
+    slow = build(([a, b], {"highway": "residential", "maxspeed": "10"}))
+    both = build(
+        ([a, b], {"highway": "residential", "maxspeed": "10"}),
+        ([a, b], {"highway": "primary", "maxspeed": "80"}),
+    )
+    assert both.edge_count == 2
+    assert both.seconds.max() == pytest.approx(slow.seconds.max() / 8)
+
+
+def test_disconnected_parts_are_unreachable_not_estimated():
+    west = [node(0, 0), node(0, 1)]
+    east = [node(0, 5), node(0, 6)]
+    network = build((west, {"highway": "residential"}), (east, {"highway": "residential"}))
+    table = network.minutes(
+        ([west[0][1]], [west[0][2]]),
+        ([west[1][1], east[1][1]], [west[1][2], east[1][2]]),
+        max_snap_km=1.0,
+        snap_speed_kmh=15.0,
+    )
+    assert math.isfinite(table[0, 0])
+    assert table[0, 1] == math.inf
+
+
+def test_snap_legs_are_driven_at_the_snap_speed_and_far_points_are_off_the_network():
+    a, b = node(0, 0), node(1, 0)
+    network = build(([a, b], {"highway": "residential", "maxspeed": "36"}))
+    # 0.002 degrees of longitude west of a (about 182 m) and a point 50 km away.
+    near_lat, near_lon = a[1], a[2] - 0.002
+    table = network.minutes(
+        ([near_lat, a[1] + 0.5], [near_lon, a[2]]),
+        ([b[1]], [b[2]]),
+        max_snap_km=1.0,
+        snap_speed_kmh=15.0,
+    )
+    snap_km = distance_km(near_lat, near_lon, a[1], a[2])
+    edge_minutes = distance_km(a[1], a[2], b[1], b[2]) / 36 * 60
+    assert table[0, 0] == pytest.approx(snap_km / 15 * 60 + edge_minutes, rel=1e-9)
+    assert math.isnan(table[1, 0])
+
+
+def test_minutes_from_many_origins_equal_those_from_the_reversed_side():
+    """Dijkstra runs from the smaller side; both sides give the same table."""
+    ways = []
+    for i in range(4):
+        row = [node(i, j) for j in range(4)]
+        ways.append((row, {"highway": "residential", "oneway": "yes" if i % 2 else "no"}))
+        col = [node(j, i) for j in range(4)]
+        ways.append((col, {"highway": "tertiary", "oneway": "-1" if i == 2 else "no"}))
+    network = build(*ways)
+    all_nodes = np.arange(network.node_count)
+    few = all_nodes[:3]
+    assert np.allclose(
+        network.node_seconds(all_nodes, few), network.node_seconds(all_nodes, all_nodes)[:, :3]
+    )
+    assert np.allclose(
+        network.node_seconds(few, all_nodes), network.node_seconds(all_nodes, all_nodes)[:3, :]
+    )
+
+
+def test_storage_round_trip_keeps_every_array_and_the_metadata():
+    network = build(([node(0, 0), node(0, 1), node(1, 1)], {"highway": "residential"}))
+    again = RoadNetwork.from_bytes(network.to_bytes())
+    for name in ("lat", "lon", "tail", "head", "seconds"):
+        assert np.array_equal(getattr(again, name), getattr(network, name))
+    assert again.metadata == network.metadata
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_the_triangle_inequality_holds_over_any_network(segments):
+    builder = NetworkBuilder()
+    for i1, j1, i2, j2 in segments:
+        builder.add_way([node(i1, j1), node(i2, j2)], {"highway": "residential"})
+    if not builder.ways or not builder._tail:
+        return
+    network = builder.build(source="t", osm_timestamp=None, built_at="x")
+    nodes = np.arange(network.node_count)
+    table = network.node_seconds(nodes, nodes)
+    assert np.allclose(np.diag(table), 0.0)
+    via = np.min(table[:, :, None] + table[None, :, :], axis=1)
+    assert np.all(table <= via + 1e-9)

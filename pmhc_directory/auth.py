@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, session
 from flask_login import current_user
 
 from .db import get_session
@@ -17,6 +19,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Roles allowed to change the inventory.
 EDITORS = (Role.COORDINATOR, Role.ADMIN)
+# Session key: when this login began (Unix seconds).
+LOGIN_STARTED = "login_started"
+# The jurisdiction's own staff; provider accounts see only their organization (views/provider).
+STAFF_ROLES = (Role.OFFICER, Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 
 
 def init_app(app: Flask) -> None:
@@ -27,13 +33,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        from .services.accounts import get_user
-
-        try:
-            return get_user(get_session(), user_id)
-        except ValueError:
-            return None
+    def load_user(cookie_id: str) -> User | None:
+        return user_of_session(cookie_id)
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Any:
@@ -45,6 +46,44 @@ def init_app(app: Flask) -> None:
 
         flash(login_manager.login_message, "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def user_of_session(cookie_id: str) -> User | None:
+    """The user a session cookie names, or None when that login has ended.
+
+    The cookie holds ``<user id>:<session nonce>`` (``User.get_id``). The login has ended when
+    the nonce is no longer the user's (logout, ``pmhc sign-out``, a changed password, role or
+    active flag), the account is disabled, or the login is older than
+    ``SESSION_ABSOLUTE_LIFETIME_SECONDS`` whatever the activity since.
+    """
+    from .services.accounts import get_user
+
+    user_id, _, nonce = (cookie_id or "").partition(":")
+    if not nonce or not login_within_lifetime():
+        return None
+    try:
+        user = get_user(get_session(), user_id)
+    except ValueError:
+        return None
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(user.session_nonce.encode(), nonce.encode()):
+        return None
+    return user
+
+
+def start_login_clock() -> None:
+    """Note in the session when this login began (for the absolute lifetime)."""
+    session[LOGIN_STARTED] = int(time.time())
+
+
+def login_within_lifetime() -> bool:
+    """True while this session's login is younger than ``SESSION_ABSOLUTE_LIFETIME_SECONDS``."""
+    started = session.get(LOGIN_STARTED)
+    if not isinstance(started, int):
+        return False
+    age = time.time() - started
+    return 0 <= age < float(current_app.config["SESSION_ABSOLUTE_LIFETIME_SECONDS"])
 
 
 def _wants_json() -> bool:

@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -251,10 +256,13 @@ class GeopyGeocoder:
     (Nominatim's public service allows one per second) and are not retried: an officer is
     waiting, and the chain has offline fallbacks.
 
-    ``cache`` is any mapping the caller supplies (a dict, or later a database table). Keys are
-    a SHA-256 of the service name and the normalised query, so the typed text is not stored in
-    clear; values are a :class:`GeocodeResult`, or ``None`` for "the service found nothing"
-    (not asking again is what the service's usage policy wants). Errors are not cached.
+    ``cache`` is any mapping the caller supplies (the app passes a :class:`MemoryGeocodeCache`:
+    memory only, short-lived). Keys are an HMAC-SHA256 under ``key_secret`` (the cache's own
+    random ``key_secret`` when it has one, else a random one per geocoder) of the service name
+    and the normalised query, so the typed text is not kept in clear and cannot be recovered by
+    hashing guessed addresses; values are a :class:`GeocodeResult`, or ``None`` for "the
+    service found nothing" (not asking again is what the service's usage policy wants). Errors
+    are not cached.
 
     Never raises from :meth:`geocode`: any failure is logged as "<service> failed
     (<exception type>)" - without the query or the exception text, which may echo it - and
@@ -272,11 +280,15 @@ class GeopyGeocoder:
         options: Mapping[str, Any] | None = None,
         geocode_kwargs: Mapping[str, Any] | None = None,
         backend: Any = None,
+        key_secret: bytes | None = None,
     ) -> None:
         if not math.isfinite(min_delay_seconds) or min_delay_seconds < 0:
             raise ValueError(f"min_delay_seconds must be >= 0, got {min_delay_seconds!r}")
         self.name = name.strip().lower()
         self.cache: MutableMapping[str, GeocodeResult | None] = {} if cache is None else cache
+        self.key_secret: bytes = (
+            key_secret or getattr(cache, "key_secret", None) or secrets.token_bytes(32)
+        )
         self.geocode_kwargs = dict(geocode_kwargs or {})
         if backend is None:
             backend = _make_backend(self.name, user_agent, timeout, options or {})
@@ -295,9 +307,11 @@ class GeopyGeocoder:
         )
 
     def cache_key(self, text: str) -> str:
-        """Cache key of a query: SHA-256 hex of the service name and the normalised text."""
+        """Cache key of a query: HMAC-SHA256 hex, under the secret key, of the service name and
+        the normalised text (without the key, guessing addresses does not find the entry)."""
         normalised = normalize_address(text)
-        return hashlib.sha256(f"{self.name}\n{normalised}".encode()).hexdigest()
+        message = f"{self.name}\n{normalised}".encode()
+        return hmac.new(self.key_secret, message, hashlib.sha256).hexdigest()
 
     def geocode(self, text: str) -> GeocodeResult | None:
         query = _clean_query(text)
@@ -331,6 +345,66 @@ class GeopyGeocoder:
         except Exception as exc:
             logger.warning("geocoder cache write failed (%s)", type(exc).__name__)
         return result
+
+
+class MemoryGeocodeCache(MutableMapping[str, "GeocodeResult | None"]):
+    """Online geocoder answers kept in this process's memory only, for a short time.
+
+    An entry lives ``ttl_seconds`` (monotonic clock) and at most ``max_entries`` are kept (the
+    oldest go first). Nothing is written to disk or the database, so a looked-up place is gone
+    when it expires or the process ends. ``key_secret`` is random per cache (32 bytes) and never
+    leaves the process: :class:`GeopyGeocoder` keys entries by an HMAC under it. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float = 900.0,
+        max_entries: int = 2000,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not (math.isfinite(ttl_seconds) and ttl_seconds >= 0):
+            raise ValueError(f"ttl_seconds must be >= 0, got {ttl_seconds!r}")
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, got {max_entries!r}")
+        self.ttl_seconds = float(ttl_seconds)
+        self.max_entries = max_entries
+        self.key_secret = secrets.token_bytes(32)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[float, GeocodeResult | None]] = OrderedDict()
+
+    def _expire(self, now: float) -> None:
+        while self._entries:
+            _key, (stored_at, _value) = next(iter(self._entries.items()))
+            if now - stored_at < self.ttl_seconds and len(self._entries) <= self.max_entries:
+                return
+            self._entries.popitem(last=False)
+
+    def __getitem__(self, key: str) -> GeocodeResult | None:
+        with self._lock:
+            self._expire(self._clock())
+            return self._entries[key][1]
+
+    def __setitem__(self, key: str, value: GeocodeResult | None) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (self._clock(), value)
+            self._expire(self._clock())
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._entries[key]
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            self._expire(self._clock())
+            return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._expire(self._clock())
+            return len(self._entries)
 
 
 def _make_backend(name: str, user_agent: str, timeout: float, options: Mapping[str, Any]):

@@ -113,3 +113,17 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 def get_user(session: Session, user_id: str) -> User | None:
     return session.get(User, user_id)
+
+
+def sign_out_everywhere(session: Session, email: str) -> User:
+    """End every session of the user with ``email``; AccountError when there is none.
+
+    The next request with any of the user's cookies is treated as logged out. Changing a
+    password, role or active flag through the ORM does the same by itself (models/accounts.py).
+    """
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise AccountError("email", f"There is no user with email {normalize_email(email)}.")
+    user.revoke_sessions()
+    session.flush()
+    return user

@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from ..geo.geocoding import (
     CoordinateGeocoder,
     Geocoder,
     GeocodeResult,
+    MemoryGeocodeCache,
     StaticGazetteer,
     ZipCentroids,
     online_geocoder,
@@ -51,7 +52,6 @@ from ..models import (
     Address,
     AnalysisArea,
     Attribute,
-    GeocodeCache,
     Location,
     Place,
     Schedule,
@@ -289,41 +289,21 @@ def parse_lookup_params(
 # --------------------------------------------------------------------------- geocoding
 
 
-class DatabaseGeocodeCache(MutableMapping[str, GeocodeResult | None]):
-    """The online geocoder's cache in the ``geocode_cache`` table (entries expire)."""
+# Online geocoder answers: in this process's memory only, per database and lifetime setting.
+_online_answers: dict[tuple[str, float], MemoryGeocodeCache] = {}
+_online_answers_lock = threading.Lock()
 
-    def __init__(self, session: Session, max_age_days: int, today: date) -> None:
-        self.session = session
-        self.oldest = today - timedelta(days=max_age_days)
-        self.today = today
 
-    def __getitem__(self, key: str) -> GeocodeResult | None:
-        row = self.session.get(GeocodeCache, key)
-        if row is None or row.created_on < self.oldest:
-            raise KeyError(key)
-        if row.latitude is None or row.longitude is None:
-            return None
-        return GeocodeResult(row.latitude, row.longitude, "address", row.label or "")
-
-    def __setitem__(self, key: str, value: GeocodeResult | None) -> None:
-        row = self.session.get(GeocodeCache, key) or GeocodeCache(key=key)
-        row.latitude = value.lat if value else None
-        row.longitude = value.lon if value else None
-        row.label = value.label[:500] if value else None
-        row.created_on = self.today
-        self.session.add(row)
-
-    def __delitem__(self, key: str) -> None:
-        row = self.session.get(GeocodeCache, key)
-        if row is None:
-            raise KeyError(key)
-        self.session.delete(row)
-
-    def __iter__(self):  # pragma: no cover - not needed by the geocoder
-        return iter(())
-
-    def __len__(self) -> int:  # pragma: no cover
-        return 0
+def online_answer_cache(config: Mapping[str, Any]) -> MemoryGeocodeCache:
+    """This process's short-lived memory cache of online geocoder answers (never the database:
+    a looked-up place is kept ``GEOCODER_CACHE_SECONDS`` at most, then forgotten)."""
+    ttl = float(config.get("GEOCODER_CACHE_SECONDS", 900))
+    key = (str(config.get("DATABASE_URL")), ttl)
+    with _online_answers_lock:
+        cache = _online_answers.get(key)
+        if cache is None:
+            cache = _online_answers[key] = MemoryGeocodeCache(ttl_seconds=ttl)
+        return cache
 
 
 class _GazetteerCache:
@@ -435,7 +415,7 @@ def build_geocoder(session: Session, config: Mapping[str, Any], today: date) -> 
     online = online_geocoder(
         config.get("GEOCODER"),
         user_agent=config.get("GEOCODER_USER_AGENT", ""),
-        cache=DatabaseGeocodeCache(session, int(config.get("GEOCODER_CACHE_DAYS", 30)), today),
+        cache=online_answer_cache(config),
         min_delay_seconds=float(config.get("GEOCODER_MIN_DELAY_SECONDS", 1.0)),
     )
     if online is not None:

@@ -21,6 +21,7 @@ from flask_limiter import RateLimitExceeded, RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..auth import start_login_clock
 from ..db import get_session
 from ..forms import LoginForm, LogoutForm
 from ..services import login_throttle
@@ -100,6 +101,7 @@ def login() -> Any:
             # A fresh cookie session for the new identity; nothing from before carries over.
             session.clear()
             session.permanent = True
+            start_login_clock()
             login_user(user)
             flash(f"Logged in as {user.email} ({user.role.value}).", "success")
             return redirect(target or _home(user))
@@ -118,6 +120,11 @@ def logout() -> Response:
     form = LogoutForm()
     if not form.validate_on_submit():  # CSRFProtect answers first; this keeps the form honest
         abort(400)
+    if current_user.is_authenticated:
+        # Server-side: the old cookie (or a copy of it) no longer names a login.
+        user = current_user._get_current_object()
+        user.revoke_sessions()
+        get_session().commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

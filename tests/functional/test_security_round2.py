@@ -9,15 +9,19 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from pmhc_directory import create_app
 from pmhc_directory.db import get_database
+from pmhc_directory.geo import geocoding
 from pmhc_directory.models import Role, User
 from tests.conftest import make_test_config, prepare_database
-from tests.factories import TEST_PASSWORD, make_user
+from tests.factories import TEST_PASSWORD, make_service, make_user
 from tests.integration.test_backup import scratch_postgres  # noqa: F401 (a fixture)
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -80,3 +84,127 @@ def test_parallel_wrong_passwords_are_checked_no_more_than_the_limit(own_app):
     with get_database(own_app).session() as session:
         user = session.scalar(select(User).where(User.email == "target@example.org"))
         assert user.failed_logins == limit
+
+
+# 2. Revocable sessions --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator(session) -> User:
+    user = make_user(session, Role.COORDINATOR, email="coord@example.org")
+    session.commit()
+    return user
+
+
+def replay(app, cookie: str):
+    """A new browser (another User-Agent and forwarded address) holding a copied cookie."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    other.environ_base.update(
+        {"HTTP_USER_AGENT": "curl/8.0", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    )
+    return other
+
+
+def test_a_cookie_replayed_after_logout_opens_nothing(app, client, session, coordinator):
+    service = make_service(session, name="Replay Receiving Center")
+    session.commit()
+    assert log_in(client, coordinator.email).status_code == 302
+    token = csrf_token(client, "/inventory/queue")
+    cookie = client.get_cookie("session").value
+    assert client.get("/account").status_code == 200
+
+    logout = client.post("/logout", data={"csrf_token": token})
+    assert logout.status_code == 302
+    other = replay(app, cookie)
+    assert other.get("/account").status_code == 302
+    assert other.get("/inventory/").status_code == 302
+    verify = other.post(
+        f"/inventory/services/{service.id}/verify", data={"csrf_token": token, "next": ""}
+    )
+    assert verify.status_code == 302
+    assert verify.headers["Location"].startswith("/login")
+    session.refresh(service)
+    assert service.assured_date is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda u: setattr(u, "role", Role.PLANNER),
+        lambda u: setattr(u, "active", False),
+        lambda u: setattr(u, "password_hash", generate_password_hash("another pass phrase")),
+    ],
+    ids=["role", "deactivated", "password"],
+)
+def test_a_changed_role_password_or_active_flag_ends_the_session(
+    client, session, coordinator, change
+):
+    assert log_in(client, coordinator.email).status_code == 302
+    assert client.get("/account").status_code == 200
+    change(session.get(User, coordinator.id))
+    session.commit()
+    assert client.get("/account").status_code == 302
+
+
+def test_a_login_ends_after_the_absolute_lifetime_however_active(app, client, coordinator):
+    assert log_in(client, coordinator.email).status_code == 302
+    assert client.get("/account").status_code == 200
+    lifetime = app.config["SESSION_ABSOLUTE_LIFETIME_SECONDS"]
+    with client.session_transaction() as cookie_session:
+        cookie_session["login_started"] -= lifetime + 1
+    assert client.get("/account").status_code == 302
+
+
+def test_sign_out_command_ends_every_session_of_a_user(app, client, runner, coordinator):
+    assert log_in(client, coordinator.email).status_code == 302
+    second = app.test_client()
+    assert log_in(second, coordinator.email).status_code == 302
+    result = runner.invoke(args=["sign-out", "Coord@Example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Signed out coord@example.org everywhere" in result.output
+    assert client.get("/account").status_code == 302
+    assert second.get("/account").status_code == 302
+
+
+def test_sign_out_command_names_an_unknown_email(runner):
+    result = runner.invoke(args=["sign-out", "nobody@example.org"])
+    assert result.exit_code != 0
+    assert "no user with email nobody@example.org" in result.output
+
+
+# 4. No looked-up place in the database ----------------------------------------------------------
+
+
+class OnlineBackend:
+    """Stands in for the online geocoder (no network): one address, and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def geocode(self, query, exactly_one=True, **_kwargs):
+        self.calls += 1
+        return SimpleNamespace(latitude=35.0838, longitude=-106.6456, address="77 Hidden Lane NW")
+
+
+def test_an_online_lookup_leaves_no_row_with_the_place(app, client, connection, monkeypatch):
+    backend = OnlineBackend()
+    monkeypatch.setitem(app.config, "GEOCODER", "nominatim")
+    monkeypatch.setattr(geocoding, "_make_backend", lambda *args: backend)
+    first = client.post(
+        "/api/v1/match", json={"near": "77 Hidden Lane NW", "needs": ["crisis-now"]}
+    )
+    assert first.status_code == 200, first.get_data(as_text=True)
+    again = client.post(
+        "/api/v1/match", json={"near": "77 hidden lane nw", "needs": ["crisis-now"]}
+    )
+    assert again.status_code == 200
+    assert backend.calls == 1  # the answer was kept, in memory
+    tables = sa.inspect(connection).get_table_names()
+    assert "geocode_cache" not in tables
+    for table in tables:
+        query = sa.text(f'SELECT * FROM "{table}"')  # noqa: S608 (the database's own table names)
+        for row in connection.execute(query):
+            text = " ".join(str(value) for value in row)
+            assert "Hidden Lane" not in text, table
+            assert "35.0838" not in text, table

@@ -49,8 +49,6 @@ ALLOWLIST: dict[str, str] = {
     # Audit trail of directory edits: the name of the edited field.
     "change_records.field_name": "name of an edited directory field",
     # The officer lookup's geocoder cache (place text -> point); outcomes never writes to it.
-    "geocode_cache.latitude": "geocoded place for the directory lookup, not an encounter",
-    "geocode_cache.longitude": "geocoded place for the directory lookup, not an encounter",
     # Public directory: organisations, services, sites and their published contact details.
     "organizations.name": "organisation name",
     "organizations.alternate_name": "organisation name",

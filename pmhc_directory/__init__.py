@@ -116,6 +116,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inventory.bp)
     app.register_blueprint(editing.bp)
     app.register_blueprint(outcomes.bp)
+    from .views import provider
+
+    app.register_blueprint(provider.bp)
+    app.register_blueprint(provider.admin_bp)
     # Routes of the api blueprint that live in their own modules.
     from .views import api_capacity, api_gaps, api_match  # noqa: F401
 

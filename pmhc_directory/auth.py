@@ -19,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Roles allowed to change the inventory.
 EDITORS = (Role.COORDINATOR, Role.ADMIN)
+# The jurisdiction's own staff; provider accounts see only their organization (views/provider).
+STAFF_ROLES = (Role.OFFICER, Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 # Session key: when this login began (Unix seconds).
 LOGIN_STARTED = "login_started"
 # The jurisdiction's own staff; provider accounts see only their organization (views/provider).
@@ -112,8 +114,11 @@ def directory_reader(view: F) -> F:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_app.config["PUBLIC_DIRECTORY"] and not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
+        if not current_app.config["PUBLIC_DIRECTORY"]:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role == Role.PROVIDER:  # a private directory is for staff only
+                abort(403)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

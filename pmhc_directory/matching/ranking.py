@@ -130,8 +130,11 @@ def score(query: Query, candidate: Candidate, fit: Fit) -> float:
 
 
 def format_age(updated: datetime, now: datetime) -> str:
-    """How long ago a report was made, in words: \"5 min ago\", \"3 h ago\", \"2 days ago\"."""
+    """How long ago a report was made, in words: \"just now\" (under a minute), \"5 min ago\",
+    \"3 h ago\", \"2 days ago\"."""
     minutes = max(int((now - updated).total_seconds() // 60), 0)
+    if minutes == 0:
+        return "just now"
     if minutes < 60:
         return f"{minutes} min ago"
     hours = minutes // 60

@@ -61,6 +61,7 @@ from ..models import (
     UnmetNeed,
 )
 from ..taxonomy import ATTRIBUTE, NEED, PAYMENT, POPULATION, SERVICE_TYPE, Vocabulary, vocabulary
+from .provider_alerts import effective_status
 
 log = logging.getLogger(__name__)
 
@@ -719,10 +720,12 @@ def _load_site_entries(
             Service.interpretation_services,
             Service.assured_date,
             Service.is_national,
+            Service.closed_until,
         ),
         Service.id,
         service_ids,
     )
+    loaded_at = datetime.now(UTC)
     ids = list(services)
     org_ids = [rows[0].organization_id for rows in services.values()]
     organizations = _grouped(
@@ -849,7 +852,7 @@ def _load_site_entries(
             "organization": intern(organization[0].name if organization else ""),
             "service_types": intern(facts.types),
             "attributes": intern(facts.diversion),
-            "status": intern(service.status),
+            "status": intern(effective_status(service.status, service.closed_until, loaded_at)),
             "minimum_age": service.minimum_age,
             "maximum_age": service.maximum_age,
             "eligibility_populations": intern(facts.eligibility),
@@ -932,6 +935,16 @@ def _load_site_entries(
             )
         entries[service_id] = found
     return entries
+
+
+def load_closures(
+    session: Session, service_ids: Sequence[str] | None = None
+) -> dict[str, datetime]:
+    """When each temporarily closed service (of these, all when None) reopens by itself."""
+    query = select(Service.id, Service.closed_until).where(Service.closed_until > datetime.now(UTC))
+    if service_ids is not None:
+        query = query.where(Service.id.in_(service_ids))
+    return {row.id: row.closed_until for row in session.execute(query)}
 
 
 def load_capacities(
@@ -1114,6 +1127,8 @@ class CandidateCache:
         self.state: Any = None  # sync.SyncState once loaded
         self.entries: dict[str, list[SiteEntry]] = {}
         self.capacities: dict[str, CapacityFact] = {}
+        # Provider closures in force when loaded: such a service is reloaded when it reopens.
+        self.closures: dict[str, datetime] = {}
         self._columns: Columns | None = None
         self._capacity_columns: CapacityColumns | None = None
         self.rebuilds = 0
@@ -1125,6 +1140,9 @@ class CandidateCache:
         snapshot."""
         with self._lock:
             self.catch_up(session, vocab)
+            reopened = [i for i, until in self.closures.items() if until <= datetime.now(UTC)]
+            if reopened:
+                self._replace(reopened, load_site_entries(session, reopened, vocab), session)
             if self._columns is None:
                 self._columns = Columns.of(self.entries)
                 self._capacity_columns = None
@@ -1143,7 +1161,7 @@ class CandidateCache:
                 if plan.changed:
                     ids = [i for i in plan.service_ids if i != sync.ALL_SERVICES]
                     if ids:  # else only the gaps of the sequence moved on
-                        self._replace(ids, load_site_entries(session, ids, vocab))
+                        self._replace(ids, load_site_entries(session, ids, vocab), session)
                         for service_id in ids:
                             self.capacities.pop(service_id, None)
                         self.capacities.update(load_capacities(session, ids))
@@ -1151,18 +1169,24 @@ class CandidateCache:
                     self.state = plan.state
                 return
         state = state_for_rebuild(session)
+        self.closures = load_closures(session)
         self.entries = load_site_entries(session, None, vocab)
         self.capacities = load_capacities(session)
         self._columns = None
         self.state = state
         self.rebuilds += 1
 
-    def _replace(self, ids: Sequence[str], entries: dict[str, list[SiteEntry]]) -> None:
+    def _replace(
+        self, ids: Sequence[str], entries: dict[str, list[SiteEntry]], session: Session
+    ) -> None:
         if self._columns is not None:
             columns = self._columns.updated(ids, entries)
             too_many = columns.dead > COLUMNS_DEAD_FRACTION * max(len(columns.entries), 1)
             self._columns = None if too_many else columns
             self._capacity_columns = None
+        for service_id in ids:
+            self.closures.pop(service_id, None)
+        self.closures.update(load_closures(session, ids))
         for service_id in ids:
             self.entries.pop(service_id, None)
             if service_id in entries:  # else deleted

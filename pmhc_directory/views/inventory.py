@@ -34,8 +34,8 @@ from .auth import safe_next
 
 bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 
-#: Every staff role reads the inventory; only EDITORS change it.
-STAFF = tuple(Role)
+#: Every staff role reads the inventory (provider accounts do not); only EDITORS change it.
+STAFF = tuple(r for r in Role if r is not Role.PROVIDER)
 
 
 def _zone() -> ZoneInfo:

@@ -10,7 +10,9 @@ import re
 
 from playwright.sync_api import expect
 
-AREA_PATHS = "#planning-map path.leaflet-interactive"
+from tests.browser.conftest import serious_axe_violations
+
+AREA_PATHS = "#planning-map path.svgmap-area"
 DEMO_AREAS = 150
 
 
@@ -96,3 +98,68 @@ def test_report_shows_static_svg_maps(page):
     assert page.get_by_role("heading", name=re.compile("Need versus capacity")).is_visible()
     assert page.locator("script").count() == 0
     no_overflow(page)
+
+
+def test_planner_reads_worst_hour_suggested_sites_and_areas_by_gap(page):
+    open_planning(page)
+    # The worst hour of the week, beside the headline, for all three and for each element.
+    worst = page.locator("[data-worst-row='all_three']")
+    expect(worst).to_be_visible()
+    when = worst.locator("[data-worst-when]").inner_text()
+    assert re.fullmatch(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d{1,2} [ap]\.m\. \(.+\)", when)
+    people = int(worst.locator("[data-worst-people]").inner_text().replace(",", ""))
+    assert people >= 0
+    for element in ("contact", "respond", "place"):
+        expect(page.locator(f"[data-worst-row='{element}']")).to_have_count(1)
+    # The week chart's axis is fitted to the data and labelled; its table lists 168 hours.
+    expect(page.locator("[data-week-chart] svg .week-axis-title")).to_contain_text("People covered")
+    ticks = page.locator("[data-week-chart] svg text.week-axis").all_text_contents()
+    percents = sorted(float(t.rstrip("%")) for t in ticks if t.endswith("%"))
+    page.get_by_text("Week table: people covered hour by hour").click()
+    expect(page.locator("[data-week-table] tbody tr")).to_have_count(168)
+    cells = page.locator("[data-week-table] tbody td").all_text_contents()
+    values = [float(c.rstrip("%")) for c in cells if c.endswith("%")]
+    low, high = min(values), max(values)
+    assert len(percents) >= 2 and percents[0] <= low and percents[-1] >= high
+    # fitted: the axis spans little more than the data (never 0-100 % for a narrow band)
+    assert percents[-1] - percents[0] <= max(3 * (high - low), 3.0) + 0.01
+    # Suggested sites: in the table with the people newly covered, and on the map.
+    rows = page.locator("[data-suggested-site]")
+    assert rows.count() >= 1
+    first_people = int(rows.first.locator("[data-site-people]").inner_text().replace(",", ""))
+    assert first_people > 0
+    expect(page.locator("#planning-map path.planning-suggested")).to_have_count(rows.count())
+    # The areas table, largest gap first, is the keyboard route into the map.
+    gap_rows = page.locator("[data-gap-table] tbody tr")
+    assert gap_rows.count() >= 1
+    link = gap_rows.first.locator("[data-area-link]")
+    name = gap_rows.first.locator("th").inner_text()
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(name)
+    # Scale bar and town labels are drawn without tiles.
+    expect(page.locator(".leaflet-control-scale")).to_be_visible()
+    assert page.locator(".planning-town").count() >= 1
+    no_overflow(page)
+    assert serious_axe_violations(page) == []
+
+
+def test_service_popups_name_types_in_plain_words(page):
+    open_planning(page)
+    page.locator("#planning-services").check()
+    marker = page.locator("#planning-map path.planning-site").first
+    expect(marker).to_be_attached()
+    marker.dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_be_visible()
+    text = popup.inner_text()
+    assert not re.search(r"\b[a-z]+-[a-z]+\b", text.split("\n", 1)[1]), text
+
+
+def test_report_lists_suggested_sites_and_marks_them(page):
+    response = page.goto("/planning/report")
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("heading", name=re.compile("Suggested new"))).to_be_visible()
+    assert page.locator("svg.svgmap .svgmap-mark").count() >= 1
+    assert page.locator("svg.svgmap .svgmap-scale").count() >= 1
+    expect(page.get_by_text(re.compile("Worst hour this week, all three"))).to_be_visible()

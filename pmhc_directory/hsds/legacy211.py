@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .. import validators
 from ..hours.freeform import (
     FreeformError,
     Window,
@@ -46,7 +47,8 @@ from ..hours.freeform import (
     parse_hours,
 )
 from ..taxonomy import ATTRIBUTE, PAYMENT, POPULATION, SERVICE_TYPE, Term, Vocabulary, vocabulary
-from .errors import ImportIssue, ReadFailed
+from .bounded import check_zip_size
+from .errors import ImportIssue, ProblemLog, ReadFailed
 from .taxonomy_map import TaxonomyMap, read_taxonomy_map
 
 __all__ = ["NAMESPACE", "read_hsds1_package", "stable_id", "uuid5"]
@@ -90,13 +92,26 @@ class Issues:
         self.items: list[ImportIssue] = []
 
     def add(
-        self, file: str, row: int | None, column: str, message: str, original_id: str = ""
-    ) -> None:
+        self,
+        file: str,
+        row: int | None,
+        column: str,
+        message: str,
+        original_id: str = "",
+        *,
+        action: str = "refused",
+    ) -> ImportIssue:
+        """Record a problem; ``action`` is what ``--on-error skip`` does about it."""
         where = file if row is None else f"{file} row {row}"
         if original_id:
             where += f", id {original_id}"
         path = f"{where}, {column}" if column else where
-        self.items.append(ImportIssue(original_id or None, -1, path, message))
+        severity = "error" if action in ("skipped", "refused") else "warning"
+        issue = ImportIssue(
+            original_id or None, -1, path, message, severity, action, file, row, column
+        )
+        self.items.append(issue)
+        return issue
 
     def extend(self, issues: Iterable[ImportIssue]) -> None:
         self.items.extend(issues)
@@ -230,6 +245,11 @@ def read_package(path: Path, issues: Issues) -> dict[str, Table]:
                     )
         elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
+                try:
+                    check_zip_size(archive, path.name)
+                except ReadFailed as exc:
+                    issues.extend(exc.issues)
+                    return {}
                 for info in archive.infolist():
                     member = PurePosixPath(info.filename)
                     if info.is_dir() or member.suffix.lower() != ".csv":
@@ -280,7 +300,6 @@ def read_package(path: Path, issues: Issues) -> dict[str, Table]:
 
 _DOMAIN_RE = re.compile(r"^[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
-_EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 
 
 _NO_ADDRESS = frozenset({"http://", "https://", "http://www", "http://www.", "www", "n/a", "none"})
@@ -293,19 +312,15 @@ def web_address(text: str) -> str | None:
     if value.lower() in _NO_ADDRESS:
         return None
     if _SCHEME_RE.match(value):
-        return value
+        return validators.web_url(value)
     if _DOMAIN_RE.match(value):
-        return f"http://{value}"
+        return validators.web_url(f"http://{value}")
     raise ValueError(f"{text!r} is not a web address")
 
 
 def email_address(text: str) -> str:
-    value = text.strip()
-    if value.lower().startswith("mailto:"):
-        value = value[7:]
-    if not _EMAIL_RE.match(value):
-        raise ValueError(f"{text!r} is not one email address")
-    return value
+    """One e-mail address (``validators.email_address``: the editor's rule)."""
+    return validators.email_address(text)
 
 
 _COUNTRIES = {
@@ -378,8 +393,8 @@ def split_phone(text: str) -> tuple[str, str | None]:
         raise ValueError(f"{text!r} is not a phone number")
     match = _EXTENSION_RE.match(value)
     if match:
-        return match["number"].strip(), match["ext"]
-    return value, None
+        return validators.phone_number(match["number"]), match["ext"]
+    return validators.phone_number(value), None
 
 
 class Ids:
@@ -472,13 +487,28 @@ class _Schedules:
     windows: list[tuple[tuple[str, ...], Window]] = field(default_factory=list)
 
 
+Owner = tuple[str, str]  # ("service" | "location" | "sal" | "organization", original id)
+
+
 class _Builder:
+    """Builds the services; with ``skip`` a problem drops only what it spoils (the action of
+    each issue) and ``notes`` keeps the problems by the owner they touch, for the flags."""
+
     def __init__(
-        self, tables: dict[str, Table], mapping: TaxonomyMap | None, issues: Issues
+        self,
+        tables: dict[str, Table],
+        mapping: TaxonomyMap | None,
+        issues: Issues,
+        *,
+        skip: bool = False,
     ) -> None:
         self.tables = tables
         self.mapping = mapping
         self.issues = issues
+        self.skip = skip
+        self.notes: dict[Owner, list[ImportIssue]] = defaultdict(list)
+        self.hours_dropped: set[Owner] = set()
+        self.flags: dict[str, list[ImportIssue]] = {}
         self.vocab: Vocabulary = vocabulary()
         self.ids = Ids(NAMESPACE)
         self.organizations: dict[str, Obj] = {}
@@ -510,8 +540,20 @@ class _Builder:
         found = self.tables.get(table)
         return found.name if found is not None else f"{SPECS[table].names[0]}.csv"
 
-    def error(self, table: str, number: int, column: str, message: str, original: str = "") -> None:
-        self.issues.add(self.file(table), number, column, message, original)
+    def error(
+        self,
+        table: str,
+        number: int,
+        column: str,
+        message: str,
+        original: str = "",
+        *,
+        action: str = "row-dropped",
+        owner: Owner | None = None,
+    ) -> None:
+        issue = self.issues.add(self.file(table), number, column, message, original, action=action)
+        if owner is not None:
+            self.notes[owner].append(issue)
 
     def unique_rows(self, table: str) -> dict[str, tuple[int, Row]]:
         """Rows by their id; empty and repeated ids are errors."""
@@ -523,7 +565,12 @@ class _Builder:
                 continue
             if original in out:
                 self.error(
-                    table, number, "id", f"repeats the id of row {out[original][0]}", original
+                    table,
+                    number,
+                    "id",
+                    f"repeats the id of row {out[original][0]}",
+                    original,
+                    action="skipped" if table == "services" else "row-dropped",
                 )
                 continue
             out[original] = (number, row)
@@ -543,9 +590,10 @@ class _Builder:
         self.read_simple_lists()
         self.read_taxonomy()
         self.finish_locations()
-        return [
+        built = (
             self.service(original, number, row) for original, (number, row) in self.services.items()
-        ]
+        )
+        return [service for service in built if service is not None]
 
     def read_organizations(self) -> None:
         for original, (number, row) in self.unique_rows("organizations").items():
@@ -557,12 +605,18 @@ class _Builder:
             }
             if not org["name"]:
                 self.error("organizations", number, "name", "is empty", original)
+                if self.skip:  # its services go under a placeholder organization
+                    continue
             self.optional(org, "alternate_name", row.get("alternate_name"))
+            owner = ("organization", original)
             self.checked(
-                org, "email", row.get("email"), email_address, "organizations", number, original
-            )
+                org, "email", row.get("email"), email_address, "organizations", number, original,
+                owner,
+            )  # fmt: skip
             website = row.get("url") or row.get("website")
-            self.checked(org, "website", website, web_address, "organizations", number, original)
+            self.checked(
+                org, "website", website, web_address, "organizations", number, original, owner
+            )
             self.organizations[original] = org
 
     def read_locations(self) -> None:
@@ -573,7 +627,15 @@ class _Builder:
             try:
                 point = coordinates(row.get("latitude", ""), row.get("longitude", ""))
             except ValueError as exc:
-                self.error("locations", number, "latitude/longitude", str(exc), original)
+                self.error(
+                    "locations",
+                    number,
+                    "latitude/longitude",
+                    str(exc),
+                    original,
+                    action="field-dropped",
+                    owner=("location", original),
+                )
                 point = None
             if point is not None:
                 location["latitude"], location["longitude"] = point
@@ -593,6 +655,13 @@ class _Builder:
             )
             self.error(table, number, "location_id", message, original)
             return
+        if self.skip and not any(
+            row.get(c) for c in ("address_1", "address_2", "city", "state_province", "postal_code")
+        ):
+            message = "is empty (no street, city, state or postal code)"
+            self.error(table, number, "", message, original, owner=("location", owner))
+            return
+        problems = len(self.issues.items)
         address: Obj = {"id": self.ids.make(f"{table}:{original or owner + ':' + str(number)}")}
         lines = [row.get(f"address_{i}", "") for i in (1, 2, 3, 4)]
         address["address_1"] = lines[0]
@@ -621,6 +690,10 @@ class _Builder:
             self.error(table, number, "postal_code", "is empty", original)
         address["postal_code"] = postal
         address["address_type"] = kind
+        found = self.issues.items[problems:]
+        if found:  # the address is dropped whole: half an address misleads
+            self.notes[("location", owner)].extend(found)
+            return
         self.addresses[owner].append(address)
 
     def read_services_at_location(self) -> None:
@@ -758,7 +831,7 @@ class _Builder:
             try:
                 phone_number, extension = split_phone(row.get("number", ""))
             except ValueError as exc:
-                self.error(table, number, "number", str(exc), original)
+                self.error(table, number, "number", str(exc), original, owner=owner)
                 continue
             phone: Obj = {
                 "id": self.ids.make(f"phones:{original or ':'.join(owner) + ':' + phone_number}"),
@@ -770,7 +843,15 @@ class _Builder:
                 if digits.isdigit():
                     extension = digits
                 else:
-                    self.error(table, number, "extension", f"{given!r} is not a number", original)
+                    self.error(
+                        table,
+                        number,
+                        "extension",
+                        f"{given!r} is not a number",
+                        original,
+                        action="field-dropped",
+                        owner=owner,
+                    )
             if extension:
                 phone["extension"] = extension
             kind = row.get("type", "").lower()
@@ -796,13 +877,15 @@ class _Builder:
                     raise FreeformError("is empty: give the day (1-7 or a name such as Monday)")
                 days = parse_days(weekday)
             except FreeformError as exc:
-                self.error(table, number, "weekday", str(exc), original)
+                self.error(table, number, "weekday", str(exc), original, owner=owner)
+                self.hours_dropped.add(owner)
                 continue
             opens, closes = row.get("opens_at", ""), row.get("closes_at", "")
             try:
                 windows = parse_hours(opens, closes)
             except FreeformError as exc:
-                self.error(table, number, "opens_at/closes_at", str(exc), original)
+                self.error(table, number, "opens_at/closes_at", str(exc), original, owner=owner)
+                self.hours_dropped.add(owner)
                 continue
             content = ":".join((*owner, weekday, opens, closes))
             base = f"{table}:{original or content}"
@@ -829,13 +912,13 @@ class _Builder:
             try:
                 closed = parse_bool(row.get("closed", ""))
             except FreeformError as exc:
-                self.error(table, number, "closed", str(exc), original)
+                self.error(table, number, "closed", str(exc), original, owner=owner)
                 continue
             try:
                 start = parse_date(row.get("start_date", ""))
                 end = parse_date(row["end_date"]) if row.get("end_date") else start
             except FreeformError as exc:
-                self.error(table, number, "start_date/end_date", str(exc), original)
+                self.error(table, number, "start_date/end_date", str(exc), original, owner=owner)
                 continue
             if end < start:
                 self.error(
@@ -844,6 +927,7 @@ class _Builder:
                     "end_date",
                     f"{end.isoformat()} is before start_date {start.isoformat()}",
                     original,
+                    owner=owner,
                 )
                 continue
             opens, closes = row.get("opens_at", ""), row.get("closes_at", "")
@@ -857,6 +941,7 @@ class _Builder:
                         "opens_at/closes_at",
                         "a closed day has no opening times",
                         original,
+                        owner=owner,
                     )
                     continue
                 self.schedules[owner].rows.append(
@@ -866,7 +951,7 @@ class _Builder:
             try:
                 windows = parse_hours(opens, closes)
             except FreeformError as exc:
-                self.error(table, number, "opens_at/closes_at", str(exc), original)
+                self.error(table, number, "opens_at/closes_at", str(exc), original, owner=owner)
                 continue
             if not windows:  # "closed" written in the times
                 self.schedules[owner].rows.append(
@@ -1068,11 +1153,14 @@ class _Builder:
 
     # -- one service
 
-    def service(self, original: str, number: int, row: Row) -> Obj:
+    def service(self, original: str, number: int, row: Row) -> Obj | None:
+        """The compiled service; None when ``skip`` and its core (name, status) is broken."""
         sid = stable_id("services", original)
         out: Obj = {"id": sid, "name": row.get("name", "")}
+        broken = False
         if not out["name"]:
-            self.error("services", number, "name", "is empty", original)
+            self.error("services", number, "name", "is empty", original, action="skipped")
+            broken = True
         for column, target in (
             ("alternate_name", "alternate_name"),
             ("description", "description"),
@@ -1081,8 +1169,11 @@ class _Builder:
             ("fees", "fees_description"),
         ):
             self.optional(out, target, row.get(column))
-        self.checked(out, "url", row.get("url"), web_address, "services", number, original)
-        self.checked(out, "email", row.get("email"), email_address, "services", number, original)
+        own = ("service", original)
+        self.checked(out, "url", row.get("url"), web_address, "services", number, original, own)
+        self.checked(
+            out, "email", row.get("email"), email_address, "services", number, original, own
+        )
         status = (row.get("status") or "active").strip().lower().replace("_", " ")
         if status not in ("active", "inactive", "defunct", "temporarily closed"):
             self.error(
@@ -1091,14 +1182,26 @@ class _Builder:
                 "status",
                 f"{row.get('status')!r} is not active, inactive, defunct or temporarily closed",
                 original,
+                action="skipped",
             )
+            broken = True
+        if broken and self.skip:
+            return None
         out["status"] = status
         organization = self.organizations.get(row.get("organization_id", ""))
         if organization is None:
             given = row.get("organization_id", "")
             message = "is empty" if not given else f"names {given!r}, which organizations.csv lacks"
-            self.error("services", number, "organization_id", message, original)
-            organization = {"id": stable_id("organizations", given), "name": "?", "description": ""}
+            self.error(
+                "services",
+                number,
+                "organization_id",
+                message + "; the service is kept under a placeholder organization",
+                original,
+                action="placeholder",
+                owner=own,
+            )
+            organization = placeholder_organization(given)
         out["organization_id"] = organization["id"]
         out["organization"] = organization
 
@@ -1142,7 +1245,35 @@ class _Builder:
         out["attributes"] = self.attributes(
             sid, original, eligibility, payments, effective or [service_hours]
         )
+        self.flag(sid, original, row, out)
         return out
+
+    def flag(self, sid: str, original: str, row: Row, out: Obj) -> None:
+        """Keep the problems that touch this service (its own rows, its organization, its
+        places), and say so when it was left without readable hours."""
+        owners: list[Owner] = [
+            ("service", original),
+            ("organization", row.get("organization_id", "")),
+        ]
+        for key in self.sals_of.get(original, []):
+            owners += [("sal", key), ("location", self.sals[key]["location_key"])]
+        found = [issue for owner in owners for issue in self.notes.get(owner, ())]
+        if any(owner in self.hours_dropped for owner in owners):
+            hours = out["schedules"] or any(
+                sal["schedules"] or sal["location"].get("schedules")
+                for sal in out["service_at_locations"]
+            )
+            message = (
+                "some opening-hours rows could not be read and were dropped; check the hours"
+                if hours
+                else "no opening-hours row could be read: hours unknown"
+            )
+            found.append(
+                ImportIssue(original, -1, "hours", message, "warning", "row-dropped",
+                            self.file("regular_schedules"))
+            )  # fmt: skip
+        if found:
+            self.flags[sid] = found
 
     def attributes(
         self,
@@ -1215,13 +1346,14 @@ class _Builder:
         table: str,
         number: int,
         original: str,
+        owner: Owner | None = None,
     ) -> None:
         if not value:
             return
         try:
             parsed = parse(value)
         except ValueError as exc:
-            self.error(table, number, key, str(exc), original)
+            self.error(table, number, key, str(exc), original, action="field-dropped", owner=owner)
             return
         if parsed is not None:
             obj[key] = parsed
@@ -1254,9 +1386,30 @@ def language(text: str) -> tuple[str, str]:
     return value, ""
 
 
-def read_hsds1_package(path: Path, *, taxonomy_map: Path | None = None) -> list[Obj]:
+def placeholder_organization(given: str) -> Obj:
+    """The organization a service is kept under when its ``organization_id`` names no row:
+    one per missing id (the same id on every import), named so that it stands out."""
+    label = given or "(no id)"
+    return {
+        "id": stable_id("organizations", given),
+        "name": f"[Missing organization {label}]"[:500],
+        "description": (
+            f"Placeholder made by an import: organizations.csv has no row with id {label!r}. "
+            "Give the services their real organization."
+        ),
+        "phones": [],
+    }
+
+
+def read_hsds1_package(
+    path: Path, *, taxonomy_map: Path | None = None, log: ProblemLog | None = None
+) -> list[Obj]:
     """Compiled HSDS 3.1 services from an HSDS 1.x folder or zip; ``ReadFailed`` lists every
-    problem (in the package and in the ``taxonomy_map`` CSV)."""
+    problem (in the package and in the ``taxonomy_map`` CSV).
+
+    With ``log`` (``--on-error skip``) a problem in a row drops only what it spoils and is
+    added to ``log`` with its action, and the services it touches are flagged; problems with
+    a whole file (missing, unreadable, too big, a required column missing) still fail."""
     issues = Issues()
     mapping = None
     if taxonomy_map is not None:
@@ -1267,7 +1420,14 @@ def read_hsds1_package(path: Path, *, taxonomy_map: Path | None = None) -> list[
     tables = read_package(Path(path), issues)
     if issues:
         raise ReadFailed(issues.items)
-    services = _Builder(tables, mapping, issues).build()
-    if issues:
+    builder = _Builder(tables, mapping, issues, skip=log is not None)
+    services = builder.build()
+    if issues and log is None:
         raise ReadFailed(issues.items)
+    if log is not None:
+        log.issues.extend(issues.items)
+        log.skipped += len({(i.file, i.row) for i in issues.items if i.action == "skipped"})
+        for sid, found in builder.flags.items():
+            for issue in found:
+                log.flag(sid, issue)
     return services

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..taxonomy import SERVICE_TYPE, vocabulary
-from .errors import ReadFailed
+from .errors import ImportIssue, ProblemLog, ReadFailed
 from .legacy211 import (
     Ids,
     Issues,
@@ -144,9 +144,11 @@ def _key(*parts: str) -> str:
 
 
 class _Reader:
-    def __init__(self, mapping: TaxonomyMap | None, issues: Issues) -> None:
+    def __init__(self, mapping: TaxonomyMap | None, issues: Issues, skip: bool = False) -> None:
         self.mapping = mapping
         self.issues = issues
+        self.skip = skip
+        self.flags: dict[str, list[ImportIssue]] = {}
         self.vocab = vocabulary()
         self.organizations: dict[str, Obj] = {}
         self.locations: dict[str, Obj] = {}
@@ -177,11 +179,20 @@ class _Reader:
     def service(self, file: str, number: int, row: dict[str, str], layout: Layout) -> Obj | None:
         name = row["name1"]
         failed = False
+        mark = len(self.issues.items)
+        warnings: list[ImportIssue] = []
 
         def error(column: str, message: str) -> None:
             nonlocal failed
             failed = True
-            self.issues.add(file, number, column, message, name)
+            self.issues.add(file, number, column, message, name, action="skipped")
+
+        def drop(column: str, message: str, action: str) -> None:
+            # with --on-error skip an unreadable website or phone leaves the rest of the row
+            if not self.skip:
+                error(column, message)
+                return
+            warnings.append(self.issues.add(file, number, column, message, name, action=action))
 
         code = layout.fixed_type or row.get("type", "")
         types = self.types(code) if code else []
@@ -213,9 +224,12 @@ class _Reader:
             try:
                 website = web_address(row["website"])
             except ValueError as exc:
-                error(layout.columns["website"], str(exc))
-        phones = self.phones(row, error)
+                drop(layout.columns["website"], str(exc), "field-dropped")
+        phones = self.phones(row, lambda column, message: drop(column, message, "row-dropped"))
         if failed or point is None:
+            if self.skip:  # every problem of a skipped row says so
+                for i, issue in enumerate(self.issues.items[mark:], start=mark):
+                    self.issues.items[i] = replace(issue, action="skipped", severity="error")
             return None
 
         identity = _key(
@@ -267,6 +281,8 @@ class _Reader:
             service["alternate_name"] = row["name2"]
         if website:
             service["url"] = website
+        if warnings:
+            self.flags[sid] = warnings
         return service
 
     def phones(self, row: dict[str, str], error: Callable[[str, str], None]) -> list[Obj]:
@@ -362,9 +378,15 @@ def _files(path: Path, issues: Issues) -> list[Table]:
     return tables
 
 
-def read_samhsa_csv(path: Path, *, taxonomy_map: Path | None = None) -> list[Obj]:
+def read_samhsa_csv(
+    path: Path, *, taxonomy_map: Path | None = None, log: ProblemLog | None = None
+) -> list[Obj]:
     """Compiled HSDS 3.1 services from SAMHSA locator CSV file(s); ``ReadFailed`` lists every
-    problem (rows and the ``taxonomy_map`` CSV)."""
+    problem (rows and the ``taxonomy_map`` CSV).
+
+    With ``log`` (``--on-error skip``) a row with a broken core (name, street, ZIP,
+    coordinates, facility type) is skipped, an unreadable website or phone is dropped from
+    its row, and each problem goes to ``log``; problems with a whole file still fail."""
     issues = Issues()
     mapping = None
     if taxonomy_map is not None:
@@ -372,10 +394,20 @@ def read_samhsa_csv(path: Path, *, taxonomy_map: Path | None = None) -> list[Obj
             mapping = read_taxonomy_map(Path(taxonomy_map))
         except ReadFailed as exc:
             issues.extend(exc.issues)
-    reader = _Reader(mapping, issues)
-    services: list[Obj] = []
-    for table in _files(Path(path), issues):
-        reader.read(table, services)
+    tables = _files(Path(path), issues)
     if issues:
         raise ReadFailed(issues.items)
+    reader = _Reader(mapping, issues, skip=log is not None)
+    services: list[Obj] = []
+    for table in tables:
+        reader.read(table, services)
+    fatal = [issue for issue in issues.items if issue.row in (None, 1)]
+    if fatal or (issues and log is None):
+        raise ReadFailed(issues.items)
+    if log is not None:
+        log.issues.extend(issues.items)
+        log.skipped += len({(i.file, i.row) for i in issues.items if i.action == "skipped"})
+        for sid, found in reader.flags.items():
+            for issue in found:
+                log.flag(sid, issue)
     return services

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
@@ -53,6 +52,7 @@ from ..models import (
     Unit,
 )
 from ..taxonomy import ATTRIBUTE, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
+from ..validators import email_address, phone_number, web_url
 from .audit import VersionConflictError, check_version, record_change, record_field_changes
 
 # What each attribute link type draws its terms from (docs/hsds-conventions.md).
@@ -93,7 +93,6 @@ LANGUAGE_NAMES = {
     "ase": "American Sign Language",
 }
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 T = TypeVar("T")
 _ALWAYS_OPEN = {"opens_at": "00:00", "closes_at": "23:59"}
 
@@ -205,13 +204,18 @@ def _check_length(problems: _Problems, data: Mapping[str, Any], name: str, limit
 def _check_url(problems: _Problems, value: str | None, name: str) -> None:
     if value is None:
         return
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        web_url(value)
+    except ValueError:
         problems.add(name, "Enter a full web address starting with https:// or http://.")
 
 
 def _check_email(problems: _Problems, value: str | None, name: str) -> None:
-    if value is not None and not _EMAIL_RE.match(value):
+    if value is None:
+        return
+    try:
+        email_address(value)
+    except ValueError:
         problems.add(name, "Enter an email address like intake@example.org.")
 
 
@@ -795,8 +799,11 @@ def _phone_rows(problems: _Problems, phones: Sequence[Mapping[str, Any]]) -> lis
         number = _text(phone, "number")
         if number is None:
             problems.add(prefix + "number", "Enter the number, or tick Remove.")
-        elif len(number) > 100 or not any(c.isdigit() for c in number):
-            problems.add(prefix + "number", "Enter a phone number like 505-555-0100.")
+        else:
+            try:
+                phone_number(number)
+            except ValueError:
+                problems.add(prefix + "number", "Enter a phone number like 505-555-0100.")
         kind = _text(phone, "type") or "voice"
         if kind not in PHONE_TYPES:
             problems.add(prefix + "type", f"Choose one of: {', '.join(PHONE_TYPES)}.")

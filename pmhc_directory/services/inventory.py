@@ -26,6 +26,7 @@ from ..models import (
     SERVICE_STATUSES,
     Attribute,
     ChangeRecord,
+    ImportFlag,
     Location,
     Organization,
     ProblemReport,
@@ -440,6 +441,28 @@ class ProblemItem:
 
 
 @dataclass(frozen=True)
+class ImportedItem:
+    """A service an import kept with problems (``--on-error skip``), with those problems."""
+
+    id: str
+    name: str
+    organization: str
+    status: str
+    source: str
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class ImportedSection:
+    items: list[ImportedItem]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True)
 class Queue:
     today: date
     reverify_days: int
@@ -449,10 +472,17 @@ class Queue:
     missing_area: QueueSection
     problems: list[ProblemItem]
     duplicates: list[DuplicatePair]
+    imported: ImportedSection = ImportedSection([], 0)
 
     @property
     def empty(self) -> bool:
-        sections = (self.overdue, self.missing_hours, self.missing_coordinates, self.missing_area)
+        sections = (
+            self.overdue,
+            self.missing_hours,
+            self.missing_coordinates,
+            self.missing_area,
+            self.imported,
+        )
         return not (any(s.total for s in sections) or self.problems or self.duplicates)
 
 
@@ -499,14 +529,48 @@ def open_problems(session: Session, *, zone: tzinfo = UTC) -> list[ProblemItem]:
     ]
 
 
+def imported_with_problems(session: Session, limit: int = QUEUE_LIMIT) -> ImportedSection:
+    """Services an import kept with problems (open ``ImportFlag``), by name; defunct left out.
+    A flag is cleared when a coordinator verifies the service."""
+    where = (ImportFlag.status == "open", Service.status != DEFUNCT)
+    total = (
+        session.scalar(
+            select(func.count(ImportFlag.id))
+            .join(Service, Service.id == ImportFlag.service_id)
+            .where(*where)
+        )
+        or 0
+    )
+    stmt = (
+        select(ImportFlag, Service.name, Organization.name, Service.status)
+        .join(Service, Service.id == ImportFlag.service_id)
+        .join(Service.organization)
+        .where(*where)
+        .order_by(func.lower(Service.name), Service.id)
+        .limit(limit)
+    )
+    items = [
+        ImportedItem(
+            id=flag.service_id,
+            name=name,
+            organization=organization,
+            status=status,
+            source=flag.source.removeprefix("import:"),
+            problems=[line for line in flag.problems.splitlines() if line],
+        )
+        for flag, name, organization, status in session.execute(stmt)
+    ]
+    return ImportedSection(items, total)
+
+
 def verification_queue(
     session: Session, today: date, reverify_days: int, *, zone: tzinfo = UTC
 ) -> Queue:
     """Everything that needs a coordinator, defunct services left out.
 
     Overdue verification (never verified first, then the oldest), missing hours, missing
-    coordinates, respond services without a service area, open problem reports (oldest first)
-    and probable duplicates.
+    coordinates, respond services without a service area, open problem reports (oldest first),
+    probable duplicates and services an import kept with problems (with those problems).
     """
     by_name = (func.lower(Service.name),)
     return Queue(
@@ -522,6 +586,7 @@ def verification_queue(
         missing_area=_section(session, lacks_service_area(), by_name),
         problems=open_problems(session, zone=zone),
         duplicates=probable_duplicates(session),
+        imported=imported_with_problems(session),
     )
 
 
@@ -565,6 +630,13 @@ def verify_service(
     )
     session.expire(service, ["assured_date", "assurer_email", "updated_at"])
     moment = now or datetime.now(UTC)
+    # a person has checked it: the problems an import left are dealt with
+    session.execute(
+        update(ImportFlag)
+        .where(ImportFlag.service_id == service.id, ImportFlag.status == "open")
+        .values(status="cleared", cleared_at=moment, cleared_by=user_email)
+        .execution_options(synchronize_session=False)
+    )
     record_change(
         session,
         resource_type="service",

@@ -1,0 +1,77 @@
+"""Smaller edges of matching (issue #24 item 9): the default travel cap of each continuum
+element, justice services' 60 minutes included, and the "N h ago" / "N days ago" switch at 48
+hours on capacity reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pmhc_directory.matching import exclusions
+from pmhc_directory.matching.ranking import format_age
+
+from . import AT, VOCAB, candidate, fit, query
+
+# One type of each continuum element, and the cap (minutes) it gets when the query sets none.
+DEFAULT_CAPS = [
+    pytest.param("pre-arrest-diversion", 60, id="justice"),
+    pytest.param("reentry-services", 60, id="justice-reentry"),
+    pytest.param("crisis-receiving", 45, id="place"),
+    pytest.param("outpatient-mental-health", 60, id="treatment"),
+    pytest.param("supportive-housing", 60, id="housing"),
+    pytest.param("mobile-crisis", 60, id="respond-driven-to"),
+]
+
+
+def too_far(service_type: str, minutes: float) -> bool:
+    q = query(needs=(), types=(service_type,))
+    c = candidate(service_types=(service_type,), travel_minutes=minutes)
+    return any(e.code == "too-far" for e in exclusions(q, c, fit(q, c)))
+
+
+@pytest.mark.parametrize(("service_type", "cap"), DEFAULT_CAPS)
+def test_default_travel_cap_of_each_continuum_element(service_type: str, cap: int) -> None:
+    q = query(needs=(), types=(service_type,))
+    assert fit(q, candidate(service_types=(service_type,))).max_minutes == cap
+    assert not too_far(service_type, cap)
+    assert too_far(service_type, cap + 0.5)
+
+
+def test_justice_services_wait_an_hour_not_the_crisis_45_minutes() -> None:
+    assert not too_far("pretrial-diversion", 50)
+    assert too_far("pretrial-diversion", 61)
+
+
+def test_the_cap_message_names_the_limit() -> None:
+    q = query(needs=(), types=("treatment-court",))
+    c = candidate(service_types=("treatment-court",), travel_minutes=75.0)
+    (reason,) = [e for e in exclusions(q, c, fit(q, c)) if e.code == "too-far"]
+    assert "75 min" in reason.message and "60-minute" in reason.message
+
+
+def test_phone_lines_have_no_travel_cap() -> None:
+    q = query(needs=(), types=("crisis-line",))
+    assert fit(q, candidate(service_types=("crisis-line",))).max_minutes is None
+    assert not too_far("crisis-line", 10_000)
+
+
+@pytest.mark.parametrize(
+    ("ago", "words"),
+    [
+        (timedelta(minutes=59, seconds=59), "59 min ago"),
+        (timedelta(minutes=60), "1 h ago"),
+        (timedelta(hours=47, minutes=59), "47 h ago"),
+        (timedelta(hours=48), "2 days ago"),
+        (timedelta(hours=71, minutes=59), "2 days ago"),
+        (timedelta(hours=72), "3 days ago"),
+    ],
+)
+def test_capacity_report_age_in_words(ago: timedelta, words: str) -> None:
+    assert format_age(AT - ago, AT) == words
+
+
+def test_vocabulary_gives_justice_types_the_justice_element() -> None:
+    # The caps above are per continuum element: pin the element the types belong to.
+    for service_type in ("pre-arrest-diversion", "reentry-services", "treatment-court"):
+        assert VOCAB.continuum_of(service_type) == "justice"

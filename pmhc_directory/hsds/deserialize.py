@@ -37,7 +37,9 @@ from ..hours import ScheduleError, ScheduleRule
 from ..models import Base
 from ..models.directory import LOCATION_TYPES, SERVICE_STATUSES
 from ..taxonomy import NEED, POPULATION, Term, Vocabulary, vocabulary
+from ..validators import TEXT_LIMITS, email_address, web_url
 from .errors import ImportIssue
+from .extra import split_extra
 
 # Columns an import never writes: kept by the database (timestamps), not part of HSDS
 # (is_national), or PMHC-only (taxonomies.key). Tables with an optimistic-lock ``version``
@@ -112,6 +114,10 @@ def _max_lengths() -> dict[tuple[str, str], int]:
             length = getattr(column.type, "length", None)
             if isinstance(length, int):
                 lengths[(table.name, column.name)] = length
+    for table_name, limits in TEXT_LIMITS.items():  # the editor's limits (validators)
+        for column_name, limit in limits.items():
+            key = (table_name, column_name)
+            lengths[key] = min(limit, lengths.get(key, limit))
     return lengths
 
 
@@ -177,6 +183,9 @@ class ParsedFile:
     )
     references: list[Reference] = field(default_factory=list)
     issues: list[ImportIssue] = field(default_factory=list)
+    # Problems that change nothing stored (a key that is not HSDS 3.1, hours the engine
+    # cannot evaluate): reported, never refused.
+    warnings: list[ImportIssue] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,13 +244,23 @@ def uri(value: Any) -> str:
     return value
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-
-
 def email(value: Any) -> str:
+    """One e-mail address, checked as the editor checks it (``validators.email_address``)."""
     value = text(value)
-    if not _EMAIL.match(value):
-        raise _InvalidError(f"{value!r} is not an email address")
+    try:
+        email_address(value)
+    except ValueError as exc:
+        raise _InvalidError(str(exc)) from None
+    return value
+
+
+def web(value: Any) -> str:
+    """An http(s) web address with a host, as the editor wants (``validators.web_url``)."""
+    value = text(value)
+    try:
+        web_url(value)
+    except ValueError as exc:
+        raise _InvalidError(str(exc)) from None
     return value
 
 
@@ -351,9 +370,14 @@ _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:Z|[+-](?:0\d|1[0-
 
 
 def time_of_day(value: Any) -> str:
+    """A wall-clock time ``HH:MM`` or ``HH:MM:SS`` (optionally with an offset), stored in one
+    form: ``HH:MM`` when the seconds are ``00``, so ``08:00:00`` and ``08:00`` are the same
+    value and re-importing either is no change."""
     value = text(value)
     if not _TIME.match(value):
         raise _InvalidError(f"{value!r} is not a time HH:MM")
+    if value[5:8] == ":00":
+        return value[:5] + value[8:]
     return value
 
 
@@ -398,13 +422,20 @@ FIELDS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "alternate_name": TEXT,
         "description": TEXT,
         "email": (email, False),
-        "website": (uri, False),
+        "website": (web, False),
+        "tax_status": TEXT,
+        "tax_id": TEXT,
+        "year_incorporated": (_whole_number, False),
+        "legal_status": TEXT,
+        "logo": TEXT,
+        "uri": (uri, False),
+        "parent_organization_id": (uuid_text, False),
     },
     "services": {
         "name": (text, True),
         "alternate_name": TEXT,
         "description": TEXT,
-        "url": (uri, False),
+        "url": (web, False),
         "email": (email, False),
         "status": (one_of(*SERVICE_STATUSES), True),
         "interpretation_services": TEXT,
@@ -416,6 +447,11 @@ FIELDS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "alert": TEXT,
         "assured_date": (iso_date, False),
         "assurer_email": (email, False),
+        "program_id": (uuid_text, False),
+        "wait_time": TEXT,
+        "fees": TEXT,
+        "accreditations": TEXT,
+        "licenses": TEXT,
     },
     "locations": {
         "location_type": (one_of(*LOCATION_TYPES), True),
@@ -425,7 +461,7 @@ FIELDS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "transportation": TEXT,
         "latitude": (number_between(-90, 90), False),
         "longitude": (number_between(-180, 180), False),
-        "url": (uri, False),
+        "url": (web, False),
         "external_identifier": TEXT,
         "external_identifier_type": TEXT,
     },
@@ -497,7 +533,7 @@ FIELDS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "updated": (aware_datetime, True),
     },
     "contacts": {"name": TEXT, "title": TEXT, "department": TEXT, "email": (email, False)},
-    "urls": {"url": (uri, True), "label": TEXT},
+    "urls": {"url": (web, True), "label": TEXT},
     "attributes": {"link_type": TEXT, "value": TEXT, "label": TEXT},
     "taxonomies": {
         "name": (text, True),
@@ -574,6 +610,7 @@ class _RecordParser:
         self.record_id: str | None = None
         self.service_id: str | None = None
         self.issues: list[ImportIssue] = []
+        self.warnings: list[ImportIssue] = []
         self.rows: dict[str, list[dict[str, Any]]] = {table: [] for table in OWNED_TABLES}
         # (table, id, path) of every row the service owns, for the file-wide duplicate check;
         # a shared entity keeps its own (see ``Shared.claims``), counted once per file.
@@ -585,6 +622,18 @@ class _RecordParser:
 
     def error(self, path: str, message: str) -> None:
         self.issues.append(ImportIssue(self.record_id, self.index, path, message))
+
+    def warning(self, path: str, message: str) -> None:
+        self.warnings.append(
+            ImportIssue(self.record_id, self.index, path, message, severity="warning")
+        )
+
+    def keep_extra(self, table: str, obj: dict[str, Any], path: str, row: dict[str, Any]) -> None:
+        """The object's other HSDS 3.1 fields into ``hsds_extra`` (module ``hsds.extra``);
+        a key that is not an HSDS field is reported as a warning naming it."""
+        row["hsds_extra"], unknown = split_extra(table, obj, _FIELDS_BY_NAME[table].keys())
+        for key in unknown:
+            self.warning(f"{path}.{key}", "is not an HSDS 3.1 field; not kept")
 
     def value(
         self, obj: dict[str, Any], key: str, path: str, parse: Parser, required: bool = False
@@ -641,6 +690,7 @@ class _RecordParser:
         for name, default in DEFAULTS.get(table, {}).items():
             if row[name] is None:
                 row[name] = default
+        self.keep_extra(table, obj, path, row)
         return row
 
     def checked_columns(self, table: str, obj: dict[str, Any], path: str) -> dict[str, Any]:
@@ -666,6 +716,7 @@ class _RecordParser:
         for name, default in DEFAULTS.get(table, {}).items():
             if row[name] is None:
                 row[name] = default
+        self.keep_extra(table, obj, path, row)
         return row
 
     def items(self, obj: dict[str, Any], key: str, path: str) -> Iterator[tuple[int, dict, str]]:
@@ -884,7 +935,13 @@ class _RecordParser:
                 verdict = (exc.field, exc.message)
             else:
                 verdict = None
-        if verdict is not None:
+        if verdict is not None and verdict[0] in ("byweekno", "byyearday"):
+            # Valid HSDS the hours engine cannot evaluate: kept, shown as hours unknown.
+            self.warning(
+                f"{path}.{verdict[0]}",
+                "the hours engine cannot evaluate it; kept, and the service shows hours unknown",
+            )
+        elif verdict is not None:
             self.error(f"{path}.{verdict[0]}", verdict[1])
 
     def service_areas(self, obj: dict[str, Any], path: str, owner: dict[str, str | None]) -> None:
@@ -1121,8 +1178,11 @@ def parse_services(
     records: Iterable[Any],
     vocab: Vocabulary | None = None,
     advance: Callable[[int], None] | None = None,
+    *,
+    keep_sound: bool = False,
 ) -> ParsedFile:
-    """Check every record; the parsed data plus every issue found (no records when any).
+    """Check every record; the parsed data plus every issue found (no records when any, or
+    with ``keep_sound`` (``--on-error skip``) the records that have no issue of their own).
 
     Checks here need no database; the importer then looks ``references`` up there.
     """
@@ -1158,9 +1218,10 @@ def parse_services(
                 issues.append(ImportIssue(record_id, index, f"{path}.id", message))
         result.references.extend(parser.references)
         result.issues.extend(issues)
+        result.warnings.extend(parser.warnings)
         if record is not None and not issues:
             result.records.append(record)
-    if result.issues:
+    if result.issues and not keep_sound:
         result.records.clear()
     return result
 

@@ -72,6 +72,7 @@ from sqlalchemy.orm import Session
 from ..db import new_id
 from ..geo.addresses import place_key
 from ..geo.distance import distance_km
+from ..hsds.bounded import unzipped_limit
 from ..hsds.deserialize import (
     COLUMNS,
     OWNED_TABLES,
@@ -84,19 +85,23 @@ from ..hsds.deserialize import (
     parse_services,
     row_sort_key,
 )
-from ..hsds.errors import ImportIssue, ReadFailed
-from ..models import Base, Location, Organization, Service, ServiceAtLocation
+from ..hsds.errors import ImportIssue, ProblemLog, ReadFailed
+from ..models import Base, ImportFlag, Location, Organization, Service, ServiceAtLocation
 from ..search.sync import Touched, write_changes
 from ..taxonomy import vocabulary
 from .inventory import DEFUNCT, DUPLICATE_DISTANCE_KM, DuplicatePair, ServiceRef
 
 __all__ = [
+    "ON_ERROR",
+    "REPORT_COLUMNS",
     "ImportFailed",
     "ImportIssue",
     "ImportSummary",
     "import_file",
     "import_services",
     "read_hsds_json",
+    "report_rows",
+    "write_report",
 ]
 
 #: Import formats (spec/api.md 1); each reader turns a file into compiled HSDS 3.1 services.
@@ -113,11 +118,22 @@ Advance = Callable[[int], None]
 Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
 
 
+#: ``--on-error``: ``fail`` refuses the whole file when anything is wrong (after listing every
+#: problem); ``skip`` handles each problem at the smallest scope and imports the rest.
+ON_ERROR = ("fail", "skip")
+#: Columns of the problem report (``--report``, the import page's CSV download).
+REPORT_COLUMNS = ("file", "row", "record_id", "field", "severity", "problem", "action")
+
+
 class ImportFailed(Exception):  # noqa: N818 (the name the CLI and callers use)
     """The import found problems and wrote nothing; ``errors`` lists every one."""
 
     def __init__(self, errors: Sequence[ImportIssue]) -> None:
-        self.errors = sorted(errors, key=lambda issue: issue.record_index)
+        # nothing was written: whatever a problem would have cost in skip mode, it refused
+        self.errors = sorted(
+            (replace(e, action="refused", severity="error") for e in errors),
+            key=lambda issue: issue.record_index,
+        )
         first = str(self.errors[0]) if self.errors else "no details"
         super().__init__(f"{len(self.errors)} error(s); first: {first}")
 
@@ -141,9 +157,45 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     duplicates: list[DuplicatePair] = field(default_factory=list)
+    # What was imported but is worth a look (a key that is not HSDS 3.1 and was not kept,
+    # hours the engine cannot evaluate, a parent term that is not known).
+    warnings: list[ImportIssue] = field(default_factory=list)
+    # --on-error skip: records left out whole, every problem handled (with its action), and
+    # how many services were kept with problems (flagged for the verification queue)
+    skipped: int = 0
+    problems: list[ImportIssue] = field(default_factory=list)
+    flagged: int = 0
+
+    def report_issues(self) -> list[ImportIssue]:
+        """Every problem for the report: those handled (``problems``) and the warnings."""
+        kept = [w if w.action else replace(w, action="field-dropped") for w in self.warnings]
+        return [*self.problems, *kept]
+
+    def counts(self) -> dict[str, int]:
+        """created, updated, unchanged, skipped, warnings (problems handled without leaving
+        out a record, plus the warnings), flagged, duplicates."""
+        handled = sum(1 for issue in self.problems if issue.action not in ("skipped", "refused"))
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "warnings": handled + len(self.warnings),
+            "flagged": self.flagged,
+            "duplicates": len(self.duplicates),
+        }
 
     def __str__(self) -> str:
         text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        if self.problems:
+            counts = self.counts()
+            text += f", {counts['skipped']} skipped, {counts['warnings']} warning(s)"
+        if self.flagged:
+            text += f"; {self.flagged} service(s) flagged for review in the verification queue"
+        if self.warnings:
+            text += f"; {len(self.warnings)} warning(s): " + "; ".join(
+                str(w) for w in self.warnings[:5]
+            )
         if self.duplicates:
             count = len(self.duplicates)
             text += f"; {count} probable duplicate(s) flagged for review in the verification queue"
@@ -200,12 +252,14 @@ class _Released:
 
 
 def read_records(
-    path: Path, fmt: str, *, taxonomy_map: Path | None = None
+    path: Path, fmt: str, *, taxonomy_map: Path | None = None, log: ProblemLog | None = None
 ) -> Iterable[dict[str, Any]]:
     """The services in ``path`` as compiled HSDS 3.1 dicts, read with the reader of ``fmt``.
 
     ``taxonomy_map`` (``hsds1-csv`` and ``samhsa-csv`` only) is a CSV mapping external codes to
-    PMHC service types. Readers raise ``ReadFailed`` listing every problem they found.
+    PMHC service types. Readers raise ``ReadFailed`` listing every problem they found; with
+    ``log`` (``--on-error skip``) the ``hsds1-csv`` and ``samhsa-csv`` readers handle the
+    problems of single rows themselves and list them there.
     """
     if fmt not in FORMATS:
         supported = ", ".join(FORMATS)
@@ -230,10 +284,10 @@ def read_records(
         if fmt == "hsds1-csv":
             from ..hsds.legacy211 import read_hsds1_package
 
-            return read_hsds1_package(path, taxonomy_map=taxonomy_map)
+            return read_hsds1_package(path, taxonomy_map=taxonomy_map, log=log)
         from ..hsds.samhsa import read_samhsa_csv
 
-        return read_samhsa_csv(path, taxonomy_map=taxonomy_map)
+        return read_samhsa_csv(path, taxonomy_map=taxonomy_map, log=log)
     except ReadFailed as exc:
         raise ImportFailed(exc.issues) from None
 
@@ -245,13 +299,31 @@ def import_file(
     fmt: str = "hsds-json",
     progress: Progress | None = None,
     taxonomy_map: Path | None = None,
+    on_error: str = "fail",
+    max_unzipped_bytes: int | None = None,
+    source: str | None = None,
 ) -> ImportSummary:
-    """Import a file of services; ImportFailed (nothing written) when anything is wrong."""
-    records = read_records(Path(path), fmt, taxonomy_map=taxonomy_map)
-    try:
-        return import_services(session, records, source=Path(path).name, progress=progress)
-    except ReadFailed as exc:  # a streaming reader found a problem while being consumed
-        raise ImportFailed(exc.issues) from None
+    """Import a file of services.
+
+    ``on_error="fail"``: ImportFailed (nothing written) when anything is wrong.
+    ``on_error="skip"``: every problem is handled at the smallest scope (see
+    :func:`import_services`) and listed in ``summary.problems``; ImportFailed only for a
+    problem with the whole file. ``max_unzipped_bytes`` bounds what a zip may expand to
+    (``hsds.bounded``); ``source`` names the file in change records (default: its name).
+    """
+    if on_error not in ON_ERROR:
+        message = f"{on_error!r} is not one of {', '.join(ON_ERROR)}"
+        raise ImportFailed([ImportIssue(None, -1, "on_error", message)])
+    log = ProblemLog() if on_error == "skip" else None
+    name = source or Path(path).name
+    with unzipped_limit(max_unzipped_bytes):
+        try:
+            records = read_records(Path(path), fmt, taxonomy_map=taxonomy_map, log=log)
+            return import_services(
+                session, records, source=name, progress=progress, on_error=on_error, log=log
+            )
+        except ReadFailed as exc:  # a streaming reader found a problem while being consumed
+            raise ImportFailed(exc.issues) from None
 
 
 def import_services(
@@ -260,8 +332,16 @@ def import_services(
     *,
     source: str,
     progress: Progress | None = None,
+    on_error: str = "fail",
+    log: ProblemLog | None = None,
 ) -> ImportSummary:
     """Check every record, then create or update services by id (flushes, never commits).
+
+    ``on_error="skip"`` handles each problem at the smallest scope instead of refusing the
+    file: an invalid optional field is dropped, a broken list item (a phone, an address, a
+    schedule...) is dropped, a record whose core is broken (id, name, status, a repeated id,
+    a reference to nothing) is skipped whole. Services kept with problems get an open
+    ``ImportFlag`` for the verification queue. ``log`` holds what a reader already handled.
 
     ``records`` may be any iterable, consumed once: a reader's stream is parsed record by
     record. A ``ReadFailed`` raised by the reader while it is consumed is reported together
@@ -270,8 +350,9 @@ def import_services(
     ``cli.progress_bar``: ``with progress(label, total) as advance: advance(n)``; the total
     is known when ``records`` has a length.
     """
+    log = (log if log is not None else ProblemLog()) if on_error == "skip" else None
     with _collector_paused():
-        return _import(session, records, source, progress or _no_progress)
+        return _import(session, records, source, progress or _no_progress, log)
 
 
 @contextmanager
@@ -292,20 +373,29 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _import(
-    session: Session, records: Iterable[dict[str, Any]], source: str, progress: Progress
+    session: Session,
+    records: Iterable[dict[str, Any]],
+    source: str,
+    progress: Progress,
+    log: ProblemLog | None = None,
 ) -> ImportSummary:
     session.flush()
-    stream = _Guarded(records)
     total = len(records) if isinstance(records, Sized) else None
+    sanitizer = _Sanitizer(log) if log is not None else None
+    stream = _Guarded(records)
     checking = progress("Checking", total) if total is not None else _no_progress("Checking")
     with checking as advance:
-        parsed, packed = _parse_stream(stream, advance)
-    if stream.failure is not None:
-        issues = stream.failure.issues + stream.renumber(parsed.issues)
-        raise ImportFailed(issues)
-    issues = parsed.issues + _check_references(session, parsed)
-    if issues:
-        raise ImportFailed(issues)
+        source_records: Iterable[Any] = stream if sanitizer is None else sanitizer.run(stream)
+        parsed, packed = _parse_stream(source_records, advance, skip=sanitizer is not None)
+    if log is None or sanitizer is None:
+        if stream.failure is not None:
+            issues = stream.failure.issues + stream.renumber(parsed.issues)
+            raise ImportFailed(issues)
+        issues = parsed.issues + _check_references(session, parsed)
+        if issues:
+            raise ImportFailed(issues)
+    else:
+        packed = _skip_unsound(session, parsed, packed, stream, sanitizer, log)
     writer = _Writer(session, parsed, source)
     try:
         with index_lookups(session), _sqlite_page_cache(session):
@@ -317,10 +407,288 @@ def _import(
     except (IntegrityError, DataError) as exc:
         message = f"the database refused the data: {str(exc.orig or exc).strip()}"
         raise ImportFailed([ImportIssue(None, -1, "database", message)]) from exc
+    written = {record[1] for record in packed}
     packed.clear()
-    writer.summary.duplicates = probable_duplicates_of(session, writer.touched)
+    summary = writer.summary
+    summary.duplicates = probable_duplicates_of(session, writer.touched)
+    summary.warnings = list(parsed.warnings)
+    if log is not None:
+        summary.skipped = log.skipped
+        summary.problems = sorted(log.issues, key=_report_order)
+        summary.flagged = _flag_services(session, log, written, source)
     session.expire_all()
-    return writer.summary
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# --on-error skip
+
+
+#: Nested objects of a compiled service, by key, and the table that holds them.
+_OBJECT_TABLES = {
+    "organization": "organizations",
+    "location": "locations",
+    "unit": "units",
+    "taxonomy_term": "taxonomy_terms",
+    "taxonomy_detail": "taxonomies",
+}
+#: Lists of a compiled service (or of its nested objects), by key, and their table.
+_LIST_TABLES = {
+    "service_at_locations": "services_at_location",
+    "phones": "phones",
+    "schedules": "schedules",
+    "service_areas": "service_areas",
+    "languages": "languages",
+    "cost_options": "cost_options",
+    "capacities": "service_capacities",
+    "contacts": "contacts",
+    "urls": "urls",
+    "attributes": "attributes",
+    "addresses": "addresses",
+}
+_PATH_PART = re.compile(r"^([A-Za-z_]+)(?:\[(\d+)\])?$")
+# Problems no local repair fixes: the record is skipped.
+_RECORD_LEVEL = ("duplicate service id", "differs from the copy")
+# Rounds of repair per record before it is skipped.
+_REPAIR_ROUNDS = 6
+
+
+def _optional_fields(table: str) -> set[str]:
+    from ..hsds.deserialize import FIELDS
+
+    return {name for name, (_parse, required) in FIELDS.get(table, {}).items() if not required}
+
+
+class _Sanitizer:
+    """Repairs each record on its own before the file-wide parse (``--on-error skip``).
+
+    A record is parsed alone; each problem is mapped, by its field path, to the smallest
+    repair: an invalid optional field is removed, a broken list item (a phone, an address, a
+    schedule, a service_at_location...) is removed, and anything else (the service's own id,
+    name or status, its organization's name) skips the record. A schedule with any problem
+    is removed whole (half a schedule could show a place open when it is not). The repaired
+    record is parsed again until it is sound. ``kept`` maps positions in the repaired stream
+    back to records of the file, for the later file-wide checks.
+    """
+
+    def __init__(self, log: ProblemLog) -> None:
+        self.log = log
+        self.vocab = vocabulary()
+        self.kept: list[int] = []
+        self.pending: dict[int, tuple[str | None, list[ImportIssue]]] = {}
+        self.optional = {
+            table: _optional_fields(table)
+            for table in ("services", *_LIST_TABLES.values(), *_OBJECT_TABLES.values())
+        }
+
+    def run(self, records: Iterable[Any]) -> Iterator[Any]:
+        for index, data in enumerate(records):
+            repaired = self.repair(index, data)
+            if repaired is not None:
+                self.kept.append(index)
+                yield repaired
+
+    def repair(self, index: int, data: Any) -> Any:
+        from ..hsds.deserialize import parse_services
+
+        fixed: list[ImportIssue] = []
+        issues: list[ImportIssue] = []
+        for _round in range(_REPAIR_ROUNDS):
+            issues = parse_services([data], self.vocab).issues
+            if not issues:
+                service_id = data.get("id") if isinstance(data, dict) else None
+                self.pending[index] = (service_id if isinstance(service_id, str) else None, fixed)
+                return data
+            repairs = [self.plan(data, issue) for issue in issues]
+            if any(r is None for r in repairs):
+                break
+            pops: list[tuple[dict, str]] = []
+            removals: dict[int, tuple[list, set[int]]] = {}
+            for issue, repair in zip(issues, repairs, strict=True):
+                action, target = repair  # type: ignore[misc]
+                fixed.append(_at(issue, index, action))
+                if action == "field-dropped":
+                    pops.append(target)
+                else:
+                    items, position = target
+                    removals.setdefault(id(items), (items, set()))[1].add(position)
+            for obj, key in pops:
+                obj.pop(key, None)
+            for items, positions in removals.values():
+                for position in sorted(positions, reverse=True):
+                    if position < len(items):
+                        del items[position]
+            issues = []
+        # the record is skipped: every problem found in it says so
+        for issue in [*fixed, *issues]:
+            self.log.add(_at(issue, index, "skipped"))
+        self.log.skipped += 1
+        return None
+
+    def plan(self, data: Any, issue: ImportIssue) -> tuple[str, Any] | None:
+        """(action, target) repairing ``issue``: ("field-dropped", (dict, key)) or
+        ("row-dropped", (list, position)); None when only skipping the record will do."""
+        if not isinstance(data, dict) or issue.message.startswith(_RECORD_LEVEL):
+            return None
+        parts = issue.field.split(".")
+        if parts[0] != "service" or len(parts) < 2:
+            return None
+        # (table, object, the list holding it, its position there)
+        chain: list[tuple[str, Any, list | None, int | None]] = [("services", data, None, None)]
+        obj: Any = data
+        last = len(parts) - 1
+        for number, part in enumerate(parts[1:], start=1):
+            match = _PATH_PART.match(part)
+            if match is None or not isinstance(obj, dict):
+                return None
+            key, position = match[1], match[2]
+            child = obj.get(key)
+            if position is not None and isinstance(child, list) and int(position) < len(child):
+                obj = child[int(position)]
+                chain.append((_LIST_TABLES.get(key, ""), obj, child, int(position)))
+                continue
+            if number < last and key in _OBJECT_TABLES and isinstance(child, dict):
+                chain.append((_OBJECT_TABLES[key], child, None, None))
+                obj = child
+                continue
+            if number == last and position is None:  # a field of ``obj``
+                table = chain[-1][0]
+                in_schedule = any(link[0] == "schedules" for link in chain)
+                if not in_schedule and key in self.optional.get(table, ()):
+                    return ("field-dropped", (obj, key))
+                break
+            return None
+        # the nearest list item around the problem is dropped; never the service itself
+        for _table, _obj, items, position in reversed(chain):
+            if items is not None and position is not None:
+                return ("row-dropped", (items, position))
+        return None
+
+    def finish(self, skipped: set[int]) -> None:
+        """Log the repairs of the records that were kept, and flag their services."""
+        for index, (service_id, fixed) in self.pending.items():
+            if index in skipped:
+                for issue in fixed:
+                    self.log.add(replace(issue, action="skipped", severity="error"))
+                continue
+            for issue in fixed:
+                self.log.add(issue, [service_id] if service_id else [])
+
+
+def _at(issue: ImportIssue, index: int, action: str) -> ImportIssue:
+    severity = "error" if action in ("skipped", "refused") else "warning"
+    return replace(issue, record_index=index, action=action, severity=severity)
+
+
+def _skip_unsound(
+    session: Session,
+    parsed: ParsedFile,
+    packed: list[Packed],
+    stream: _Guarded,
+    sanitizer: _Sanitizer,
+    log: ProblemLog,
+) -> list[Packed]:
+    """With ``--on-error skip``: leave out the records the file-wide checks refused (repeated
+    ids, differing copies of a shared object, references to nothing) and log why. A problem
+    with the whole file still fails the import."""
+    kept = sanitizer.kept
+
+    def original(position: int) -> int:
+        return kept[position] if 0 <= position < len(kept) else position
+
+    failure = stream.failure
+    if failure is not None and any(i.record_index < 0 for i in failure.issues):
+        raise ImportFailed(failure.issues)
+    problems = [
+        replace(i, record_index=original(i.record_index))
+        for i in [*parsed.issues, *_check_references(session, parsed)]
+    ]
+    whole = [i for i in problems if i.record_index < 0]
+    if whole:
+        raise ImportFailed(whole)
+    skipped = {i.record_index for i in problems}
+    for issue in problems:
+        log.add(_at(issue, issue.record_index, "skipped"))
+    log.skipped += len(skipped)
+    sanitizer.finish(skipped)
+    if failure is not None:  # unreadable lines of a streamed file: skipped
+        log.issues[:] = stream.renumber(log.issues)
+        for issue in failure.issues:
+            log.add(_at(issue, issue.record_index, "skipped"))
+        log.skipped += len({i.record_index for i in failure.issues})
+    return [record for record in packed if original(record[0]) not in skipped]
+
+
+def _flag_services(session: Session, log: ProblemLog, written: set[str], source: str) -> int:
+    """An open ``ImportFlag`` per written service with problems (an older open flag of the
+    same service is replaced: the queue shows what the latest import found)."""
+    flags = {sid: notes for sid, notes in log.flags.items() if sid in written}
+    if not flags:
+        return 0
+    ids = sorted(flags)
+    for chunk in _chunks(ids):
+        session.execute(
+            delete(ImportFlag).where(ImportFlag.service_id.in_(chunk), ImportFlag.status == "open")
+        )
+    session.execute(
+        insert(ImportFlag),
+        [
+            {
+                "id": new_id(),
+                "service_id": sid,
+                "source": f"import:{source}"[:320],
+                "problems": "\n".join(flags[sid]),
+                "status": "open",
+            }
+            for sid in ids
+        ],
+    )
+    return len(ids)
+
+
+def _report_order(issue: ImportIssue) -> tuple[str, int, int]:
+    return (issue.file, issue.row or 0, issue.record_index)
+
+
+def report_rows(issues: Iterable[ImportIssue]) -> Iterator[list[str]]:
+    """Rows of the problem report, ``REPORT_COLUMNS`` first, then one per problem.
+
+    ``row`` is the spreadsheet row for CSV files (the header is row 1) and the record's
+    position (from 1) for JSON and NDJSON; ``field`` is the column, or the field path in the
+    record; ``action`` is what the import did (``refused`` when it wrote nothing).
+    """
+    yield list(REPORT_COLUMNS)
+    for issue in issues:
+        if issue.row is not None:
+            row = str(issue.row)
+        elif issue.record_index >= 0:
+            row = str(issue.record_index + 1)
+        else:
+            row = ""
+        yield [
+            issue.file,
+            row,
+            issue.record_id or "",
+            issue.column or issue.field,
+            issue.severity,
+            issue.message,
+            issue.action or "refused",
+        ]
+
+
+def write_report(handle: Any, issues: Iterable[ImportIssue]) -> int:
+    """Write the problem report as CSV to a text ``handle``; returns the number of problems.
+    Cells a spreadsheet would run as a formula are made inert (``inventory.csv_cell``)."""
+    import csv
+
+    from .inventory import csv_cell
+
+    writer = csv.writer(handle, lineterminator="\n")
+    count = -1
+    for row in report_rows(issues):
+        writer.writerow([csv_cell(cell) for cell in row])
+        count += 1
+    return count
 
 
 class _Guarded:
@@ -478,7 +846,7 @@ def _shifted(issue: ImportIssue, offset: int) -> ImportIssue:
 
 
 def _parse_stream(
-    records: Iterable[Any], advance: Advance | None = None
+    records: Iterable[Any], advance: Advance | None = None, *, skip: bool = False
 ) -> tuple[ParsedFile, list[Packed]]:
     """``parse_services`` over the whole stream, a chunk at a time: the shared objects,
     references and issues of the file, and its records packed (empty when any issue).
@@ -499,11 +867,14 @@ def _parse_stream(
             message = f"duplicate id {row_id}: also used at record {first + 1}"
             merged.issues.append(ImportIssue(record_id, index, path, message))
 
+    bad: set[int] = set()  # with ``skip``: records with a problem, left out of ``packed``
+    seen = 0
     for chunk in _chunked(records, CHECK_RECORDS):
-        part = parse_services(chunk, vocab, advance)
+        part = parse_services(chunk, vocab, advance, keep_sound=skip)
         size = len(chunk)
         chunk.clear()  # the raw records are no longer needed
         merged.issues.extend(_shifted(issue, offset) for issue in part.issues)
+        merged.warnings.extend(_shifted(issue, offset) for issue in part.warnings)
         merged.references.extend(
             replace(ref, record_index=ref.record_index + offset) for ref in part.references
         )
@@ -547,7 +918,10 @@ def _parse_stream(
                 for row in record.rows[table]:
                     if ids.setdefault(row["id"], record.index) != record.index:
                         claim(table, row["id"], record.index, record.id, f"service.{table}")
-            if not merged.issues:
+            if skip:
+                bad.update(issue.record_index for issue in merged.issues[seen:])
+                seen = len(merged.issues)
+            if not merged.issues or (skip and record.index not in bad):
                 packed.append(
                     (
                         record.index,
@@ -560,7 +934,7 @@ def _parse_stream(
                     )
                 )
         offset += size
-    if merged.issues:
+    if merged.issues and not skip:
         packed.clear()
     return merged, packed
 
@@ -666,10 +1040,36 @@ def _check_references(session: Session, parsed: ParsedFile) -> list[ImportIssue]
     for ref in parsed.references:
         if ref.id in parsed.shared[ref.table] or ref.id in found.get(ref.table, ()):
             continue
+        if ref.table == "taxonomy_terms" and ref.path.endswith(".parent_id"):
+            continue  # kept with a warning (_unknown_parents)
         message = f"{names[ref.table]} {ref.id} is neither in this file nor in the database"
         issues.append(ImportIssue(ref.record_id, ref.record_index, ref.path, message))
     issues.extend(_term_cycles(parsed))
+    _unknown_parents(parsed, found.get("taxonomy_terms", set()))
     return issues
+
+
+def _unknown_parents(parsed: ParsedFile, stored: set[str]) -> None:
+    """A term whose ``parent_id`` names a term neither in the file nor in the database keeps
+    that id in ``hsds_extra`` (exported again as ``parent_id``), with a warning."""
+    terms = parsed.shared["taxonomy_terms"]
+    for term in terms.values():
+        parent = term.row.get("parent_id")
+        if parent is None or parent in terms or parent in stored:
+            continue
+        row = term.row  # a fresh dict for a packed entity: stored back below
+        extra = json.loads(row.get("hsds_extra") or "{}")
+        extra["parent_id"] = parent
+        row["hsds_extra"] = json.dumps(extra, sort_keys=True, separators=(",", ":"))
+        row["parent_id"] = None
+        if isinstance(term, _PackedShared):
+            term._row = _pack("taxonomy_terms", row)
+        else:
+            term.row = row
+        message = f"names term {parent}, neither in this file nor in the database; kept"
+        parsed.warnings.append(
+            ImportIssue(None, term.record_index, f"{term.path}.parent_id", message, "warning")
+        )
 
 
 def _term_cycles(parsed: ParsedFile) -> list[ImportIssue]:

@@ -373,7 +373,7 @@ def _convert(spec: Field, text: str) -> Any:
     elif spec.type == _DATETIME:
         aware_datetime(text)
     elif spec.type == _TIME:
-        time_of_day(text)
+        return time_of_day(text)  # one form for one time: "08:00:00" is read as "08:00"
     return text
 
 

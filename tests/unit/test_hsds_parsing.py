@@ -617,7 +617,9 @@ def test_read_single_object_and_bom(tmp_path: Path):
     assert read_hsds_json(path) == [record]
 
 
-def test_schedule_the_hours_engine_cannot_read_is_an_error_naming_the_field():
+def test_schedule_the_hours_engine_cannot_evaluate_is_kept_with_a_warning_naming_the_field():
+    """Valid HSDS (byyearday) the hours engine cannot evaluate is stored, not refused; the
+    service then shows hours unknown (issue #15 item 5)."""
     from pmhc_directory.hsds.deserialize import parse_services
 
     record = service_dict(
@@ -632,8 +634,10 @@ def test_schedule_the_hours_engine_cannot_read_is_an_error_naming_the_field():
             }
         ]
     )
-    issues = parse_services([record]).issues
-    assert [i.field for i in issues] == ["service.schedules[0].byyearday"]
+    parsed = parse_services([record])
+    assert parsed.issues == []
+    assert [w.field for w in parsed.warnings] == ["service.schedules[0].byyearday"]
+    assert parsed.records[0].rows["schedules"][0]["byyearday"] == "1"
 
 
 def test_schedule_with_one_time_missing_is_an_error():

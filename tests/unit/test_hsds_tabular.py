@@ -183,7 +183,7 @@ def test_cells_are_typed_by_the_descriptor(tmp_path):
     assert service["cost_options"][0]["amount"] == 35.5
     assert service["capacities"][0]["available"] == 3
     assert service["capacities"][0]["unit"]["name"] == "bed"
-    assert service["schedules"][0]["opens_at"] == "00:00:00"  # Table Schema time form
+    assert service["schedules"][0]["opens_at"] == "00:00"  # written 00:00:00, one time
     assert "valid_from" not in service["schedules"][0]  # empty cell = null
     term = service["attributes"][3]["taxonomy_term"]
     assert term["taxonomy_detail"]["version"] == "2024"

@@ -1,0 +1,89 @@
+"""No HSDS 3.1 field silently lost (issue #15 item 5, with #16's one list of fields).
+
+An HSDS 3.1 service with every field of the official schema filled
+(:func:`tests.support.hsds_every_field.every_field_service`) is imported, exported as JSON,
+NDJSON and the tabular package, and each export is read back: every field of the original is
+there with its value. Importing an export again changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pmhc_directory.services.exports import export_file, export_services
+from pmhc_directory.services.imports import import_file, import_services, read_records
+from tests.support.hsds_every_field import every_field_service, lost_fields
+
+
+def _exported(session, service_id: str) -> dict:
+    return next(s for s in export_services(session) if s["id"] == service_id)
+
+
+FORMATS = {"hsds-json": "out.json", "hsds-ndjson": "out.ndjson", "hsds-csv": "out.zip"}
+
+
+@pytest.fixture
+def imported(session):
+    record = every_field_service()
+    # ``last_modified`` is when the directory last changed the service (it replaces the
+    # publisher's on import, docs/hsds-conventions.md); every other field is compared.
+    record.pop("last_modified")
+    summary = import_services(session, [json.loads(json.dumps(record))], source="test")
+    assert summary.created == 1
+    return record, summary
+
+
+def test_every_field_of_the_official_schema_is_kept_on_import(session, imported):
+    record, summary = imported
+    exported = _exported(session, record["id"])
+    assert lost_fields(record, exported) == []
+    # The directory's own columns hold what it uses; the rest is kept verbatim.
+    assert exported["wait_time"] == record["wait_time"]
+    assert exported["organization"]["year_incorporated"] == 1998
+    assert exported["organization"]["funding"] == record["organization"]["funding"]
+
+
+def test_what_the_directory_cannot_evaluate_is_kept_with_warnings(session, imported):
+    record, summary = imported
+    warned = {w.field.rsplit(".", 1)[-1] for w in summary.warnings}
+    assert "byweekno" in warned  # hours unknown, not refused
+    assert "parent_id" in warned  # a parent term that is in neither the file nor the database
+    exported = _exported(session, record["id"])
+    term = exported["attributes"][0]["taxonomy_term"]
+    assert term["parent_id"] == record["attributes"][0]["taxonomy_term"]["parent_id"]
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_field_round_trips_through_each_export_format(session, imported, tmp_path, fmt):
+    record, _summary = imported
+    path = tmp_path / FORMATS[fmt]
+    count = export_file(session, path, fmt=fmt)
+    read_back = [s for s in read_records(path, fmt) if s["id"] == record["id"]]
+    assert len(read_back) == 1
+    assert lost_fields(record, read_back[0]) == []
+    again = import_file(session, path, fmt=fmt)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, count)
+    exported = _exported(session, record["id"])
+    assert lost_fields(record, exported) == []
+
+
+def test_a_key_that_is_not_hsds_is_reported_by_name(session):
+    record = every_field_service()
+    record.pop("last_modified")
+    record["x_intake_notes"] = "internal"
+    record["organization"]["x_board"] = "7 members"
+    summary = import_services(session, [record], source="test")
+    fields = sorted(w.field for w in summary.warnings if "not an HSDS" in w.message)
+    assert fields == ["service.organization.x_board", "service.x_intake_notes"]
+
+
+def test_equal_times_in_either_form_are_no_change(session, tmp_path: Path):
+    record = every_field_service()
+    import_services(session, [json.loads(json.dumps(record))], source="test")
+    schedule = record["schedules"][0]
+    schedule["opens_at"], schedule["closes_at"] = "08:00:00", "17:30:00"
+    again = import_services(session, [record], source="test")
+    assert (again.updated, again.unchanged) == (0, 1)

@@ -19,24 +19,28 @@ import uuid
 
 import pytest
 
-from tests.factories import make_user
+from tests.factories import TEST_PASSWORD, make_organization, make_user
 from tests.functional.test_write_route_access import csrf_token, login
 
-ROLES = ("officer", "coordinator", "planner", "admin")
+ROLES = ("officer", "coordinator", "planner", "admin", "provider")
 WHO = ("anonymous", *ROLES)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 # Classes of access: who gets past the check, by public-directory setting.
 PUBLIC = "public"  # anyone, whatever the setting (the way in, static files, API description)
 READ = "read"  # the directory: anyone while PUBLIC_DIRECTORY is on, else any staff login
-STAFF = "staff"  # any logged-in role
+STAFF = "staff"  # any logged-in role but provider (providers see only their organization)
+ANY_LOGIN = "any-login"  # every logged-in role, providers included (their own account)
+PROVIDERS = "providers"  # provider accounts only (/provider)
 EDITORS = "editors"  # coordinator, admin
 LOGGERS = "loggers"  # officer, coordinator, admin (encounter log)
 LEADS = "leads"  # coordinator, admin (outcomes follow-up and scorecard answers)
 TOKEN = "token"  # provider bearer token only: cookies never grant it (401 for everyone)
 
 ALLOWED_ROLES = {
-    STAFF: set(ROLES),
+    STAFF: set(ROLES) - {"provider"},
+    ANY_LOGIN: set(ROLES),
+    PROVIDERS: {"provider"},
     EDITORS: {"coordinator", "admin"},
     LOGGERS: {"officer", "coordinator", "admin"},
     LEADS: {"coordinator", "admin"},
@@ -46,7 +50,20 @@ ACCESS = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
-    "auth.account": STAFF,
+    "auth.account": ANY_LOGIN,
+    # Provider self-service: the phone page and its writes, the invitation link (the link is
+    # the credential), and the coordinators' side.
+    "provider.index": PROVIDERS,
+    "provider.capacity": PROVIDERS,
+    "provider.closure": PROVIDERS,
+    "provider.alert": PROVIDERS,
+    "provider.propose_hours": PROVIDERS,
+    "provider.propose_details": PROVIDERS,
+    "provider.invitation": PUBLIC,
+    "provider_admin.providers": EDITORS,
+    "provider_admin.decide": EDITORS,
+    "provider_admin.stale_capacity": EDITORS,
+    "provider_admin.stale_capacity_csv": EDITORS,
     "openapi.openapi_document": PUBLIC,
     "planning.leaflet": PUBLIC,  # vendored map library files
     # Reading the directory.
@@ -96,6 +113,14 @@ ACCESS = {
 }
 
 
+def make_provider(session, email: str = "provider@example.org"):
+    """A provider account of a new organization (provider accounts need one)."""
+    from pmhc_directory.services.accounts import create_user
+
+    organization = make_organization(session)
+    return create_user(session, email, "provider", TEST_PASSWORD, organization.id)
+
+
 def access_class(rule) -> str | None:
     if rule.rule.startswith("/hsds"):
         return READ  # the HSDS API profile: public reading like /api/v1/services
@@ -108,6 +133,8 @@ def expected(access: str, who: str, public: bool) -> str:
     if access == TOKEN:
         return "login"
     if access == READ:
+        if who == "provider" and not public:
+            return "forbidden"  # a private directory is for the jurisdiction's staff
         return "ok" if public or who != "anonymous" else "login"
     if who == "anonymous":
         return "login"
@@ -167,7 +194,11 @@ def test_the_table_names_no_route_that_is_gone(app):
 @pytest.mark.parametrize("public", [True, False], ids=["public", "private"])
 @pytest.mark.parametrize("who", WHO)
 def test_access_matrix(app, client, session, monkeypatch, who, public):
-    if who != "anonymous":
+    if who == "provider":
+        make_provider(session)
+        session.commit()
+        login(client, "provider@example.org")
+    elif who != "anonymous":
         make_user(session, who)
         session.commit()
         login(client, f"{who}@example.org")

@@ -21,11 +21,23 @@ PUBLIC_WRITES = {
     "api.match": "a read: POST keeps a person's location and needs out of URLs",
     "api.report_capacity": "bearer-token auth for providers, tested in test_capacity_api",
     "api.gaps_sites": "a read: POST carries a candidate list too long for a URL",
+    "provider.invitation": "the single-use link is the credential (test_provider_pages)",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes that some reader roles must be able to make, and the roles allowed: officers log
 # encounters from the field (spec/product.md 3.4). Other roles are still checked for 403.
 ROLE_WRITES = {"outcomes.new_encounter": {"officer", "coordinator", "admin"}}
+# Provider accounts write only their own organization's figures (test_provider_pages checks
+# they cannot reach another's); no other role may use these routes.
+PROVIDER_WRITES = {
+    "provider.capacity",
+    "provider.closure",
+    "provider.alert",
+    "provider.propose_hours",
+    "provider.propose_details",
+}
+for _endpoint in PROVIDER_WRITES:
+    ROLE_WRITES[_endpoint] = {"provider"}
 
 
 def write_rules(app):
@@ -90,3 +102,24 @@ def test_readers_may_not_write(app, client, session, role):
         # 403 before anything else: the role check comes before looking the record up, so a
         # reader learns nothing about it (not even whether it exists).
         assert response.status_code == 403, (rule.rule, response.status_code)
+
+
+def test_providers_write_only_through_their_own_routes(app, client, session):
+    from tests.functional.test_route_access_matrix import make_provider
+
+    make_provider(session)
+    session.commit()
+    login(client, "provider@example.org")
+    token = csrf_token(client, "/account")
+    checked = 0
+    for rule, method in write_rules(app):
+        if rule.rule.startswith("/api/"):
+            continue
+        response = client.open(concrete_path(rule), method=method, data={"csrf_token": token})
+        if rule.endpoint in PROVIDER_WRITES:
+            # Past the role check, and a service that is not theirs is not found.
+            assert response.status_code == 404, (rule.rule, response.status_code)
+            checked += 1
+        else:
+            assert response.status_code == 403, (rule.rule, response.status_code)
+    assert checked == len(PROVIDER_WRITES)

@@ -47,6 +47,14 @@ class Defaults:
     # none). With N > 0 the client address is the one the N-th proxy from the app saw; never set
     # it higher than the real number of proxies, or clients can choose their own address.
     PROXY_COUNT = 0
+    # Host names this deployment answers to, e.g. ["directory.agency.example"] (Flask's
+    # TRUSTED_HOSTS; a leading "." also allows subdomains). Any other Host header gets 400, so
+    # absolute links (/hsds/, the OpenAPI document) never name a host a client chose. None =
+    # any host: set it in production (PMHC_TRUSTED_HOSTS='["directory.agency.example"]').
+    TRUSTED_HOSTS: list[str] | None = None
+    # Strict-Transport-Security max-age in seconds, sent on answers to HTTPS requests (behind
+    # a proxy set PROXY_COUNT so they are recognised); 0 = not sent (leave it to the proxy).
+    HSTS_SECONDS = 365 * 24 * 3600
     # CSRF tokens on every form (Flask-WTF); valid for the whole session.
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None

@@ -16,7 +16,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
 API_PREFIXES = ("/api/", "/hsds")
 
@@ -52,9 +52,19 @@ def _is_api_request() -> bool:
 
 def _handle_http(exc: HTTPException) -> Any:
     status = exc.code or 500
+    # A 405 names the methods the resource allows (RFC 9110 15.5.6), JSON or page alike.
+    allow = {k: v for k, v in exc.get_headers() if k == "Allow"} if status == 405 else {}
     if _is_api_request():
-        return json_error(status, _SLUGS.get(status, "error"), exc.description or exc.name)
-    return render_template("errors/error.html", status=status, title=exc.name, exc=exc), status
+        response = json_error(status, _SLUGS.get(status, "error"), exc.description or exc.name)
+        response.headers.update(allow)
+        return response
+    page = render_template("errors/error.html", status=status, title=exc.name, exc=exc)
+    return page, status, allow
+
+
+def _handle_untrusted_host(exc: SecurityError) -> Any:
+    """400 for a Host header outside TRUSTED_HOSTS, without echoing the host it named."""
+    return _handle_http(BadRequest("This address is not one this directory answers to."))
 
 
 def _handle_csrf(exc: CSRFError) -> Any:
@@ -121,6 +131,7 @@ def _handle_unexpected(exc: Exception) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(SecurityError, _handle_untrusted_host)
     app.register_error_handler(HTTPException, _handle_http)
     for database_error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(database_error, _handle_database_unavailable)

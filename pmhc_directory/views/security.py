@@ -1,11 +1,21 @@
 """Security headers on every answer (the CSP allows no inline script and nothing off-site),
-and a refusal of NUL characters in any parameter before a view sees it."""
+and a refusal of NUL characters in any parameter before a view sees it.
+
+* ``Referrer-Policy: no-referrer``: the officer lookup is a GET form, so the results page's
+  address holds the typed place and the person's facts; with any other policy the browser
+  sends that address with every style, script, icon and listing request it makes from there.
+* ``Cache-Control: no-store`` on every answer but static files (and answers that set their
+  own): looked-up places, the inventory, outcomes and CSV downloads stay out of browser and
+  proxy caches.
+* ``Strict-Transport-Security`` when the request came over HTTPS (``HSTS_SECONDS``; behind a
+  proxy, ``PROXY_COUNT`` makes ``X-Forwarded-Proto`` count).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 
 from .errors import API_PREFIXES, json_error
 
@@ -32,10 +42,21 @@ def _add_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if not _is_static_file():
+        headers.setdefault("Cache-Control", "no-store")
+    hsts = int(current_app.config.get("HSTS_SECONDS") or 0)
+    if hsts > 0 and request.is_secure:
+        headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
     headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     return response
+
+
+def _is_static_file() -> bool:
+    """The app's own static files (CSS, JS, icons, map assets): cacheable, nothing private."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
 
 
 def _nul_field(value: Any, name: str | None) -> str | None:

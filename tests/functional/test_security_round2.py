@@ -208,3 +208,55 @@ def test_an_online_lookup_leaves_no_row_with_the_place(app, client, connection, 
             text = " ".join(str(value) for value in row)
             assert "Hidden Lane" not in text, table
             assert "35.0838" not in text, table
+
+
+# 3, 10, 13, 14. Headers -------------------------------------------------------------------------
+
+
+def test_results_page_sends_no_referrer_and_is_not_stored(client):
+    response = client.get("/?near=Cedar+Bluff&age=34&gender=female&needs=crisis-now")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/account",
+        "/inventory/",
+        "/inventory/queue",
+        "/inventory/history.csv",
+        "/outcomes/",
+        "/outcomes/export.csv",
+        "/planning/download/need.csv",
+        "/handout",
+    ],
+)
+def test_signed_in_pages_and_downloads_are_not_stored(client, coordinator, path):
+    assert log_in(client, coordinator.email).status_code == 302
+    response = client.get(path)
+    assert response.status_code < 500
+    assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_static_files_stay_cacheable(client):
+    with client.get("/static/css/app.css") as response:
+        assert response.status_code == 200
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_hsts_only_over_https(app, client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == f"max-age={app.config['HSTS_SECONDS']}"
+
+
+def test_an_untrusted_host_header_is_refused_not_reflected(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["directory.agency.example"])
+    forged = client.get("/hsds/", headers={"Host": "evil.example"})
+    assert forged.status_code == 400
+    assert "evil.example" not in forged.get_data(as_text=True)
+    assert forged.get_json()["error"]["code"] == "bad-request"
+    trusted = client.get("/hsds/", headers={"Host": "directory.agency.example"})
+    assert trusted.status_code == 200
+    assert "http://directory.agency.example/" in trusted.get_data(as_text=True)

@@ -23,6 +23,17 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 #: Largest ``proximity`` accepted, in metres (HSDS gives proximity in metres).
 MAX_PROXIMITY_METRES = 1_000_000
+#: Longest ``search`` text accepted, in characters.
+MAX_SEARCH_CHARS = 200
+#: ``minimal=true`` answers every service in one call: its default and largest page size.
+MAX_MINIMAL_PER_PAGE = 10_000
+#: The limits every list applies, as the OpenAPI document and the 422 answers state them.
+LIMITS_TEXT = (
+    f"page 1 to {MAX_PAGE}; per_page 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE}; with "
+    f"minimal=true 1 to {MAX_MINIMAL_PER_PAGE}, default {MAX_MINIMAL_PER_PAGE}); search at most "
+    f"{MAX_SEARCH_CHARS} characters; format json or ndjson; an empty value is refused, never "
+    "read as no filter."
+)
 
 # link_type of each PMHC taxonomy's attributes (docs/hsds-conventions.md).
 _LINK_TYPES = {
@@ -152,6 +163,12 @@ def profile_document(urls: dict[str, str]) -> dict[str, Any]:
                 "a page beyond the last is an empty page, not an error. The Page envelope also "
                 "carries per_page."
             ),
+            "limits": LIMITS_TEXT,
+            "minimal": (
+                "/services?minimal=true lists every service as {id, last_modified} only, "
+                f"up to {MAX_MINIMAL_PER_PAGE} per page (the default), so a harvester can see "
+                "what changed in one call."
+            ),
             "format": (
                 "format=ndjson streams every matching object, one per line, without envelope "
                 "or paging (application/x-ndjson)."
@@ -204,7 +221,7 @@ def _error_responses(*statuses: int) -> dict[str, Any]:
         400: "A parameter this endpoint does not take",
         401: "Login needed (the directory is not public)",
         404: "No object with this id",
-        422: "A parameter value that cannot be used; error.field names it",
+        422: "A parameter value that cannot be used; error.field names it. Limits: " + LIMITS_TEXT,
     }
     return {
         str(status): {
@@ -218,7 +235,9 @@ def _error_responses(*statuses: int) -> dict[str, Any]:
 def _list_path(
     summary: str, operation_id: str, item_schema: str, params: list[str]
 ) -> dict[str, Any]:
-    item = {"$ref": hsds_schema(item_schema)}
+    item: dict[str, Any] = {"$ref": hsds_schema(item_schema)}
+    if "minimal" in params:
+        item = {"anyOf": [item, {"$ref": "#/components/schemas/MinimalService"}]}
     return {
         "get": {
             "summary": summary,
@@ -287,23 +306,32 @@ def _parameters() -> dict[str, Any]:
         "search": _query(
             "search",
             "Full-text search: services by name, description, organization, type, terms and "
-            "places; organizations, taxonomies and terms by name and description.",
-            {"type": "string", "maxLength": 200},
+            "places; organizations, taxonomies and terms by name and description. 1 to "
+            f"{MAX_SEARCH_CHARS} characters (longer or empty: 422).",
+            {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH_CHARS},
         ),
         "page": _query(
             "page",
-            "Page number, from 1.",
+            f"Page number, 1 to {MAX_PAGE} (other values: 422; past the last page: empty).",
             {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
         ),
         "per_page": _query(
             "per_page",
-            f"Results per page, 1 to {MAX_PER_PAGE}.",
+            f"Results per page, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE}; other values: "
+            f"422). With minimal=true, 1 to {MAX_MINIMAL_PER_PAGE} (default "
+            f"{MAX_MINIMAL_PER_PAGE}).",
             {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
         ),
         "format": _query(
             "format",
-            "json (paged) or ndjson (every result, one per line, no paging).",
+            "json (paged) or ndjson (every result, one per line, no paging); anything else: 422.",
             {"type": "string", "enum": ["json", "ndjson"], "default": "json"},
+        ),
+        "minimal": _query(
+            "minimal",
+            "true: every service as its id and last_modified only (MinimalService), "
+            f"{MAX_MINIMAL_PER_PAGE} per page by default, to see what changed in one call.",
+            boolean,
         ),
         "taxonomy_term_id": _query(
             "taxonomy_term_id", "Only records with an attribute of this term.", uuid
@@ -350,6 +378,18 @@ def openapi_document(server_url: str, profile_url: str) -> dict[str, Any]:
         "modified_after",
         "full",
     ]
+    publisher = {
+        "type": "object",
+        "description": "Who publishes this data (HSDS 3.1); setting HSDS_PUBLISHER.",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "identifier": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "website": {"type": "string", "format": "uri"},
+            "additional_websites": {"type": "array", "items": {"type": "object"}},
+        },
+    }
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -376,12 +416,18 @@ def openapi_document(server_url: str, profile_url: str) -> dict[str, Any]:
                                 "application/json": {
                                     "schema": {
                                         "type": "object",
-                                        "required": ["version", "profile", "openapi_url"],
+                                        "required": [
+                                            "version",
+                                            "profile",
+                                            "openapi_url",
+                                            "publisher",
+                                        ],
                                         "properties": {
                                             "version": {"type": "string"},
                                             "profile": {"type": "string", "format": "uri"},
                                             "openapi_url": {"type": "string", "format": "uri"},
                                             "description": {"type": "string"},
+                                            "publisher": publisher,
                                         },
                                     }
                                 }
@@ -407,7 +453,7 @@ def openapi_document(server_url: str, profile_url: str) -> dict[str, Any]:
                 "Services, by name (best match first with search).",
                 "getPaginatedListOfServices",
                 "compiled/service.json",
-                service_filters,
+                [*service_filters, "minimal"],
             ),
             "/services/{id}": _item_path(
                 "A fully nested service.",
@@ -456,6 +502,16 @@ def openapi_document(server_url: str, profile_url: str) -> dict[str, Any]:
         "components": {
             "parameters": _parameters(),
             "schemas": {
+                "MinimalService": {
+                    "type": "object",
+                    "description": "A service as minimal=true lists it.",
+                    "required": ["id"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "last_modified": {"type": "string", "format": "date-time"},
+                    },
+                },
                 "Page": {
                     "type": "object",
                     "required": [

@@ -104,6 +104,11 @@ def _value(value: Any) -> Any:
     return value
 
 
+def utc_text(value: datetime) -> str:
+    """An aware date-time as HSDS writes it: ISO 8601 in UTC with ``Z``."""
+    return str(_value(value))
+
+
 def _fields(obj: Any, names: Iterable[str]) -> dict[str, Any]:
     """The named attributes that are not None, as JSON values."""
     out: dict[str, Any] = {}

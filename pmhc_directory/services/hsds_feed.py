@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ..db import normalize_uuid
 from ..geo.addresses import looks_like_zip
 from ..geo.distance import bounding_box, distance_km
-from ..hsds.profile import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_PROXIMITY_METRES
+from ..hsds.profile import (
+    DEFAULT_PER_PAGE,
+    MAX_MINIMAL_PER_PAGE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_PROXIMITY_METRES,
+    MAX_SEARCH_CHARS,
+)
 from ..hsds.serialize import SERVICE_LOAD_OPTIONS
 from ..models import (
     Address,
@@ -45,7 +52,6 @@ from ..models import (
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_SEARCH_CHARS = 200
 #: Objects loaded per round trip when a list is streamed as ndjson.
 STREAM_BATCH = 100
 _CHUNK = 500
@@ -55,7 +61,15 @@ FORMATS = ("json", "ndjson")
 # client never mistakes an unfiltered answer for a filtered one.
 ENDPOINT_PARAMS: dict[str, frozenset[str]] = {
     "services": frozenset(
-        {"search", "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after", "full"}
+        {
+            "search",
+            "taxonomy_term_id",
+            "taxonomy_id",
+            "organization_id",
+            "modified_after",
+            "full",
+            "minimal",
+        }
     ),
     "service_at_locations": frozenset(
         {
@@ -119,6 +133,12 @@ class ListParams:
     full: bool = True
     full_service: bool = False
     top_only: bool = False
+    #: HSDS ``minimal``: services as ``id`` and ``last_modified`` only, all in one call.
+    minimal: bool = False
+
+
+#: Parameters every list takes besides its filters.
+_PAGING = frozenset({"page", "per_page", "format"})
 
 
 def _text(args: Mapping[str, Any], name: str) -> str | None:
@@ -197,6 +217,12 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
             raise FeedInputError(
                 name, f"/{endpoint} does not take the {name} parameter.", "unsupported-parameter"
             )
+    for name in sorted(allowed | _PAGING):
+        # An empty value is refused, never read as "no filter": a client that lost a value
+        # must not mistake an unfiltered answer for a filtered one.
+        if name in args and _text(args, name) is None:
+            raise FeedInputError(name, f"{name} is empty: give a value or leave it out.")
+    minimal = _flag(args, "minimal", False)
     fmt = (_text(args, "format") or "json").lower()
     if fmt not in FORMATS:
         raise FeedInputError("format", "format must be json or ndjson.")
@@ -238,7 +264,11 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
             )
     return ListParams(
         page=_int(args, "page", 1, 1, MAX_PAGE),
-        per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+        per_page=(
+            _int(args, "per_page", MAX_MINIMAL_PER_PAGE, 1, MAX_MINIMAL_PER_PAGE)
+            if minimal
+            else _int(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+        ),
         format=fmt,
         search=search,
         taxonomy_term_id=_uuid(args, "taxonomy_term_id"),
@@ -251,6 +281,7 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
         full=_flag(args, "full", True),
         full_service=_flag(args, "full_service", False),
         top_only=_flag(args, "top_only", False),
+        minimal=minimal,
     )
 
 
@@ -442,6 +473,37 @@ def load_services(session: Session, ids: Sequence[str]) -> list[Service]:
     ).all()
     by_id = {s.id: s for s in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def minimal_services(session: Session, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """HSDS ``minimal`` items, ``{"id", "last_modified"}``, in the order of ``ids``."""
+    from ..hsds.serialize import utc_text
+
+    stamps: dict[str, Any] = {}
+    for chunk_start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[chunk_start : chunk_start + _CHUNK])
+        rows = session.execute(
+            select(Service.id, Service.updated_at).where(Service.id.in_(chunk))
+        ).all()
+        stamps.update({str(row[0]): row[1] for row in rows})
+    return [
+        {"id": i, "last_modified": utc_text(stamps[i])} if stamps[i] else {"id": i}
+        for i in ids
+        if i in stamps
+    ]
+
+
+def minimal_service_page(session: Session, index: Any, params: ListParams) -> Page[dict[str, Any]]:
+    """One page of ``minimal`` services (id and last_modified), by name."""
+    found = _service_ids(session, index, params, stream=False)
+    return Page(minimal_services(session, found.ids), found.total, params.page, params.per_page)
+
+
+def stream_minimal_services(
+    session: Session, index: Any, params: ListParams
+) -> Iterator[dict[str, Any]]:
+    found = _service_ids(session, index, params, stream=True)
+    return _batches(found.ids, lambda chunk: minimal_services(session, chunk))
 
 
 def service_page(session: Session, index: Any, params: ListParams) -> Page[Service]:

@@ -104,16 +104,28 @@ def _profile_urls() -> dict[str, str]:
     }
 
 
+def _publisher() -> dict[str, Any]:
+    """The HSDS 3.1 ``publisher`` of this feed: setting ``HSDS_PUBLISHER``, else the
+    directory's name and address. Only the HSDS publisher fields are passed on."""
+    configured = current_app.config.get("HSDS_PUBLISHER") or {}
+    fields = ("name", "identifier", "email", "website", "additional_websites")
+    publisher = {k: configured[k] for k in fields if configured.get(k) not in (None, "")}
+    publisher.setdefault("name", "PMHC Directory")
+    publisher.setdefault("website", request.host_url)
+    return publisher
+
+
 @bp.get("/")
 @directory_reader
 def root() -> Any:
-    """HSDS ``/``: the HSDS version, the profile and the OpenAPI document of this API."""
+    """HSDS ``/``: the HSDS version, the profile, the OpenAPI document and the publisher."""
     return jsonify(
         {
             "version": profile.HSDS_VERSION,
             "profile": url_for("hsds.profile_document", _external=True),
             "openapi_url": url_for("hsds.openapi_document", _external=True),
             "description": "Crisis services of a police-mental health collaboration directory.",
+            "publisher": _publisher(),
         }
     )
 
@@ -142,9 +154,13 @@ def list_services() -> Any:
     session = get_session()
     return _list(
         "services",
-        lambda p: feed.service_page(session, _index(), p),
-        lambda p: feed.stream_services(session, _index(), p),
-        lambda s, p, _extras: objects.service_object(s, full=p.full),
+        lambda p: (feed.minimal_service_page if p.minimal else feed.service_page)(
+            session, _index(), p
+        ),
+        lambda p: (feed.stream_minimal_services if p.minimal else feed.stream_services)(
+            session, _index(), p
+        ),
+        lambda s, p, _extras: s if p.minimal else objects.service_object(s, full=p.full),
     )
 
 

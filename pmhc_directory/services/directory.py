@@ -27,6 +27,7 @@ from ..models import (
 )
 from ..taxonomy import SERVICE_TYPE, vocabulary
 from .paging import PagedResult
+from .provider_alerts import effective_status, service_alert
 
 PAGE_SIZE = 50
 ACTIVE = "active"
@@ -452,8 +453,10 @@ def get_service_detail(
         organization=service.organization.name,
         organization_url=safe_web_url(service.organization.website),
         description=service.description,
-        status=service.status,
-        alert=service.alert,
+        # A provider's temporary closure shows as "temporarily closed" until it ends.
+        status=effective_status(service.status, service.closed_until, now),
+        # The alert in force now: a provider's alert disappears when it expires.
+        alert=service_alert(service, now),
         url=safe_web_url(service.url),
         email=service.email,
         is_national=service.is_national,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -484,21 +486,26 @@ def reindex_command() -> None:
 @with_appcontext
 def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Prepare the database with the demo jurisdiction (once) and serve the app."""
+    from .services.seed import load_demo, refresh_demo_capacity
     from .services.site import is_demo_loaded
 
     ensure_schema()
     session = get_session()
     if not is_demo_loaded(session):
-        from .services.seed import load_demo
-
         with unit_of_work() as session:
-            click.echo(load_demo(session, SEED_DIR, progress=progress_bar))
+            key = current_app.config.get("OUTCOMES_KEY") or None
+            click.echo(load_demo(session, SEED_DIR, progress=progress_bar, key=key))
     else:
         click.echo("Demo data already loaded.")
     session.close()
+    # The demo's fictional capacity feed: some figures fresh now, and kept so while serving.
+    fresh_hours = float(current_app.config["CAPACITY_FRESH_HOURS"])
+    with unit_of_work() as session:
+        refresh_demo_capacity(session, SEED_DIR, datetime.now(UTC), fresh_hours)
     if no_serve:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _keep_demo_capacity_fresh(app, fresh_hours)
     # Plain http on loopback: browsers accept Secure cookies from http://localhost only.
     url_host = "localhost" if host in {"127.0.0.1", "localhost"} else host
     click.echo(f"Serving the demo at http://{url_host}:{port}/  (Ctrl+C to stop)")
@@ -507,6 +514,33 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from .serving import serve
 
     serve(app, host, port)
+
+
+def _keep_demo_capacity_fresh(app: Flask, fresh_hours: float, every_seconds: float = 600) -> None:
+    """While the demo serves, re-report its fictional capacity figures as they age (a daemon
+    thread: it ends with the server). Only ``pmhc demo`` starts it; trouble is logged."""
+    import logging
+    import threading
+
+    from .services.seed import refresh_demo_capacity
+
+    def run() -> None:
+        while True:
+            time.sleep(every_seconds)
+            with app.app_context():
+                session = get_database(app).session(write=True)
+                try:
+                    refresh_demo_capacity(session, SEED_DIR, datetime.now(UTC), fresh_hours)
+                    session.commit()
+                except Exception:
+                    session.rollback()
+                    logging.getLogger(__name__).warning(
+                        "demo capacity not refreshed", exc_info=True
+                    )
+                finally:
+                    session.close()
+
+    threading.Thread(target=run, name="demo-capacity", daemon=True).start()
 
 
 @click.group("tokens")

@@ -35,7 +35,14 @@ SHARED = REPO.parent / "shared"
 ZIP_CSV = SHARED / "data" / "us_zip_gazetteer" / "us_zip_centroids.csv"
 TAXONOMY_JSON = REPO / "pmhc_directory" / "data" / "taxonomy.json"
 DEFAULT_OUT = REPO / "seed" / "demo"
-OUTPUT_FILES = ("services.json", "areas.geojson", "boundary.geojson", "places.csv")
+OUTPUT_FILES = (
+    "services.json",
+    "areas.geojson",
+    "boundary.geojson",
+    "places.csv",
+    "encounters.csv",
+    "capacity.csv",
+)
 
 # Fixed namespace of every generated id (uuid5 of this and a readable key).
 NAMESPACE = uuid.UUID("7635df98-7c3d-4fe9-afa1-8170c87d80c0")
@@ -2321,6 +2328,195 @@ def build_services(geo: dict, zips) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------
+# Demo encounter log and capacity feed (fictional; times relative to the day they are loaded)
+# --------------------------------------------------------------------------------------------
+
+ENCOUNTER_DAYS = 720  # two years: the dashboard's last 12 months and its 12-month baseline
+ENCOUNTERS_PER_DAY = (0, 1, 1, 1, 2, 2, 3)  # drawn per day: about 1.4 a day, 1,000 in all
+DEMO_PEOPLE = 420  # fictional people; some are seen again (repeat encounters, with a key)
+# (disposition, weight) in the baseline year and in the most recent year: the collaboration
+# improves, so the dashboard's comparison has something to show.
+DISPOSITION_WEIGHTS = {
+    "baseline": (
+        ("connected-on-scene", 20),
+        ("transported", 17),
+        ("referred-only", 18),
+        ("emergency-department", 17),
+        ("facility-declined", 8),
+        ("arrest", 11),
+        ("no-action", 9),
+    ),
+    "period": (
+        ("connected-on-scene", 30),
+        ("transported", 22),
+        ("referred-only", 17),
+        ("emergency-department", 10),
+        ("facility-declined", 5),
+        ("arrest", 6),
+        ("no-action", 10),
+    ),
+}
+FACILITY_TYPES = ("crisis-receiving", "crisis-stabilization", "psychiatric-emergency")
+SOBERING_TYPES = ("sobering-center", "withdrawal-management")
+REFERRAL_TYPES = (
+    "mobile-crisis",
+    "outpatient-mental-health",
+    "peer-support",
+    "case-management",
+    "crisis-respite",
+    "outpatient-substance-use",
+)
+NEEDS = (
+    ("crisis-now", 30),
+    ("mental-health-care", 25),
+    ("suicide-risk", 10),
+    ("intoxicated", 12),
+    ("substance-use-care", 8),
+    ("someone-to-talk-to", 6),
+    ("housing", 6),
+    ("withdrawal", 3),
+)
+DECLINE_REASONS = (
+    ("full", 5),
+    ("medical-clearance", 3),
+    ("intoxicated", 2),
+    ("behavior", 1),
+    ("other", 1),
+)
+ENCOUNTER_FIELDS = (
+    "days_ago",
+    "hour",
+    "area_id",
+    "needs",
+    "referred_service_ids",
+    "disposition",
+    "facility_id",
+    "decline_reason",
+    "use_of_force",
+    "injury",
+    "person",
+    "connected_7_days",
+    "connected_30_days",
+)
+
+
+def _types_of(service: dict) -> set[str]:
+    return {
+        a["taxonomy_term"]["code"]
+        for a in service["attributes"]
+        if a["link_type"] == "service_type"
+    }
+
+
+def _ids_with(services: list[dict], types: tuple[str, ...]) -> list[str]:
+    return sorted(s["id"] for s in services if _types_of(s) & set(types))
+
+
+def _weighted(rng: random.Random, pairs) -> str:
+    values, weights = zip(*pairs, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def encounters_csv(geo: dict, services: list[dict]) -> str:
+    """A fictional encounter log, one row per encounter, oldest first.
+
+    ``days_ago`` and ``hour`` (local) place it relative to the day the demo is loaded, so the
+    dashboard always has its last 12 months and baseline; everything else is what an officer
+    logs. Busy downtown tracts get most encounters, so some areas pass small-cell suppression
+    and many do not. ``person`` is a fictional identifier, turned into a token only when the
+    agency key is set (then repeat encounters are counted); follow-ups are recorded for most
+    encounters older than 30 days.
+    """
+    rng = rng_for("encounters")
+    tracts = sorted(geo["tracts"], key=lambda t: t["tract"])
+    area_ids = [f"{STATE_FIPS}{COUNTY_FIPS}{t['tract']:06d}" for t in tracts]
+    busy = [area_ids[i] for i in sorted(rng.sample(range(CORE_TRACTS), 8))]
+    populations = [t["population"] for t in tracts]
+    facilities = _ids_with(services, FACILITY_TYPES)
+    sobering = _ids_with(services, SOBERING_TYPES)
+    referrals = _ids_with(services, REFERRAL_TYPES)
+    hours = [1 if 2 <= h < 7 else 3 if 7 <= h < 12 else 4 for h in range(24)]
+    rows = []
+    for days_ago in range(ENCOUNTER_DAYS, 0, -1):
+        year = "period" if days_ago <= 365 else "baseline"
+        for _ in range(rng.choice(ENCOUNTERS_PER_DAY)):
+            disposition = _weighted(rng, DISPOSITION_WEIGHTS[year])
+            needs = sorted({_weighted(rng, NEEDS) for _ in range(rng.choice((1, 1, 2)))})
+            intoxicated = "intoxicated" in needs or "withdrawal" in needs
+            area = (
+                rng.choice(busy)
+                if rng.random() < 0.6
+                else rng.choices(area_ids, weights=populations)[0]
+            )
+            facility = decline = ""
+            referred: list[str] = []
+            if disposition in ("transported", "facility-declined"):
+                facility = rng.choice(sobering if intoxicated and sobering else facilities)
+                if disposition == "facility-declined":
+                    decline = _weighted(rng, DECLINE_REASONS)
+            if disposition in ("connected-on-scene", "referred-only", "transported"):
+                referred = sorted(set(rng.sample(referrals, rng.choice((1, 1, 2)))))
+                if facility:
+                    referred = sorted({facility, *referred})
+            force = rng.random() < (0.09 if year == "baseline" else 0.05)
+            injury = rng.random() < (0.05 if year == "baseline" else 0.03)
+            person = f"demo-person-{min(int(rng.paretovariate(1.2)), DEMO_PEOPLE):03d}"
+            if rng.random() < 0.7:
+                person = f"demo-person-{rng.randint(1, DEMO_PEOPLE):03d}"
+            follow_7 = follow_30 = ""
+            if days_ago > 30 and rng.random() < 0.75:
+                linked = disposition in ("connected-on-scene", "transported", "referred-only")
+                follow_7 = "yes" if rng.random() < (0.55 if linked else 0.2) else "no"
+                follow_30 = "yes" if follow_7 == "yes" or rng.random() < 0.25 else "no"
+            rows.append(
+                {
+                    "days_ago": days_ago,
+                    "hour": rng.choices(range(24), weights=hours)[0],
+                    "area_id": area,
+                    "needs": " ".join(needs),
+                    "referred_service_ids": " ".join(referred),
+                    "disposition": disposition,
+                    "facility_id": facility,
+                    "decline_reason": decline,
+                    "use_of_force": int(force),
+                    "injury": int(injury),
+                    "person": person,
+                    "connected_7_days": follow_7,
+                    "connected_30_days": follow_30,
+                }
+            )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=ENCOUNTER_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def capacity_csv(services: list[dict]) -> str:
+    """The demo's fictional capacity feed: each capacity figure of the seed and how many
+    minutes before "now" it was reported. ``pmhc demo`` (and only it) re-reports these as time
+    passes, so about two in three stay fresh and the rest show as not reported recently."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("service_id", "unit", "available", "maximum", "minutes_ago"))
+    for service in sorted(services, key=lambda s: s["id"]):
+        for capacity in service.get("capacities") or []:
+            rng = rng_for("demo-capacity", capacity["id"])
+            fresh = rng.random() < 0.65
+            minutes = rng.randint(5, 8 * 60) if fresh else rng.randint(14 * 60, 4 * 24 * 60)
+            writer.writerow(
+                (
+                    service["id"],
+                    capacity["unit"]["name"],
+                    capacity["available"],
+                    capacity["maximum"],
+                    minutes,
+                )
+            )
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
 
@@ -2340,6 +2536,8 @@ def render() -> dict[str, str]:
         "areas.geojson": feature_collection_text(areas_collection(geo)),
         "boundary.geojson": feature_collection_text(boundary_collection(geo)),
         "places.csv": places_csv(geo, zips),
+        "encounters.csv": encounters_csv(geo, services),
+        "capacity.csv": capacity_csv(services),
     }
 
 

@@ -22,7 +22,14 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "seed" / "demo"
 GENERATOR = REPO / "seed" / "generate.py"
 TAXONOMY = REPO / "pmhc_directory" / "data" / "taxonomy.json"
-OUTPUT_FILES = ("services.json", "areas.geojson", "boundary.geojson", "places.csv")
+OUTPUT_FILES = (
+    "services.json",
+    "areas.geojson",
+    "boundary.geojson",
+    "places.csv",
+    "encounters.csv",
+    "capacity.csv",
+)
 
 RESPONDER_TYPES = {"mobile-crisis", "co-responder", "community-responder"}
 FICTION_PHONE = re.compile(r"^\d{3}-555-01\d\d$")

@@ -12,9 +12,10 @@ What it does, one step at a time and never more than one pytest at once:
    the shared work tree is never mutated in place (cosmic-ray writes each mutant into the file);
 2. runs the module's tests once unmutated (they must pass; the run's time sets the timeout);
 3. lists every mutation cosmic-ray's core operators can make in the module (``cosmic-ray
-   init``), groups them by site (one operator family at one place in the code: the eleven
-   replacements of one ``+`` are one site), draws one mutation per site and then ``--sample``
-   sites with the seeded random generator (``--all``: every site);
+   init``) outside type annotations (never evaluated here), groups them by site (one operator
+   family at one place in the code: the eleven replacements of one ``+`` are one site), draws
+   one mutation per site and then ``--sample`` sites with the seeded random generator
+   (``--all``: every site);
 4. applies each drawn mutation in turn and runs the module's tests on it (``pytest -x``, on
    SQLite), recording killed / survived in a cosmic-ray session database (``cr-report`` reads
    it) and printing the diff of every survivor.
@@ -121,6 +122,44 @@ def _site_key(item) -> tuple:
     return (family, tuple(mutation.start_pos), tuple(mutation.end_pos))
 
 
+def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the module's type annotations are, as ((line, column), (end line, end column)).
+
+    Every rule module starts with ``from __future__ import annotations``, so annotations are
+    never evaluated: a mutant inside one (``bool | None`` made ``bool // None``) cannot change
+    behaviour and is not drawn.
+    """
+    import ast
+
+    tree = ast.parse(source)
+    if not any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    ):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        notes: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            notes.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            notes.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            notes.append(node.annotation)
+        for note in notes:
+            if note is not None and note.end_lineno is not None:
+                start = (note.lineno, note.col_offset)
+                found.append((start, (note.end_lineno, note.end_col_offset or 0)))
+    return found
+
+
+def _in_annotation(item, spans: list) -> bool:
+    start = tuple(item.mutations[0].start_pos)
+    return any(first <= start < last for first, last in spans)
+
+
 def _draw(items: list, sample: int | None, seed: int) -> list:
     """One mutation per site, then ``sample`` sites (all when None), both with ``seed``."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
@@ -195,10 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     session = workspace / "session.sqlite"
     with use_db(str(session), WorkDB.Mode.create) as work_db:
         cosmic_ray_init([Path(module)], work_db, {})
-        items = list(work_db.work_items)
+        spans = _annotation_spans(Path(module).read_text("utf-8"))
+        every = list(work_db.work_items)
+        items = [i for i in every if not _in_annotation(i, spans)]
         chosen = _draw(items, None if args.all else args.sample, args.seed)
         sites = len({_site_key(i) for i in items})
-        print(f"{len(items)} mutations at {sites} sites; trying {len(chosen)} (seed {args.seed})")
+        print(
+            f"{len(items)} mutations at {sites} sites ({len(every) - len(items)} in "
+            f"annotations left out); trying {len(chosen)} (seed {args.seed})"
+        )
         counts = {"killed": 0, "survived": 0, "not applied": 0}
         survivors: list[dict[str, object]] = []
         run_started = time.monotonic()

@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 LOOKUP_TESTS = (
     "tests/unit/test_lookup_params.py",
+    "tests/unit/test_lookup_param_edges.py",
     "tests/integration/test_lookup_promises.py",
     "tests/integration/test_lookup_service.py",
     "tests/integration/test_lookup_screening.py",

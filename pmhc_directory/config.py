@@ -90,8 +90,31 @@ class Defaults:
     # Seconds an online geocoder answer is kept, in each app process's memory only (never in
     # the database or on disk: a looked-up place is often where the person in crisis is).
     GEOCODER_CACHE_SECONDS = 900
+    # Lookups (the officer page with a query, /api/v1/match) allowed per client address for
+    # visitors who are not signed in, and per account for signed-in staff; problem reports per
+    # account or client address. Flask-Limiter strings, counted where RATELIMIT_STORAGE_URI
+    # says; past a limit the answer is 429 with Retry-After (docs/security.md).
+    LOOKUP_RATE_LIMIT_ANONYMOUS = "30 per minute"
+    LOOKUP_RATE_LIMIT_STAFF = "120 per minute"
+    PROBLEM_REPORT_RATE_LIMIT = "10 per hour"
     # Provider capacity API: requests per minute per token and app server (0 = no limit).
     CAPACITY_RATE_LIMIT_PER_MINUTE = 60
+    # The lookup's jurisdiction policy (docs/matching.md); None = the shipped default in
+    # pmhc_directory/data/lookup_policy.json. Age-defined populations, e.g.
+    # {"youth": {"min": 0, "max": 17}, "older-adults": {"min": 65, "max": null}}:
+    AGE_POPULATIONS: dict | None = None
+    # Service types where an officer hands a person over (the police drop-off rule applies
+    # only there), e.g. ["crisis-receiving", "sobering-center"]; None = every "place" type.
+    HANDOVER_SERVICE_TYPES: list | None = None
+    # Tiers of a need's service types, e.g. {"crisis-now": [["crisis-receiving",
+    # "mobile-crisis"], ["crisis-stabilization"]]}; None = each type its own tier, in order.
+    NEED_TIERS: dict | None = None
+    # Weights that order places within a tier (normalised), keys open, travel, capacity,
+    # diversion, verified; None = 0.20, 0.20, 0.15, 0.10, 0.05.
+    RANKING_WEIGHTS: dict | None = None
+    # Unmet need: one record per lookup intent within this many hours (reloads, the back
+    # button and replays of the same search by the same user are not counted again).
+    UNMET_NEED_INTENT_HOURS = 4
     # Planning ---------------------------------------------------------------------------
     # An area is covered by a service within this many travel minutes, by continuum element
     # (None = everywhere: phone lines). Teams and services with a service area are judged by it.

@@ -329,6 +329,7 @@ def _match_operation(method: str) -> Schema:
             "400": _error("A field is missing or malformed (the error names it)."),
             "401": PRIVATE,
             "422": _error("The place in near was not found."),
+            "429": _error("Too many lookups from this client or account; see Retry-After."),
         },
     }
     if method == "get":

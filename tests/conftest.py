@@ -76,6 +76,9 @@ def make_test_config(database_url: str, instance_path: Path, **overrides: object
         # The Flask test client speaks plain http; real deployments keep Secure cookies.
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # Suites send hundreds of lookups from one address within a minute; the limit itself
+        # is tested with its own setting (tests/functional/test_security_round2.py).
+        "LOOKUP_RATE_LIMIT_ANONYMOUS": "100000 per minute",
     }
     config.update(overrides)
     return config

@@ -17,12 +17,14 @@ from ..services.lookup import LookupInputError, parse_lookup_params
 from .api import bp
 from .errors import json_error
 from .lookup_support import lookup_from_app
+from .rate_limits import lookup_limits
 
 LIST_FIELDS = ("needs", "types", "population")
 
 
 @bp.route("/match", methods=["GET", "POST"])
 @directory_reader
+@lookup_limits()
 def match() -> Any:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo

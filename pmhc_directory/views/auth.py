@@ -23,13 +23,18 @@ from werkzeug.wrappers import Response
 
 from ..auth import start_login_clock
 from ..db import get_session
+from ..extensions import limiter
 from ..forms import LoginForm, LogoutForm
 from ..services import login_throttle
 from ..services.accounts import authenticate
+from . import rate_limits
 
 bp = Blueprint("auth", __name__)
 # Failed-login limits (Flask-Limiter) and the proxy setting come with the login routes.
+# The lookup and problem-report limits (views/rate_limits.py) share the limiter: their settings
+# are checked here too.
 bp.record_once(lambda state: login_throttle.init_app(state.app))
+bp.record_once(lambda state: rate_limits.check_settings(state.app.config))
 
 LOGIN_FAILED = "Email or password is not correct."
 
@@ -69,12 +74,18 @@ def _refused(breached: RequestLimit) -> Response:
 
 @bp.app_errorhandler(RateLimitExceeded)
 def rate_limit_exceeded(exc: RateLimitExceeded) -> Any:
-    """Flask-Limiter's answer when an ``on_breach`` callback made one (the login page)."""
+    """Flask-Limiter's answer when an ``on_breach`` callback made one (the login page), else
+    429 with ``Retry-After``: the JSON error shape under /api/, the error page elsewhere."""
     if exc.response is not None:
         return exc.response
     from .errors import _handle_http
 
-    return _handle_http(exc)
+    exc.description = "Too many requests from here; wait a little and try again."
+    response = make_response(_handle_http(exc))
+    breached = limiter.current_limit
+    if breached is not None:
+        response.headers["Retry-After"] = str(login_throttle.retry_after_seconds(breached))
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -47,6 +47,7 @@ from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from .auth import safe_next
 from .handout_strings import LANGUAGES, strings_for, translate_hours
 from .lookup_support import lookup_from_app
+from .rate_limits import lookup_limits, problem_report_limit
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def form_choices() -> dict[str, Any]:
 
 @bp.get("/")
 @directory_reader
+@lookup_limits(is_lookup=lambda: any(name in request.args for name in LOOKUP_FIELDS))
 def index() -> str:
     args = request.args
     submitted = any(name in args for name in LOOKUP_FIELDS)
@@ -562,6 +564,7 @@ def handout() -> Any:
 
 @bp.post("/services/<service_id>/problems")
 @directory_reader
+@problem_report_limit
 def report_problem(service_id: str) -> Response:
     """Store a problem report for the coordinators' queue, then go back to the results."""
     session = get_session()

@@ -19,7 +19,7 @@ from werkzeug.security import generate_password_hash
 from pmhc_directory import create_app
 from pmhc_directory.db import get_database
 from pmhc_directory.geo import geocoding
-from pmhc_directory.models import Role, User
+from pmhc_directory.models import ProblemReport, Role, User
 from tests.conftest import make_test_config, prepare_database
 from tests.factories import TEST_PASSWORD, make_service, make_user
 from tests.integration.test_backup import scratch_postgres  # noqa: F401 (a fixture)
@@ -260,3 +260,58 @@ def test_an_untrusted_host_header_is_refused_not_reflected(app, client, monkeypa
     trusted = client.get("/hsds/", headers={"Host": "directory.agency.example"})
     assert trusted.status_code == 200
     assert "http://directory.agency.example/" in trusted.get_data(as_text=True)
+
+
+# 5. Anonymous writes limited --------------------------------------------------------------------
+
+MATCH = {"lat": 35.0844, "lon": -106.6504, "needs": ["crisis-now"]}
+
+
+def test_anonymous_lookups_are_limited_per_client(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT_ANONYMOUS", "3 per minute")
+    for _ in range(3):
+        assert client.post("/api/v1/match", json=MATCH).status_code == 200
+    refused = client.post("/api/v1/match", json=MATCH)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "too-many-requests"
+    assert int(refused.headers["Retry-After"]) >= 1
+    # The same budget covers the officer page's lookups; its bare form is not a lookup.
+    assert client.get("/?lat=35.0844&lon=-106.6504&needs=crisis-now").status_code == 429
+    assert client.get("/").status_code == 200
+    # Another client address has its own budget.
+    other = client.post("/api/v1/match", json=MATCH, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
+
+
+def test_signed_in_lookups_have_their_own_limit(app, client, coordinator, monkeypatch):
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT_ANONYMOUS", "1 per minute")
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT_STAFF", "3 per minute")
+    assert log_in(client, coordinator.email).status_code == 302
+    for _ in range(3):
+        assert client.post("/api/v1/match", json=MATCH).status_code == 200
+    assert client.get("/?lat=35.0844&lon=-106.6504&needs=crisis-now").status_code == 429
+
+
+def test_problem_reports_are_limited_and_the_refused_ones_not_stored(
+    app, client, session, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PROBLEM_REPORT_RATE_LIMIT", "2 per hour")
+    service = make_service(session, name="Flooded Queue Center")
+    session.commit()
+    token = csrf_token(client)
+    form = {"csrf_token": token, "kind": "closed", "details": "Doors locked."}
+    answers = [client.post(f"/services/{service.id}/problems", data=form) for _ in range(4)]
+    assert [a.status_code for a in answers] == [302, 302, 429, 429]
+    assert "Retry-After" in answers[-1].headers
+    stored = session.scalar(
+        select(sa.func.count())
+        .select_from(ProblemReport)
+        .where(ProblemReport.service_id == service.id)
+    )
+    assert stored == 2
+
+
+def test_a_rate_limit_setting_that_cannot_be_read_stops_the_start(tmp_path, database_url):
+    config = make_test_config(database_url, tmp_path / "instance", PROBLEM_REPORT_RATE_LIMIT="lots")
+    with pytest.raises(ValueError, match="PROBLEM_REPORT_RATE_LIMIT"):
+        create_app(config)

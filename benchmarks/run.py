@@ -19,7 +19,10 @@ it a database of its own), then measures and prints a table. Figures (``--json``
 * ``e2sfca_seconds``, ``access_seconds``, ``e2sfca_speedup_vs_access``, ``e2sfca_max_rel_diff``:
   ``gaps.fca.enhanced_two_step_fca`` and PySAL ``access`` on the same long cost table (M areas
   x up to 5,000 sites, pairs within 60 minutes), and the dense M x 5,000 time;
-* ``coverage_seconds``: ``planning.coverage_at`` for every service type at one hour;
+* ``coverage_hour_seconds``, ``coverage_week_seconds``, ``coverage_seconds``,
+  ``planning_page_seconds`` (and ``coverage_inventory_seconds``, ``coverage_hour_cached_seconds``,
+  ``planning_page_first_seconds``): the sparse coverage and ``/planning``, see
+  :func:`measure_coverage`; ``--only coverage`` measures these alone (after the import);
 * ``rss_mb``: peak resident memory (VmHWM) of the largest warm gunicorn worker;
 * ``cold_start_seconds``: from starting gunicorn to the first match answered.
 """
@@ -205,20 +208,66 @@ def measure_match(app: Any, queries: Sequence[synthetic.MatchQuery]) -> dict[str
 
 
 def measure_coverage(app: Any) -> dict[str, float]:
+    """Coverage and the planning page (docs/scale.md, "Coverage").
+
+    The lookup cache is filled first (every worker holds it; filling it from nothing is what
+    ``cold_start_seconds`` measures) and timed as ``coverage_inventory_seconds``. Then, with the
+    coverage cache emptied before each: ``coverage_hour_seconds`` (``coverage_summary``, every
+    service type, one hour), ``coverage_week_seconds`` (``coverage_week``, every type, 168
+    hours), ``coverage_seconds`` (``coverage_at``, every type, one hour, with every area's
+    feature); then the same hour again from the cache (``coverage_hour_cached_seconds``).
+    ``planning_page_first_seconds`` / ``planning_page_seconds``: ``GET /planning`` at the
+    default settings through the test client, the first after the cache was emptied and the
+    second (warm).
+    """
+    import pmhc_directory.gaps  # noqa: F401 (a worker has its modules imported: not timed)
     from pmhc_directory.db import get_database
-    from pmhc_directory.services.planning import coverage_at
+    from pmhc_directory.gaps.coverage import geodesic_km
+    from pmhc_directory.services import lookup, planning
     from pmhc_directory.taxonomy import SERVICE_TYPE, vocabulary
 
+    geodesic_km(0.0, 0.0, 1.0, 1.0)  # pyproj's first call loads its data files
     types = vocabulary().codes(SERVICE_TYPE)
+    at = AT_BASE + timedelta(hours=14)
+    figures: dict[str, float] = {}
+
+    def timed(name: str, call: Callable[[], Any], *, cold: bool = True) -> None:
+        if cold:
+            planning._stores.clear()
+        started = time.perf_counter()
+        call()
+        figures[name] = time.perf_counter() - started
+
     with app.app_context():
         session = get_database(app).session()
         try:
-            started = time.perf_counter()
-            coverage_at(session, app.config, types=types, at=AT_BASE + timedelta(hours=14))
-            seconds = time.perf_counter() - started
+            cache = lookup.candidate_cache(session)
+            timed("coverage_inventory_seconds", lambda: cache.catch_up(session, vocabulary()))
+            timed(
+                "coverage_hour_seconds",
+                lambda: planning.coverage_summary(session, app.config, types, at),
+            )
+            timed(
+                "coverage_hour_cached_seconds",
+                lambda: planning.coverage_summary(session, app.config, types, at),
+                cold=False,
+            )
+            timed(
+                "coverage_week_seconds",
+                lambda: planning.coverage_week(session, app.config, types, now=at),
+            )
+            timed("coverage_seconds", lambda: planning.coverage_at(session, app.config, types, at))
         finally:
             session.close()
-    return {"coverage_seconds": seconds}
+    client = app.test_client()
+    planning._stores.clear()
+    for name in ("planning_page_first_seconds", "planning_page_seconds"):
+        started = time.perf_counter()
+        response = client.get("/planning")
+        figures[name] = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"/planning answered {response.status_code}")
+    return figures
 
 
 def measure_fca(app: Any, max_sites: int, skip_access: bool) -> dict[str, float]:
@@ -489,7 +538,13 @@ ROWS = (
     ("access_seconds", "PySAL access (s)", ""),
     ("e2sfca_speedup_vs_access", "E2SFCA speed-up vs access", ">= 10"),
     ("e2sfca_max_rel_diff", "E2SFCA max relative difference", "<= 1e-9"),
-    ("coverage_seconds", "Coverage, all types, one hour (s)", ""),
+    ("coverage_inventory_seconds", "Lookup cache fill for coverage (s)", ""),
+    ("coverage_hour_seconds", "Coverage, all types, one hour (s)", "<= 1"),
+    ("coverage_week_seconds", "Coverage, all types, 168 hours (s)", "<= 10"),
+    ("coverage_seconds", "Coverage with area features (s)", ""),
+    ("coverage_hour_cached_seconds", "Coverage, same hour again (s)", ""),
+    ("planning_page_first_seconds", "/planning, first request (s)", ""),
+    ("planning_page_seconds", "/planning, warm (s)", "<= 2"),
     ("rss_mb", "Peak RSS of a warm worker (MB)", "<= 500"),
     ("cold_start_seconds", "Cold start to first match (s)", ""),
 )
@@ -541,7 +596,7 @@ def run(args: argparse.Namespace, progress: Callable[[str], None] = say) -> dict
         figures["import_services_per_s"] = args.services / timings["import_seconds"]
         save(args, figures)
         queries = synthetic.match_queries(args.queries, args.areas, AT_BASE)
-        stages: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        all_stages: list[tuple[str, Callable[[], dict[str, Any]]]] = [
             ("export", lambda: measure_export(app)),
             (
                 "search",
@@ -553,7 +608,7 @@ def run(args: argparse.Namespace, progress: Callable[[str], None] = say) -> dict
             ("E2SFCA", lambda: measure_fca(app, args.sites, args.skip_access)),
         ]
         if not args.skip_http:
-            stages.append(
+            all_stages.append(
                 (
                     "HTTP",
                     lambda: measure_http(
@@ -562,7 +617,9 @@ def run(args: argparse.Namespace, progress: Callable[[str], None] = say) -> dict
                 )
             )
         if not args.skip_coverage:
-            stages.append(("coverage", lambda: measure_coverage(app)))
+            all_stages.append(("coverage", lambda: measure_coverage(app)))
+        wanted = {w.strip().lower() for w in (args.only or "").split(",") if w.strip()}
+        stages = [(n, f) for n, f in all_stages if not wanted or n.lower() in wanted]
         for name, stage in stages:
             figures.update(stage())
             save(args, figures)
@@ -601,6 +658,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-access", action="store_true", help="no PySAL access run")
     parser.add_argument("--skip-coverage", action="store_true", help="no coverage run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--only",
+        help="measure only these stages after the import, comma-separated "
+        "(export, search, match, E2SFCA, HTTP, coverage)",
+    )
     args = parser.parse_args(argv)
     if args.services < 1 or args.areas < 1 or args.queries < 2:
         parser.error("--services and --areas must be at least 1, --queries at least 2")

@@ -281,21 +281,35 @@ def candidate_pairs(
     Sites with NaN coordinates take part in no pair. ``area_tree`` may pass a tree already
     built on the areas' :func:`_unit_sphere` points (reused across radii).
     """
+    rows, cols, _ = _pairs_with_arc(area_lat, area_lon, site_lat, site_lon, radius_km, area_tree)
+    return rows, cols
+
+
+def _pairs_with_arc(
+    area_lat: np.ndarray,
+    area_lon: np.ndarray,
+    site_lat: np.ndarray,
+    site_lon: np.ndarray,
+    radius_km: float,
+    area_tree: cKDTree | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`candidate_pairs` plus each pair's great-circle distance on the mean sphere, km."""
     area_lat, area_lon = np.asarray(area_lat, float), np.asarray(area_lon, float)
     site_lat, site_lon = np.asarray(site_lat, float), np.asarray(site_lon, float)
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
     placed = np.flatnonzero(np.isfinite(site_lat) & np.isfinite(site_lon))
     if not area_lat.size or not placed.size or not radius_km >= 0:
         return empty
     arc = radius_km * RADIUS_SLACK + 0.001
     if arc >= np.pi * EARTH_RADIUS_KM:  # the whole globe
         rows = np.repeat(np.arange(area_lat.size), placed.size)
-        return rows, np.tile(placed, area_lat.size)
+        return rows, np.tile(placed, area_lat.size), np.full(rows.size, np.nan)
     chord = 2.0 * np.sin(arc / (2.0 * EARTH_RADIUS_KM))
     tree = area_tree if area_tree is not None else cKDTree(_unit_sphere(area_lat, area_lon))
     sites = cKDTree(_unit_sphere(site_lat[placed], site_lon[placed]))
     found = tree.sparse_distance_matrix(sites, chord, output_type="ndarray")
-    return found["i"].astype(np.int64), placed[found["j"].astype(np.int64)]
+    arcs = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(found["v"] / 2.0, 1.0))
+    return found["i"].astype(np.int64), placed[found["j"].astype(np.int64)], arcs
 
 
 @dataclass(frozen=True)
@@ -392,8 +406,8 @@ def sparse_reach(
         for limit in np.unique(thresholds[by_time]):
             cols = by_time[thresholds[by_time] == limit]
             radius = limit / 60.0 * speed_kmh / circuity
-            r, c = candidate_pairs(
-                area_lat, area_lon, site_lat[cols], site_lon[cols], radius, area_tree=tree
+            r, c, arc = _pairs_with_arc(
+                area_lat, area_lon, site_lat[cols], site_lon[cols], radius, tree
             )
             c = cols[c]
             if sup_keys.size:  # supplied minutes replace the estimate: handled above
@@ -401,11 +415,21 @@ def sparse_reach(
                 pos = np.searchsorted(sup_keys, keys)
                 pos[pos == sup_keys.size] = 0
                 fresh = sup_keys[pos] != keys
-                r, c = r[fresh], c[fresh]
+                r, c, arc = r[fresh], c[fresh], arc[fresh]
+            # The geodesic is within 1 % of the sphere's great circle (RADIUS_SLACK), so only
+            # the pairs in that band around the radius need the exact (slower) geodesic.
+            sure = arc * RADIUS_SLACK < radius * (1.0 - 1e-9)
+            band = np.flatnonzero(~sure)
             minutes = estimated_minutes(
-                circuity, speed_kmh, area_lat[r], area_lon[r], site_lat[c], site_lon[c]
+                circuity,
+                speed_kmh,
+                area_lat[r[band]],
+                area_lon[r[band]],
+                site_lat[c[band]],
+                site_lon[c[band]],
             )
-            within = minutes <= limit
+            within = sure.copy()
+            within[band] = minutes <= limit
             rows_out.append(r[within])
             cols_out.append(c[within])
 
@@ -455,6 +479,17 @@ def sparse_covered(
     result = np.zeros((n_areas, n_groups, n_hours), dtype=bool)
     order = np.argsort(groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+    if n_groups == 1 and (not groups.size or groups.min() == 0):
+        # One group holding every column: no column slicing, one product.
+        mask = hours
+        ev = reach.everywhere
+        if ev.any():
+            result[:, 0, :] |= mask[ev].any(axis=0)[None, :]
+            mask = mask & ~ev[:, None]
+        if n_columns:
+            counts = reach.matrix @ mask.astype(np.float32)
+            result[:, 0, :] |= np.asarray(counts) > 0
+        return result[:, :, 0] if single else result
     for g in range(n_groups):
         cols = order[bounds[g] : bounds[g + 1]]
         if not cols.size:

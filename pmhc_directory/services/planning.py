@@ -426,18 +426,10 @@ def _open_week(unit: SupplyUnit, midpoints: Sequence[datetime], zone: ZoneInfo) 
 RESULTS_KEPT = 48
 
 
-@dataclass
-class _Unit:
-    """A supply unit as coverage needs it (an active service at one site, or without one)."""
-
-    service_id: str
-    service_at_location_id: str | None
-    types: tuple[str, ...]
-    lat: float | None
-    lon: float | None
-    shapes: tuple[Any, ...]
-    rules: Any  # sequence of ScheduleRule, or None (unreadable: never open)
-    always_open: bool
+#: A supply unit as coverage reads it: the lookup cache's ``SiteEntry`` (an active service at
+#: one site, or without one): ``types``, ``lat``/``lon``, ``shapes``, ``rules`` (None: hours that
+#: cannot be read, never open), ``always_open`` and ``common["service_at_location_id"]``.
+_Unit = Any
 
 
 @dataclass
@@ -450,6 +442,9 @@ class _Inventory:
     areas: Areas
     units: list[_Unit]
     by_type: dict[str, np.ndarray]  # type -> unit indices
+    has_area: np.ndarray  # per unit: declares a service area
+    hours_group: np.ndarray  # per unit: index into hours (-1: unreadable hours, never open)
+    hours: list[tuple[Any, bool]]  # distinct (rules, always_open)
     lat: np.ndarray  # per unit, NaN without a site
     lon: np.ndarray
     in_area: dict[int, np.ndarray]  # unit -> area rows inside its service area
@@ -557,47 +552,67 @@ def _build_inventory(
     entries: Sequence[Any],
 ) -> _Inventory:
     areas = load_areas(session)
-    units = [
-        _Unit(
-            service_id=e.common["service_id"],
-            service_at_location_id=e.common.get("service_at_location_id"),
-            types=tuple(e.types),
-            lat=e.lat,
-            lon=e.lon,
-            shapes=tuple(e.shapes),
-            rules=e.rules,
-            always_open=bool(e.always_open),
-        )
-        for e in entries
-        if e.common.get("status") == "active" and e.types
-    ]
+    units = [e for e in entries if e.types and e.common.get("status") == "active"]
     by_type_lists: dict[str, list[int]] = defaultdict(list)
+    hours_index: dict[tuple[int, bool], int] = {}
+    hours: list[tuple[Any, bool]] = []
+    hours_group = np.full(len(units), -1, dtype=np.int64)
+    # Types and hours are interned by the lookup cache: group by identity, then expand.
+    by_types: dict[int, list[int]] = defaultdict(list)
+    types_of: dict[int, tuple[str, ...]] = {}
     for j, unit in enumerate(units):
-        for t in dict.fromkeys(unit.types):
-            by_type_lists[t].append(j)
+        by_types[id(unit.types)].append(j)
+        types_of[id(unit.types)] = unit.types
+        if unit.rules is not None:
+            key_hours = (id(unit.rules), bool(unit.always_open))
+            group = hours_index.get(key_hours)
+            if group is None:
+                group = hours_index[key_hours] = len(hours)
+                hours.append((unit.rules, bool(unit.always_open)))
+            hours_group[j] = group
+    for ident, members in by_types.items():
+        for t in dict.fromkeys(types_of[ident]):
+            by_type_lists[t].extend(members)
     lat = np.array([np.nan if u.lat is None else u.lat for u in units], dtype=float)
     lon = np.array([np.nan if u.lon is None else u.lon for u in units], dtype=float)
     lat[np.isnan(lon)] = np.nan
     lon[np.isnan(lat)] = np.nan
-    # Demand points inside service areas: one STRtree query per distinct set of shapes.
+    has_area = np.array([bool(u.shapes) for u in units], dtype=bool)
+    # Demand points inside service areas: one bulk STRtree query over every distinct shape.
     in_area: dict[int, np.ndarray] = {}
-    shaped = [j for j, u in enumerate(units) if u.shapes]
-    if shaped:
+    shaped = np.flatnonzero(has_area)
+    if shaped.size:
         tree = shapely.STRtree(shapely.points(areas.lon, areas.lat))
-        found: dict[int, np.ndarray] = {}
+        owner_of: dict[int, int] = {}  # id(shapes) -> first unit holding them
+        geoms, owners = [], []
         for j in shaped:
             shapes = units[j].shapes
-            if id(shapes) not in found:
-                rows = [tree.query(g, predicate="intersects") for g in shapes]
-                found[id(shapes)] = np.unique(np.concatenate(rows)).astype(np.int64)
-            in_area[j] = found[id(shapes)]
+            if id(shapes) not in owner_of:
+                owner_of[id(shapes)] = int(j)
+                geoms.extend(shapes)
+                owners.extend([int(j)] * len(shapes))
+        found = tree.query(np.array(geoms, dtype=object), predicate="intersects")
+        owner = np.array(owners, dtype=np.int64)[found[0]]
+        rows = found[1].astype(np.int64)
+        order = np.lexsort((rows, owner))
+        owner, rows = owner[order], rows[order]
+        starts = np.searchsorted(owner, list(owner_of.values()))
+        ends = np.searchsorted(owner, list(owner_of.values()), side="right")
+        inside = {
+            o: np.unique(rows[a:b]) for o, a, b in zip(owner_of.values(), starts, ends, strict=True)
+        }
+        for j in shaped:
+            in_area[int(j)] = inside[owner_of[id(units[j].shapes)]]
     return _Inventory(
         key=key,
         vocab=vocab,
         zone=ZoneInfo(config["TIMEZONE"]),
         areas=areas,
         units=units,
-        by_type={t: np.array(v, dtype=np.int64) for t, v in by_type_lists.items()},
+        by_type={t: np.sort(np.array(v, dtype=np.int64)) for t, v in by_type_lists.items()},
+        has_area=has_area,
+        hours_group=hours_group,
+        hours=hours,
         lat=lat,
         lon=lon,
         in_area=in_area,
@@ -615,8 +630,9 @@ def _supplied_minutes(
         return empty
     by_link: dict[str, list[int]] = defaultdict(list)
     for j, unit in enumerate(units):
-        if unit.service_at_location_id is not None:
-            by_link[unit.service_at_location_id].append(j)
+        link = unit.common.get("service_at_location_id")
+        if link is not None:
+            by_link[link].append(j)
     row_of = {area_id: i for i, area_id in enumerate(areas.ids)}
     rows, cols, minutes = [], [], []
     result = session.execute(
@@ -650,7 +666,7 @@ def _type_reach(
     threshold = type_threshold(config, service_type, max_minutes, inv.vocab)
     position = np.full(len(inv.units), -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
-    has_area = np.array([bool(inv.units[j].shapes) for j in cols], dtype=bool)
+    has_area = inv.has_area[cols]
     area_rows = [inv.in_area[j] for j in cols if j in inv.in_area]
     area_cols = [np.full(inv.in_area[j].size, position[j]) for j in cols if j in inv.in_area]
     sup_rows, sup_units, sup_minutes = inv.supplied
@@ -675,22 +691,14 @@ def _type_reach(
     return reach
 
 
-def _rules_key(unit: _Unit) -> tuple[int, bool]:
-    return (id(unit.rules), unit.always_open)
-
-
 def _open_now(inv: _Inventory, at: datetime) -> np.ndarray:
     """Whether each unit is open at the instant ``at`` (hours engine, once per distinct hours)."""
-    answers: dict[tuple[int, bool], bool] = {}
-    out = np.zeros(len(inv.units), dtype=bool)
-    for j, unit in enumerate(inv.units):
-        if unit.rules is None:
-            continue
-        key = _rules_key(unit)
-        if key not in answers:
-            answers[key] = bool(is_open_at(unit.rules, at, inv.zone, always_open=unit.always_open))
-        out[j] = answers[key]
-    return out
+    answers = np.array(
+        [bool(is_open_at(rules, at, inv.zone, always_open=always)) for rules, always in inv.hours]
+        + [False],  # index -1: unreadable hours, never open
+        dtype=bool,
+    )
+    return answers[inv.hours_group]
 
 
 def _open_week_of(inv: _Inventory, monday: date) -> np.ndarray:
@@ -700,20 +708,11 @@ def _open_week_of(inv: _Inventory, monday: date) -> np.ndarray:
     midpoints = hour_midpoints(monday, inv.zone)
     stamps = np.array([m.timestamp() for m in midpoints])
     start, end = midpoints[0] - timedelta(hours=1), midpoints[-1] + timedelta(hours=1)
-    answers: dict[tuple[int, bool], np.ndarray] = {}
-    out = np.zeros((len(inv.units), HOURS_IN_WEEK), dtype=bool)
-    for j, unit in enumerate(inv.units):
-        if unit.rules is None:
-            continue
-        key = _rules_key(unit)
-        if key not in answers:
-            mask = np.zeros(HOURS_IN_WEEK, dtype=bool)
-            for opens, closes in open_intervals(
-                unit.rules, start, end, inv.zone, always_open=unit.always_open
-            ):
-                mask |= (stamps >= opens.timestamp()) & (stamps < closes.timestamp())
-            answers[key] = mask
-        out[j] = answers[key]
+    answers = np.zeros((len(inv.hours) + 1, HOURS_IN_WEEK), dtype=bool)  # last: never open
+    for k, (rules, always) in enumerate(inv.hours):
+        for opens, closes in open_intervals(rules, start, end, inv.zone, always_open=always):
+            answers[k] |= (stamps >= opens.timestamp()) & (stamps < closes.timestamp())
+    out = answers[inv.hours_group]
     inv.weeks = {monday: out}  # one week kept: the page and the API ask for one at a time
     return out
 

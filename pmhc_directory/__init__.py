@@ -114,6 +114,9 @@ def register_blueprints(app: Flask) -> None:
     from .views import geocode_button  # noqa: F401
 
     app.register_blueprint(inventory.bp)
+    from .views import imports
+
+    app.register_blueprint(imports.bp)
     app.register_blueprint(editing.bp)
     app.register_blueprint(outcomes.bp)
     from .views import provider

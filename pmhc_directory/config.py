@@ -18,6 +18,10 @@ class Defaults:
     TIMEZONE = "America/Denver"
     # When true, reading the directory (/, search, match, gaps, /hsds/) needs no login.
     PUBLIC_DIRECTORY = True
+    # Who publishes the HSDS feed: the "publisher" object of /hsds/ (HSDS 3.1), e.g.
+    # {"name": "Juniper County PMHC", "email": "data@juniper.example", "website": "https://..",
+    # "identifier": "...", "additional_websites": [...]}. None: the directory's name and URL.
+    HSDS_PUBLISHER: dict | None = None
     # Days after which a service's last verification is stale (verification queue).
     REVERIFY_DAYS = 180
     # Hours after which a capacity report is stale and no longer trusted by the matcher.
@@ -68,6 +72,9 @@ class Defaults:
     IMPORT_MAX_UNZIPPED_MB = 256
     # Folder for files uploaded on the import page; None = "imports" in the instance folder.
     IMPORT_UPLOAD_DIR: str | None = None
+    # Run the import page's checks and imports in a background thread (False: in the request,
+    # which only tests should do).
+    IMPORT_IN_BACKGROUND = True
     # Log level for the app's own logger.
     LOG_LEVEL = "INFO"
     # Officer lookup ---------------------------------------------------------------------

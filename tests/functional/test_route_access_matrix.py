@@ -95,6 +95,13 @@ ACCESS = {
     "inventory.resolve": EDITORS,
     "inventory.dismiss": EDITORS,
     "inventory.geocode_missing": EDITORS,
+    # The import page: upload, dry run, report, confirm (coordinators and admins).
+    "imports.index": EDITORS,
+    "imports.upload": EDITORS,
+    "imports.run": EDITORS,
+    "imports.status": EDITORS,
+    "imports.report": EDITORS,
+    "imports.confirm": EDITORS,
     "editing.new_service": EDITORS,
     "editing.edit_service": EDITORS,
     "editing.edit_hours": EDITORS,

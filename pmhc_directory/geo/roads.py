@@ -319,9 +319,13 @@ class RoadNetwork:
         metres = _geodesic_m(lat, lon, self.lat[nodes], self.lon[nodes])
         return nodes, metres / 1000.0
 
-    def node_seconds(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    def node_seconds(
+        self, sources: np.ndarray, targets: np.ndarray, *, limit_seconds: float = np.inf
+    ) -> np.ndarray:
         """Shortest driving seconds from each source node to each target node (``inf`` where
-        no route exists), by Dijkstra from the smaller side."""
+        no route exists, or none within ``limit_seconds``), by Dijkstra from the smaller side.
+        A limit bounds each search to the nodes within it, which is what keeps a one-origin
+        query on a state-size network fast."""
         sources = np.asarray(sources, np.int64)
         targets = np.asarray(targets, np.int64)
         result = np.full((len(sources), len(targets)), np.inf)
@@ -334,7 +338,9 @@ class RoadNetwork:
         chunk = max(1, _CELLS_PER_CHUNK // max(1, self.node_count))
         rows = np.empty((len(unique), len(ends)))
         for begin in range(0, len(unique), chunk):
-            block = dijkstra(graph, directed=True, indices=unique[begin : begin + chunk])
+            block = dijkstra(
+                graph, directed=True, indices=unique[begin : begin + chunk], limit=limit_seconds
+            )
             rows[begin : begin + chunk] = np.atleast_2d(block)[:, ends]
         table = rows[position]
         return table if forward else table.T
@@ -346,10 +352,12 @@ class RoadNetwork:
         *,
         max_snap_km: float,
         snap_speed_kmh: float,
+        limit_minutes: float = np.inf,
     ) -> np.ndarray:
         """Driving minutes from each origin (lats, lons) to each destination: the snap leg at
         each end at ``snap_speed_kmh`` plus the network route. ``nan`` where either point is
-        more than ``max_snap_km`` from the network; ``inf`` where no route exists."""
+        more than ``max_snap_km`` from the network; ``inf`` where no route exists (or, with
+        ``limit_minutes``, none whose network part is within it)."""
         if snap_speed_kmh <= 0 or not math.isfinite(snap_speed_kmh):
             raise ValueError(f"snap speed must be a positive number, got {snap_speed_kmh!r}")
         o_nodes, o_km = self.snap(*origins)
@@ -358,7 +366,9 @@ class RoadNetwork:
         d_on = d_km <= max_snap_km
         table = np.full((len(o_nodes), len(d_nodes)), np.nan)
         if o_on.any() and d_on.any():
-            seconds = self.node_seconds(o_nodes[o_on], d_nodes[d_on])
+            seconds = self.node_seconds(
+                o_nodes[o_on], d_nodes[d_on], limit_seconds=limit_minutes * 60.0
+            )
             snap_minutes = 60.0 / snap_speed_kmh
             inner = (
                 seconds / 60.0

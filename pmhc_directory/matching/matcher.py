@@ -29,10 +29,12 @@ def _check_codes(query: Query, vocabulary: Vocabulary) -> None:
             raise ValueError(f"unknown service-type code {service_type!r}")
 
 
-def _sort_key(match: Match) -> tuple[float, float, str, str, str, str]:
+def _sort_key(match: Match) -> tuple[int, float, float, str, str, str, str]:
+    """Tier first (an eligible earlier choice ranks above every later one), then score."""
     candidate = match.candidate
     travel = candidate.travel_minutes
     return (
+        match.fit.tier if match.fit is not None else 0,
         -match.score,
         math.inf if travel is None else travel,
         candidate.name.casefold(),
@@ -123,8 +125,125 @@ def match(query: Query, candidates: Iterable[Candidate], *, vocabulary: Vocabula
         results=shown,
         excluded=excluded,
         contact_lines=contact_lines,
-        gaps=_gaps(query, eligible, contact_lines, vocabulary),
+        gaps=_gaps(query, eligible, contact_lines, excluded, vocabulary),
         more=max(len(eligible) - query.limit, 0),
+    )
+
+
+#: Exclusion codes an officer's option causes (not the person's facts nor the place's state).
+TRANSPORT_CODES = frozenset({"no-law-enforcement-dropoff"})
+MAX_TRAVEL_CODES = frozenset({"too-far"})
+
+#: Blocking reasons in words, as "N places ... : <words>" (plural subject).
+BLOCKED_WORDS = {
+    "inactive": "not operating",
+    "closed": "closed now",
+    "hours-unknown": "hours not known",
+    "outside-service-area": "do not serve this location",
+    "too-far": "over the travel limit",
+    "age": "not for this age",
+    "population": "only for another group",
+    "gender": "only for another gender (or gender not given)",
+    "payment": "do not take this payment",
+    "language": "no interpreter for this language",
+    "no-law-enforcement-dropoff": "do not take police drop-off",
+    "no-intoxicated": "do not say they accept intoxicated people",
+    "no-involuntary": "do not take emergency holds",
+    "voluntary-only": "voluntary admissions only",
+    "full": "full",
+}
+
+
+def option_codes(query: Query) -> frozenset[str]:
+    """The exclusion codes this query's officer options cause: police drop-off when the officer
+    drives, too far when the officer set a maximum travel time (the default limits are the
+    jurisdiction's, not an option)."""
+    codes = set(TRANSPORT_CODES if query.transport else ())
+    if query.max_minutes is not None:
+        codes |= MAX_TRAVEL_CODES
+    return frozenset(codes)
+
+
+def _blocked(
+    query: Query, kinds: set[str], excluded: list[Excluded]
+) -> tuple[tuple[tuple[str, int], ...], int, int, float | None, dict[str, str]]:
+    """Why the places of ``kinds`` were left out: (code, count) most first, how many places,
+    how many only by an officer's option, the most travel minutes among them, and the first
+    message of each code."""
+    counts: dict[str, int] = {}
+    messages: dict[str, str] = {}
+    places = by_options = 0
+    farthest: float | None = None
+    options = option_codes(query)
+    for item in excluded:
+        candidate = item.candidate
+        if candidate.is_national or not kinds & set(candidate.service_types):
+            continue
+        places += 1
+        codes = list(dict.fromkeys(r.code for r in item.reasons))
+        for reason in item.reasons:
+            messages.setdefault(reason.code, reason.message)
+        for code in codes:
+            counts[code] = counts.get(code, 0) + 1
+        if codes and set(codes) <= options:
+            by_options += 1
+        if candidate.travel_minutes is not None and not candidate.goes_to_person:
+            farthest = max(farthest or 0.0, candidate.travel_minutes)
+    order = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    return tuple(order), places, by_options, farthest, messages
+
+
+def gap_detail(
+    blocked: tuple[tuple[str, int], ...],
+    left_out: int,
+    farthest: float | None,
+    messages: dict[str, str] | None = None,
+) -> str | None:
+    """``3 places within 39 minutes were left out: all do not take police drop-off``. A reason
+    only one place has is worded as that place's own (``only for youth (under 18)``)."""
+    messages = messages or {}
+
+    def words(code: str, count: int) -> str:
+        if count == 1 and code in messages:
+            return _lower_first(messages[code])
+        return BLOCKED_WORDS.get(code, code)
+
+    if not left_out:
+        return None
+    subject = "1 place" if left_out == 1 else f"{left_out} places"
+    within = ""
+    if farthest is not None:
+        minutes = max(math.ceil(farthest), 1)
+        within = f" within {minutes} minute{'' if minutes == 1 else 's'}"
+    verb = "was" if left_out == 1 else "were"
+    if left_out == 1:
+        why = "; ".join(words(code, count) for code, count in blocked)
+    else:
+        why = "; ".join(
+            f"{'all' if count == left_out else count} {words(code, count)}"
+            for code, count in blocked
+        )
+    return f"{subject}{within} {verb} left out: {why}"
+
+
+def _gap(
+    query: Query,
+    need: str | None,
+    service_type: str,
+    kinds: set[str],
+    excluded: list[Excluded],
+    vocabulary: Vocabulary,
+) -> Gap:
+    blocked, left_out, by_options, farthest, messages = _blocked(query, kinds, excluded)
+    return Gap(
+        need=need,
+        message=gap_message(query, service_type, vocabulary),
+        service_type=service_type,
+        blocked=blocked,
+        left_out=left_out,
+        by_options=by_options,
+        cause="options" if by_options else "facts",
+        detail=gap_detail(blocked, left_out, farthest, messages),
     )
 
 
@@ -132,9 +251,11 @@ def _gaps(
     query: Query,
     eligible: list[Match],
     contact_lines: list[Candidate],
+    excluded: list[Excluded],
     vocabulary: Vocabulary,
 ) -> list[Gap]:
-    """One gap per need (then per named type) that nothing eligible meets.
+    """One gap per need (then per named type) that nothing eligible meets, naming what blocked
+    the places of its types that exist (among the ``excluded`` given).
 
     A need is met by any eligible result of one of its types. National lines meet a need only
     when the need's first choice is a phone line (``someone-to-talk-to``, ``suicide-risk``):
@@ -150,19 +271,11 @@ def _gaps(
         first = preferred[0]
         if continuum_or_none(vocabulary, first) == "contact" and lines & set(preferred):
             continue
-        gaps.append(
-            Gap(need=need, message=gap_message(query, first, vocabulary), service_type=first)
-        )
+        gaps.append(_gap(query, need, first, set(preferred), excluded, vocabulary))
     for service_type in query.types:
         if service_type in offered:
             continue
         if continuum_or_none(vocabulary, service_type) == "contact" and service_type in lines:
             continue
-        gaps.append(
-            Gap(
-                need=None,
-                message=gap_message(query, service_type, vocabulary),
-                service_type=service_type,
-            )
-        )
+        gaps.append(_gap(query, None, service_type, {service_type}, excluded, vocabulary))
     return gaps

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 from pmhc_directory.hours import UNKNOWN, OpenState
 
+from .policy import Policy, default_policy
+
 GENDERS = ("woman", "man")
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 10
@@ -34,6 +36,11 @@ class Query:
     ``require_open=None`` means "the default": open now is required for crisis services
     (contact, respond, place) and not for treatment, housing or justice services.
     ``intoxicated=None`` means not known (no intoxication rule applies).
+
+    One meaning per fact (``policy``, see ``matching.policy``): a need that describes the
+    person's state sets that situation (``needs=("intoxicated",)`` is ``intoxicated=True``), and
+    a known ``age`` decides the age-defined populations (``populations`` then holds exactly the
+    ones whose range holds the age, whatever was given besides).
     """
 
     at: datetime
@@ -53,12 +60,22 @@ class Query:
     # When the question is asked (default: ``at``). Ages of capacity reports are measured
     # from here, since a report's age is a fact about now even when ``at`` is another time.
     now: datetime | None = None
+    policy: Policy = field(default_factory=default_policy, compare=True, repr=False)
 
     def __post_init__(self) -> None:
         # Accept lists and sets from callers; store the frozen shapes.
         object.__setattr__(self, "needs", tuple(dict.fromkeys(self.needs)))
         object.__setattr__(self, "types", tuple(dict.fromkeys(self.types)))
-        object.__setattr__(self, "populations", frozenset(self.populations))
+        populations = frozenset(self.populations)
+        if self.age is not None and self.age >= 0:
+            age_defined = self.policy.age_defined
+            populations = (populations - age_defined) | self.policy.populations_of_age(self.age)
+        object.__setattr__(self, "populations", populations)
+        situations = self.policy.situations_of(self.needs)
+        if "intoxicated" in situations:
+            object.__setattr__(self, "intoxicated", True)
+        if "involuntary" in situations:
+            object.__setattr__(self, "involuntary", True)
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError("Query.at must be an aware datetime")
         if not self.needs and not self.types:
@@ -121,6 +138,11 @@ class Candidate:
     address: str | None = None
     lat: float | None = None
     lon: float | None = None
+    # The service's alert (entrance moved, closed for a drill...) and when it stops being shown.
+    alert: str | None = None
+    alert_expires_at: datetime | None = None
+    # HSDS ``application_process`` in words (an appointment needed, a referral...).
+    application_process: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -153,7 +175,9 @@ class Fit:
     """How a candidate meets the query: the service type that matched and what follows from it.
 
     ``position`` is the type's place in the need's preference list (0 = first choice; an
-    explicitly requested type counts as 0); ``need`` is None for an explicitly requested type.
+    explicitly requested type counts as 0); ``tier`` its tier (``Policy.tier``: by default the
+    position); ``need`` is None for an explicitly requested type. ``handover``: an officer hands
+    the person over at this type (``Policy.handover_types``).
     ``require_open`` and ``max_minutes`` are the query's values or the continuum defaults
     (``None`` = no travel cap).
     """
@@ -165,6 +189,8 @@ class Fit:
     continuum: str | None
     require_open: bool
     max_minutes: float | None
+    tier: int = 0
+    handover: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,11 +208,24 @@ class Excluded(NamedTuple):
 
 @dataclass(frozen=True)
 class Gap:
-    """No result for a need (or an explicitly requested type when ``need`` is None)."""
+    """No result for a need (or an explicitly requested type when ``need`` is None).
+
+    ``blocked``: (exclusion code, how many places) for the places of the need's types that
+    exist and were left out, most first; ``left_out`` counts those places; ``by_options`` counts
+    the ones left out only by an officer's option (drive them there, a maximum travel time).
+    ``cause`` is ``"options"`` when such places exist (the gap is the options', not the
+    person's), else ``"facts"``. ``detail`` says all of that in a sentence (None: nothing of
+    these kinds exists near enough to be listed).
+    """
 
     need: str | None
     message: str
     service_type: str | None = None
+    blocked: tuple[tuple[str, int], ...] = ()
+    left_out: int = 0
+    by_options: int = 0
+    cause: str = "facts"
+    detail: str | None = None
 
 
 @dataclass

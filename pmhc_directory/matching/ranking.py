@@ -1,7 +1,8 @@
-"""Score (0..1) and plain-language reasons for a candidate that passed every hard rule.
+"""Tier, score (0..1) and plain-language reasons for a candidate that passed every hard rule.
 
-The score is a weighted sum of six parts, each between 0 and 1; the weights add up to 1. The
-officer-facing explanation of every weight is in ``docs/matching.md``.
+Results are ordered by tier (the need's preference order), then by score: a weighted sum of
+five parts, each between 0 and 1; the weights add up to 1. The officer-facing explanation of
+every part and weight is in ``docs/matching.md``.
 """
 
 from __future__ import annotations
@@ -19,19 +20,15 @@ from .rules import (
     when,
 )
 
-# How well the service type fits the need: the need's first choice is what the community
-# decided should happen (a crisis receiving center before the ED), so it weighs the most.
-WEIGHT_PREFERENCE = 0.30
-# Certainty that the door is open: 24/7 beats "open, closes at 5 PM" beats unknown hours.
-WEIGHT_OPEN = 0.20
-# Travel time: every minute in a patrol car with a person in crisis counts.
-WEIGHT_TRAVEL = 0.20
-# A fresh report of free beds/chairs/slots: the officer will not be turned away at the door.
-WEIGHT_CAPACITY = 0.15
-# Diversion attributes that make the hand-off quick: no refusal of police, no medical clearance.
-WEIGHT_DIVERSION = 0.10
-# A person checked the listing recently (assured_date within VERIFIED_WITHIN).
-WEIGHT_VERIFIED = 0.05
+# Results are ordered by tier first (``Fit.tier``: the community's preference order for the
+# need, ``matching.policy``), then by this score. The score is a weighted sum of five parts,
+# each between 0 and 1, with the jurisdiction's weights (``Policy.weights``, normalised to add
+# up to 1). The shipped weights, before normalising (data/lookup_policy.json):
+#   open 0.20: certainty that the door is open (24/7 beats "closes at 5 PM" beats unknown);
+#   travel 0.20: every minute in a patrol car with a person in crisis counts;
+#   capacity 0.15: a fresh report of free beds/chairs/slots (not turned away at the door);
+#   diversion 0.10: no refusal of police, no medical clearance (a quick hand-off);
+#   verified 0.05: a person checked the listing recently (assured_date within VERIFIED_WITHIN).
 
 # Open-now certainty parts.
 OPEN_ALWAYS = 1.0  # 24/7
@@ -67,10 +64,6 @@ def _type_name(vocabulary: Vocabulary, code: str) -> str:
 def _need_name(vocabulary: Vocabulary, code: str) -> str:
     term = vocabulary.find("need", code)
     return term.name if term else code
-
-
-def preference_part(fit: Fit) -> float:
-    return 1.0 - fit.position / max(fit.choices, 1)
 
 
 def open_part(candidate: Candidate, at: datetime) -> float:
@@ -117,14 +110,15 @@ def verified_part(candidate: Candidate, at: datetime) -> float:
 
 
 def score(query: Query, candidate: Candidate, fit: Fit) -> float:
-    """Weighted sum in [0, 1], rounded to 4 places so ties are stable."""
+    """Weighted sum in [0, 1] of the parts that order places within a tier, rounded to 4
+    places so ties are stable."""
+    weight = query.policy.weight
     total = (
-        WEIGHT_PREFERENCE * preference_part(fit)
-        + WEIGHT_OPEN * open_part(candidate, query.at)
-        + WEIGHT_TRAVEL * travel_part(candidate, fit)
-        + WEIGHT_CAPACITY * capacity_part(candidate)
-        + WEIGHT_DIVERSION * diversion_part(candidate)
-        + WEIGHT_VERIFIED * verified_part(candidate, query.at)
+        weight("open") * open_part(candidate, query.at)
+        + weight("travel") * travel_part(candidate, fit)
+        + weight("capacity") * capacity_part(candidate)
+        + weight("diversion") * diversion_part(candidate)
+        + weight("verified") * verified_part(candidate, query.at)
     )
     return round(min(max(total, 0.0), 1.0), 4)
 
@@ -149,11 +143,12 @@ def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary
     type_name = _type_name(vocabulary, fit.service_type)
     if fit.need is None:
         found.append(f"{type_name} (type asked for)")
-    elif fit.position == 0:
+    elif fit.tier == 0:
         found.append(f"{type_name}: first choice for {_need_name(vocabulary, fit.need)}")
     else:
-        choice = _ordinal(fit.position + 1)
+        choice = _ordinal(fit.tier + 1)
         found.append(f"{type_name}: {choice} choice for {_need_name(vocabulary, fit.need)}")
+        found.append("Listed after every earlier choice that fits")
 
     state = candidate.open_state
     if state.open_now is True:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pmhc_directory.hours import format_time
 from pmhc_directory.taxonomy import Vocabulary
@@ -83,25 +84,27 @@ def fit_of(query: Query, candidate: Candidate, vocabulary: Vocabulary) -> Fit | 
     """The candidate's best relevant service type, or None when it is not relevant at all.
 
     A type is relevant when the query names it or one of the query's needs lists it. The best is
-    the one with the lowest preference position (a named type counts as 0); ties go to the
-    candidate's own order (primary type first).
+    the one in the earliest tier (``Policy.tier``; a named type counts as tier 0), then with the
+    lowest preference position; ties go to the candidate's own order (primary type first).
     """
-    best: tuple[int, int, str, str | None, int] | None = None
+    policy = query.policy
+    best: tuple[int, int, int, str, str | None, int] | None = None
     for index, service_type in enumerate(candidate.service_types):
-        options: list[tuple[int, str | None, int]] = []
+        options: list[tuple[int, int, str | None, int]] = []
         if service_type in query.types:
-            options.append((0, None, 1))
+            options.append((0, 0, None, 1))
         for need in query.needs:
             preferred = vocabulary.service_types_for_need(need)
             if service_type in preferred:
-                options.append((preferred.index(service_type), need, len(preferred)))
-        for position, need, choices in options:
-            ranked = (position, index, service_type, need, choices)
-            if best is None or ranked[:2] < best[:2]:
+                tier = policy.tier(need, service_type, preferred)
+                options.append((tier, preferred.index(service_type), need, len(preferred)))
+        for tier, position, need, choices in options:
+            ranked = (tier, position, index, service_type, need, choices)
+            if best is None or ranked[:3] < best[:3]:
                 best = ranked
     if best is None:
         return None
-    position, _, service_type, need, choices = best
+    tier, position, _, service_type, need, choices = best
     continuum = continuum_or_none(vocabulary, service_type)
     require_open = query.require_open
     if require_open is None:
@@ -118,12 +121,20 @@ def fit_of(query: Query, candidate: Candidate, vocabulary: Vocabulary) -> Fit | 
         continuum=continuum,
         require_open=require_open,
         max_minutes=max_minutes,
+        tier=tier,
+        handover=service_type in policy.handover_types,
     )
 
 
 def is_destination(candidate: Candidate, fit: Fit) -> bool:
     """Whether the person is brought to the service (not a phone line, not a team that comes)."""
     return not candidate.goes_to_person and fit.continuum not in NOT_A_DESTINATION
+
+
+def is_handover(candidate: Candidate, fit: Fit) -> bool:
+    """Whether an officer hands the person over here (``Policy.handover_types``), so the
+    police drop-off rule means something: not a clinic, housing intake, line or team."""
+    return fit.handover and not candidate.goes_to_person
 
 
 def when(moment: datetime, now: datetime) -> str:
@@ -223,11 +234,24 @@ def age(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
 
 
 def population(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
+    """Only for a group the person is not known to belong to. An age-defined group is judged
+    by the age alone (``Query`` puts the groups of a known age in ``populations``): with no
+    age given it excludes nobody, and the card shows the limit instead."""
     required = candidate.eligibility_populations - GENDER_POPULATIONS
     if not required or required & query.populations:
         return None
-    words = " or ".join(population_words(code) for code in sorted(required))
+    policy = query.policy
+    if query.age is None and required & policy.age_defined:
+        return None
+    words = " or ".join(population_label(code, policy) for code in sorted(required))
     return Exclusion("population", f"Only for {words}")
+
+
+def population_label(code: str, policy: Any) -> str:
+    """``youth (under 18)`` for an age-defined population, else the code in words."""
+    found = policy.age_range(code)
+    words = population_words(code)
+    return f"{words} ({found.words})" if found is not None else words
 
 
 def gender(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
@@ -263,7 +287,8 @@ def language(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
 
 
 def no_law_enforcement_dropoff(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
-    if not query.transport or not is_destination(candidate, fit):
+    """Only where an officer hands the person over (``is_handover``)."""
+    if not query.transport or not is_handover(candidate, fit):
         return None
     takes = {"accepts-law-enforcement-dropoff", "law-enforcement-no-refusal"}
     if takes & candidate.attributes:

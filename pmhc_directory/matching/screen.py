@@ -22,8 +22,10 @@ How it stays the same as the rules:
   differ per site (minutes, capacity figures): they are written again here with numpy, line by
   line after ``rules.too_far``, ``rules.full``, ``ranking.travel_part`` and
   ``ranking.capacity_part``.
-* The score is the unrounded weighted sum of ``ranking.score``; callers keep every eligible
-  site whose score is within :data:`SCORE_MARGIN` of the k-th best, which holds every site
+* The order value is the unrounded weighted sum of ``ranking.score`` less
+  :data:`TIER_STEP` per tier (``Fit.tier``): the score lies in [0, 1], so the value orders
+  sites by tier first and score second, as :func:`match` does. Callers keep every eligible
+  site whose value is within :data:`SCORE_MARGIN` of the k-th best, which holds every site
   :func:`match` can rank among the first k (rounding to 4 places moves a score by at most
   5e-5).
 """
@@ -56,6 +58,8 @@ STATIC_SCORE_INPUTS: dict[str, tuple[str, ...]] = {
 }
 # Two scores this close may swap places once rounded to 4 places (see the module docstring).
 SCORE_MARGIN = 2e-4
+# Order value per tier: more than a score's range (1) plus the margin, so tiers never mix.
+TIER_STEP = 2.0
 
 IN_AREA_UNKNOWN, IN_AREA_NO, IN_AREA_YES = -1, 0, 1
 _AREA_VALUES = {IN_AREA_UNKNOWN: None, IN_AREA_NO: False, IN_AREA_YES: True}
@@ -191,7 +195,7 @@ class Screening:
 
     eligible: np.ndarray
     excluded: np.ndarray
-    scores: np.ndarray  # unrounded ``ranking.score`` of each eligible site, same order
+    scores: np.ndarray  # order value (score less TIER_STEP per tier) of each eligible site
 
 
 def _present(codes: np.ndarray) -> list[int]:
@@ -303,12 +307,10 @@ def _scores(
     fits: Sequence[Fit | None],
     open_parts: np.ndarray,
 ) -> np.ndarray:
-    """``ranking.score`` before rounding for the eligible sites (``positions`` in the table,
-    ``local`` in the pool)."""
+    """``ranking.score`` before rounding, less :data:`TIER_STEP` per tier, for the eligible
+    sites (``positions`` in the table, ``local`` in the pool)."""
     types_codes = table.types_codes[positions]
-    preference = np.array(
-        [0.0 if f is None else ranking.preference_part(f) for f in fits], dtype=float
-    )
+    tiers = np.array([0.0 if f is None else float(f.tier) for f in fits], dtype=float)
     goes = table.goes_to_person[positions]
 
     # ranking.travel_part, with numpy: is_destination per (comes to the person, types).
@@ -345,15 +347,15 @@ def _scores(
         lambda code: ranking.verified_part(verified_coded.representatives[code], query.at),
         float,
     )
+    weight = query.policy.weight
     total = (
-        ranking.WEIGHT_PREFERENCE * preference[types_codes]
-        + ranking.WEIGHT_OPEN * open_parts
-        + ranking.WEIGHT_TRAVEL * travel
-        + ranking.WEIGHT_CAPACITY * capacity
-        + ranking.WEIGHT_DIVERSION * diversion
-        + ranking.WEIGHT_VERIFIED * verified
+        weight("open") * open_parts
+        + weight("travel") * travel
+        + weight("capacity") * capacity
+        + weight("diversion") * diversion
+        + weight("verified") * verified
     )
-    return np.clip(total, 0.0, 1.0)
+    return np.clip(total, 0.0, 1.0) - TIER_STEP * tiers[types_codes]
 
 
 def best_positions(screening: Screening, limit: int) -> np.ndarray:

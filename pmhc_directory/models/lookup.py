@@ -32,6 +32,11 @@ class UnmetNeed(Base):
     # Local hour of the week the help was needed: Monday 00:00-00:59 is 0, Sunday 23:xx is 167.
     hour_of_week: Mapped[int] = mapped_column(Integer)
     occurred_on: Mapped[date]
+    # One record per lookup intent (issue #14): an HMAC (keyed with the app's secret) of the
+    # user, area, need and the person's facts, and when it was recorded; a search repeated
+    # within UNMET_NEED_INTENT_HOURS is not counted again. NULL for rows from before.
+    intent: Mapped[str | None] = mapped_column(String(64), index=True)
+    recorded_at: Mapped[datetime | None]
 
 
 class ProblemReport(Base):

@@ -38,6 +38,7 @@ from ..hours import OpenState, ScheduleError, ScheduleRule, evaluate, format_ope
 from ..hours import select_rules as select_schedule_rules
 from ..matching import Candidate, Capacity, Fit, Query, match
 from ..matching.model import GENDERS, MAX_LIMIT
+from ..matching.policy import Policy, default_policy, make_policy
 from ..matching.ranking import format_age
 from ..matching.screen import (
     IN_AREA_NO,
@@ -48,6 +49,7 @@ from ..matching.screen import (
     best_positions,
     screen,
 )
+from ..matching.tags import eligibility_tags
 from ..models import (
     Address,
     AnalysisArea,
@@ -72,6 +74,9 @@ MAX_NEAR_LENGTH = 200
 MAX_AGE = 130
 MAX_MINUTES_CAP = 600
 MAX_AT_DAYS = 366
+#: An ``at`` this close to the present is still a question about now (a form filled in a
+#: minute ago, a clock a little off).
+AT_NOW_SLACK = timedelta(minutes=15)
 
 
 class LookupInputError(ValueError):
@@ -107,6 +112,9 @@ class LookupRequest:
     limit: int = 10
     # Demand "open now" (None: the default per continuum element, see docs/matching.md).
     require_open: bool | None = None
+    # Whether the question is about now (no ``at`` given, or one within AT_NOW_SLACK of now):
+    # only such lookups can record unmet need.
+    at_now: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,10 @@ class LookupSettings:
     zone: ZoneInfo
     travel: TravelModel
     capacity_fresh_hours: float = 12.0
+    # The jurisdiction's ages, hand-over types, tiers and weights (matching.policy).
+    policy: Policy = field(default_factory=default_policy)
+    # Unmet need: one record per lookup intent within this many hours.
+    unmet_intent_hours: float = 4.0
 
 
 # --------------------------------------------------------------------------- input parsing
@@ -265,8 +277,18 @@ def parse_lookup_params(
     limit = _integer(params, "limit")
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise LookupInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
+    intoxicated = _flag(params, "intoxicated")
+    implied = default_policy().situations_of(needs)
+    if intoxicated is False and "intoxicated" in implied:
+        raise LookupInputError(
+            "intoxicated",
+            "The need \u201cintoxicated\u201d says the person is intoxicated; "
+            "intoxicated=false contradicts it. Leave intoxicated out.",
+        )
+    at = _when(params, zone, now)
     return LookupRequest(
-        at=_when(params, zone, now),
+        at=at,
+        at_now=_first(params, "at") is None or abs(at - now) <= AT_NOW_SLACK,
         lat=lat,
         lon=lon,
         near=near if lat is None else None,
@@ -279,7 +301,7 @@ def parse_lookup_params(
         populations=populations,
         gender=gender,
         transport=bool(_flag(params, "transport")),
-        intoxicated=_flag(params, "intoxicated"),
+        intoxicated=intoxicated,
         involuntary=bool(_flag(params, "involuntary")),
         max_minutes=max_minutes,
         limit=limit or 10,
@@ -721,6 +743,9 @@ def _load_site_entries(
             Service.assured_date,
             Service.is_national,
             Service.closed_until,
+            Service.alert,
+            Service.alert_expires_at,
+            Service.application_process,
         ),
         Service.id,
         service_ids,
@@ -869,6 +894,9 @@ def _load_site_entries(
             "goes_to_person": goes_to_person,
             "assured_date": service.assured_date,
             "is_national": service.is_national,
+            "alert": service.alert,
+            "alert_expires_at": service.alert_expires_at,
+            "application_process": service.application_process,
         }
         service_phones = tuple(row.number for row in phones.get(service_id, []))
         service_shapes = _shapes(areas.get(service_id, []))
@@ -1260,9 +1288,10 @@ class Shortlist:
     listed: int  # of those, how many are among ``candidates``
 
 
-def query_of(request: LookupRequest, now: datetime) -> Query:
-    """The matcher's question for a checked lookup request."""
+def query_of(request: LookupRequest, now: datetime, policy: Policy | None = None) -> Query:
+    """The matcher's question for a checked lookup request (under the jurisdiction's policy)."""
     return Query(
+        policy=policy or default_policy(),
         at=request.at,
         needs=request.needs,
         types=request.types,
@@ -1350,7 +1379,7 @@ def all_candidates(
 
     from ..matching import fit_of
 
-    query = query_of(request, now)
+    query = query_of(request, now, settings.policy)
     relevant = np.array(
         [
             fit_of(query, Candidate(service_id="", name="", service_types=t), vocab) is not None
@@ -1379,7 +1408,7 @@ def _fits(columns: Columns, query: Query, wanted: set[str], vocab: Vocabulary) -
     so the answer is kept per such question (officers ask a few kinds of question)."""
     from ..matching import fit_of
 
-    key = (query.needs, query.types, query.require_open, query.max_minutes)
+    key = (query.needs, query.types, query.require_open, query.max_minutes, query.policy)
     found = columns.fits_memo.get(key)
     if found is not None:
         return found
@@ -1437,7 +1466,7 @@ def build_candidates(
     """
     import numpy as np
 
-    query = query_of(request, now)
+    query = query_of(request, now, settings.policy)
     table = columns.table
     wanted = set(request.types)
     for need in request.needs:
@@ -1595,8 +1624,10 @@ def _geo_uri(candidate: Candidate) -> str | None:
 
 
 def _result_json(
-    m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime, at: datetime
+    m: Any, vocab: Vocabulary, zone: ZoneInfo, now: datetime, at: datetime, policy: Policy
 ) -> dict[str, Any]:
+    from .provider_alerts import current_alert
+
     c: Candidate = m.candidate
     state = c.open_state
     capacity = None
@@ -1637,6 +1668,10 @@ def _result_json(
         "assured_date": c.assured_date.isoformat() if c.assured_date else None,
         "score": m.score,
         "reasons": list(m.reasons),
+        # Additive (issue #14): the alert in force, the tier, who the place is for.
+        "alert": current_alert(c.alert, c.alert_expires_at, now),
+        "tier": m.fit.tier if m.fit else 0,
+        "eligibility": eligibility_tags(c, policy, vocab),
     }
 
 
@@ -1662,9 +1697,9 @@ def run_lookup(
     settings: LookupSettings,
     now: datetime,
     vocab: Vocabulary | None = None,
-    record_unmet: bool = True,
 ) -> dict[str, Any]:
-    """Answer one lookup (spec/api.md 3). Flushes unmet-need records; the caller commits."""
+    """Answer one lookup (spec/api.md 3). Reads only: recording unmet need is the caller's
+    explicit call (:func:`record_unmet_needs`)."""
     vocab = vocab or vocabulary()
     if request.lat is not None and request.lon is not None:
         lat, lon, source, label = request.lat, request.lon, request.location_source, None
@@ -1679,27 +1714,12 @@ def run_lookup(
             )
         lat, lon, source, label = found.lat, found.lon, found.source, found.label
     shortlist = load_candidates(session, request, lat, lon, settings, now, vocab)
-    query = query_of(request, now)
+    query = query_of(request, now, settings.policy)
     result = match(query, shortlist.candidates, vocabulary=vocab)
     # The matcher saw the shortlist only; screening counted every site.
     more = shortlist.eligible - len(result.results)
     excluded_more = shortlist.excluded - shortlist.listed
     zone = settings.zone
-    if record_unmet and result.gaps:
-        area_id = area_of_point(session, lat, lon)
-        local = request.at.astimezone(zone)
-        rows = [
-            UnmetNeed(
-                need=gap.need or f"type:{gap.service_type}",
-                area_id=area_id,
-                hour_of_week=hour_of_week(local),
-                occurred_on=local.date(),
-            )
-            for gap in result.gaps
-        ]
-        _write_after_reading(session)
-        session.add_all(rows)
-        session.flush()
     return {
         "query": {
             "lat": round(lat, 5),
@@ -1715,8 +1735,9 @@ def run_lookup(
             "population": sorted(request.populations),
             "gender": request.gender,
             "transport": request.transport,
-            "intoxicated": request.intoxicated,
-            "involuntary": request.involuntary,
+            # The situation in force: the "intoxicated" need sets it (issue #14 item 1).
+            "intoxicated": query.intoxicated,
+            "involuntary": query.involuntary,
             "max_minutes": request.max_minutes,
             "limit": request.limit,
             "open_now": request.require_open,
@@ -1730,7 +1751,9 @@ def run_lookup(
             }
             for c in result.contact_lines
         ],
-        "results": [_result_json(m, vocab, zone, now, request.at) for m in result.results],
+        "results": [
+            _result_json(m, vocab, zone, now, request.at, settings.policy) for m in result.results
+        ],
         "more_results": more,
         "excluded": [
             {
@@ -1743,14 +1766,139 @@ def run_lookup(
         ],
         "excluded_more": excluded_more,
         "gaps": [
-            {"need": g.need, "service_type": g.service_type, "message": g.message}
+            {
+                "need": g.need,
+                "service_type": g.service_type,
+                "message": g.message,
+                # Additive (issue #14): what blocked the places that exist, and whether only
+                # an officer's option did (then it is not the person's unmet need).
+                "detail": g.detail,
+                "cause": g.cause,
+                "left_out": g.left_out,
+                "left_out_by_options": g.by_options,
+                "blocked": [{"code": code, "count": count} for code, count in g.blocked],
+            }
             for g in result.gaps
         ],
     }
 
 
+def unmet_intent_key(secret: str, user_key: str, parts: Sequence[Any]) -> str:
+    """HMAC-SHA256 (hex) of who asked and what: the same search by the same user gives the
+    same key, and nothing can be read back from it without the app's secret key."""
+    import hashlib
+    import hmac
+    import json
+
+    message = json.dumps([user_key, *parts], sort_keys=True, default=str).encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def record_unmet_needs(
+    session: Session,
+    request: LookupRequest,
+    answer: Mapping[str, Any],
+    *,
+    user_key: str,
+    secret: str,
+    settings: LookupSettings,
+    now: datetime,
+) -> int:
+    """Record the answer's unmet needs for planners, once per lookup intent; returns how many
+    rows were added (the caller commits).
+
+    Only a question about now (``request.at_now``) counts, and only the gaps on the person's
+    facts (``cause == "facts"``): a gap only an officer's option made (drive them there, a
+    maximum travel time) is not unmet need. The intent is the user, the analysis area, the
+    need and the person's facts; within ``settings.unmet_intent_hours`` the same intent
+    (a reload, the back button, the API call sent again) is not counted again. The caller
+    decides who may record (signed-in staff only: anonymous lookups never write).
+    """
+    if not request.at_now:
+        return 0
+    gaps = [g for g in answer.get("gaps") or [] if g.get("cause", "facts") == "facts"]
+    if not gaps:
+        return 0
+    query = answer["query"]
+    area_id = area_of_point(session, query["lat"], query["lon"])
+    local = request.at.astimezone(settings.zone)
+    facts = [
+        sorted(request.needs),
+        sorted(request.types),
+        request.age,
+        request.gender,
+        request.language,
+        request.payment,
+        sorted(request.populations),
+        request.intoxicated,
+        request.involuntary,
+    ]
+    since = now - timedelta(hours=settings.unmet_intent_hours)
+    rows = []
+    for gap in gaps:
+        need = gap.get("need") or f"type:{gap.get('service_type')}"
+        intent = unmet_intent_key(secret, user_key, [area_id, need, *facts])
+        seen = session.scalar(
+            select(UnmetNeed.id)
+            .where(UnmetNeed.intent == intent, UnmetNeed.recorded_at >= since)
+            .limit(1)
+        )
+        if seen is not None:
+            continue
+        rows.append(
+            UnmetNeed(
+                need=need,
+                area_id=area_id,
+                hour_of_week=hour_of_week(local),
+                occurred_on=local.date(),
+                intent=intent,
+                recorded_at=now,
+            )
+        )
+    if rows:
+        _write_after_reading(session)
+        session.add_all(rows)
+        session.flush()
+    return len(rows)
+
+
+def policy_from_config(config: Mapping[str, Any]) -> Policy:
+    """The jurisdiction's lookup policy from the settings (``PolicyError`` names a bad one)."""
+    parts = (
+        config.get("AGE_POPULATIONS"),
+        config.get("HANDOVER_SERVICE_TYPES"),
+        config.get("NEED_TIERS"),
+        config.get("RANKING_WEIGHTS"),
+    )
+    if all(part is None for part in parts):
+        return default_policy()
+    key = json_key(parts)
+    with _policies_lock:
+        found = _policies.get(key)
+        if found is None:
+            found = _policies[key] = make_policy(
+                age_populations=parts[0],
+                handover_types=parts[1],
+                need_tiers=parts[2],
+                ranking_weights=parts[3],
+            )
+        return found
+
+
+_policies: dict[str, Policy] = {}
+_policies_lock = threading.Lock()
+
+
+def json_key(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def settings_from_config(config: Mapping[str, Any]) -> LookupSettings:
     return LookupSettings(
+        policy=policy_from_config(config),
+        unmet_intent_hours=float(config.get("UNMET_NEED_INTENT_HOURS", 4)),
         zone=ZoneInfo(config["TIMEZONE"]),
         travel=TravelModel(
             circuity=float(config["TRAVEL_CIRCUITY"]), speed_kmh=float(config["TRAVEL_SPEED_KMH"])

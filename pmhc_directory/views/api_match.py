@@ -16,7 +16,7 @@ from ..db import get_session
 from ..services.lookup import LookupInputError, parse_lookup_params
 from .api import bp
 from .errors import json_error
-from .lookup_support import lookup_from_app
+from .lookup_support import lookup_from_app, record_unmet_from_app
 from .rate_limits import lookup_limits
 
 LIST_FIELDS = ("needs", "types", "population")
@@ -53,7 +53,7 @@ def match() -> Any:
         session.rollback()
         status = 422 if exc.code in ("not-found",) else 400
         return json_error(status, exc.code, exc.message, exc.field)
-    session.commit()  # the anonymous unmet-need records
+    record_unmet_from_app(session, lookup, answer)  # signed-in users' only, once per intent
     response = current_app.json.response(answer)
     response.headers["Cache-Control"] = "no-store"
     return response

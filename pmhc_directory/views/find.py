@@ -31,7 +31,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -39,14 +38,16 @@ from ..auth import directory_reader
 from ..db import get_session
 from ..hours import format_time
 from ..hours.describe import DAY_ABBREVIATIONS, MONTH_ABBREVIATIONS
+from ..matching.policy import default_policy
+from ..matching.rules import language_name
 from ..services import directory as directory_service
 from ..services import problems as problem_service
 from ..services.directory import PhoneInfo, phone_href
-from ..services.lookup import LookupInputError, parse_lookup_params
+from ..services.lookup import LookupInputError, parse_lookup_params, policy_from_config
 from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from .auth import safe_next
 from .handout_strings import LANGUAGES, strings_for, translate_hours
-from .lookup_support import lookup_from_app
+from .lookup_support import lookup_from_app, record_unmet_from_app
 from .rate_limits import lookup_limits, problem_report_limit
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,8 @@ def form_state(args: MultiDict[str, str], submitted: bool) -> FormState:
         lat=text("lat"),
         lon=text("lon"),
         location_source=text("location_source"),
-        needs=_codes(args, "needs"),
+        needs=_codes(args, "needs")
+        + (["intoxicated"] if text("intoxicated").lower() in TRUE_WORDS else []),
         types=_codes(args, "types"),
         age=text("age"),
         language=text("language"),
@@ -201,15 +203,40 @@ def lookup_params(args: MultiDict[str, str]) -> dict[str, Any]:
     if (args.get("near") or "").strip():
         for name in ("lat", "lon", "location_source"):
             params.pop(name, None)
+    # One control per fact: the page's "Intoxicated" is the need, which applies the rule; an
+    # older link's intoxicated=true is read as that need.
+    if (args.get("intoxicated") or "").strip().lower() in TRUE_WORDS:
+        params.pop("intoxicated", None)
+        params["needs"] = [*params.get("needs", []), "intoxicated"]
     return params
 
 
+def _policy() -> Any:
+    try:
+        return policy_from_config(current_app.config)
+    except ValueError:  # a bad setting is reported by the lookup itself
+        return default_policy()
+
+
 def form_choices() -> dict[str, Any]:
+    """One control per fact: the age decides the age-defined populations, so they are not
+    offered again as boxes; gender has its own control."""
     vocab = vocabulary()
+    policy = _policy()
+    not_boxes = policy.age_defined | {"women", "men"}
     return {
         "needs": [(t.code, t.name) for t in vocab.terms if t.taxonomy == NEED],
         "payments": [(t.code, t.name) for t in vocab.terms if t.taxonomy == PAYMENT],
-        "populations": [(t.code, t.name) for t in vocab.terms if t.taxonomy == POPULATION],
+        "populations": [
+            (t.code, t.name)
+            for t in vocab.terms
+            if t.taxonomy == POPULATION and t.code not in not_boxes
+        ],
+        "age_groups": [
+            (vocab.term(POPULATION, r.population).name.split(" (")[0], r.words)
+            for r in policy.age_ranges
+            if vocab.find(POPULATION, r.population)
+        ],
         "languages": LANGUAGE_CHOICES,
     }
 
@@ -237,7 +264,10 @@ def index() -> str:
             else:
                 general_error = exc.message
         else:
-            _keep_unmet_needs(session, again="again" in args)
+            if "again" in args:  # the same results shown again after a problem report
+                session.rollback()
+            else:
+                record_unmet_from_app(session, lookup, answer)
     lines = directory_service.list_national_lines(session)
     view = results_view(answer, form, lines) if answer is not None else None
     return render_template(
@@ -251,25 +281,19 @@ def index() -> str:
         national_lines=lines if view is None else view["contact_lines"],
         problem_kinds=list(problem_service.PROBLEM_KIND_LABELS.items()),
         problem_max=problem_service.MAX_DETAILS,
-        back_to=request.full_path if args else request.path,
+        back_to=_back_to(args),
+        reported=args.get("reported") or "",
     )
 
 
-def _keep_unmet_needs(session: Any, *, again: bool) -> None:
-    """Commit the anonymous unmet-need records of this search (not when a page is re-shown).
-
-    ``again`` is set when the officer comes back to the same results after reporting a
-    problem: the same search must not be counted twice. A failure to record never hides the
-    results from the officer.
-    """
-    try:
-        if again:
-            session.rollback()
-        else:
-            session.commit()
-    except SQLAlchemyError:
-        session.rollback()
-        log.warning("could not record unmet needs for a lookup", exc_info=True)
+def _back_to(args: MultiDict[str, str]) -> str:
+    """This page's address for coming back after a problem report (without an older
+    ``reported`` mark)."""
+    if not args:
+        return request.path
+    kept = MultiDict(args)
+    kept.poplist("reported")
+    return f"{request.path}?{urlencode(list(kept.items(multi=True)))}"
 
 
 # Turning the lookup answer into what the cards show -----------------------------------------------
@@ -306,16 +330,19 @@ def _card(result: dict[str, Any]) -> dict[str, Any]:
     type_term = vocab.find(SERVICE_TYPE, matched) if matched else None
     continuum = result.get("continuum")
     minutes = result.get("travel_minutes")
-    if minutes is not None:
-        miles = _miles(result.get("distance_km"))
-        travel = f"{minutes} min drive" + (f", {miles}" if miles else "")
-    elif continuum == "respond":
-        travel = "Comes to you"
+    attributes = set(result.get("attributes") or [])
+    comes_to_you = continuum == "respond"
+    if comes_to_you:
+        travel = "Comes to you"  # a team's base is not where the officer drives
     elif continuum == "contact":
         travel = "By phone"
+    elif minutes is not None:
+        miles = _miles(result.get("distance_km"))
+        travel = f"{minutes} min drive" + (f", {miles}" if miles else "")
+    elif "telehealth" in attributes:
+        travel = "Telehealth: by video or phone"
     else:
         travel = "Distance not known"
-    attributes = set(result.get("attributes") or [])
     flags = [
         {"label": label, "warning": code in WARNING_FLAGS}
         for code, label in KEY_FLAGS.items()
@@ -326,6 +353,8 @@ def _card(result: dict[str, Any]) -> dict[str, Any]:
     return {
         "key": key,
         "anchor": f"result-{key}",
+        "alert": result.get("alert"),
+        "eligibility": list(result.get("eligibility") or []),
         "service_id": result["service_id"],
         "name": result["name"],
         "organization": result.get("organization") or "",
@@ -338,7 +367,10 @@ def _card(result: dict[str, Any]) -> dict[str, Any]:
         "flags": flags,
         "phones": _phones(result.get("phones") or []),
         "address": result.get("address"),
-        "directions_url": result.get("directions_url"),
+        # The phone's own map app (geo: URI), and the web map as the fallback; a team that
+        # comes to the person has no address to drive to.
+        "geo_uri": None if comes_to_you else result.get("geo_uri"),
+        "directions_url": None if comes_to_you else result.get("directions_url"),
         "reasons": list(result.get("reasons") or []),
         "is_service": continuum not in ("contact",),
     }
@@ -361,8 +393,11 @@ def _query_summary(query: dict[str, Any]) -> dict[str, Any]:
         where = f"{query.get('lat')}, {query.get('lon')}"
     rules: list[str] = []
     if query.get("transport"):
-        rules.append("officer will transport: only places that take police drop-offs")
-    if query.get("intoxicated"):
+        rules.append(
+            "officer will drive them: crisis places where you hand the person over must take"
+            " police drop-offs (clinics, housing and lines are not judged by it)"
+        )
+    if query.get("intoxicated") or "intoxicated" in (query.get("needs") or []):
         rules.append("intoxicated: only places that accept intoxicated people")
     if query.get("involuntary"):
         rules.append("on an emergency hold: only places that accept holds")
@@ -371,7 +406,7 @@ def _query_summary(query: dict[str, Any]) -> dict[str, Any]:
     if query.get("gender"):
         rules.append(query["gender"])
     if query.get("language"):
-        rules.append(f"language: {query['language']}")
+        rules.append(f"speaks {language_name(query['language'])}")
     if query.get("payment") and vocab.find(PAYMENT, query["payment"]):
         rules.append(f"payment: {vocab.term(PAYMENT, query['payment']).name}")
     for code in query.get("population") or []:
@@ -409,7 +444,7 @@ def _contact_lines(
 def results_view(
     answer: dict[str, Any], form: FormState, lines: list[directory_service.NationalLine]
 ) -> dict[str, Any]:
-    cards = [_card(r) for r in answer.get("results") or []]
+    cards = _distinct_cards([_card(r) for r in answer.get("results") or []])
     if form.sort == "nearest":
         cards_by_distance = sorted(
             zip(cards, answer.get("results") or [], strict=True),
@@ -435,15 +470,58 @@ def results_view(
         wider.setlist("limit", [str(min(50, int(query.get("limit") or 10) + more))])
         wider.poplist("again")
         more_url = f"{request.path}?{urlencode(list(wider.items(multi=True)))}"
+    gaps = [_gap_view(g) for g in answer.get("gaps") or [] if g.get("message")]
     return {
         "cards": cards,
         "excluded": excluded,
         "excluded_more": int(answer.get("excluded_more") or 0),
-        "gaps": [g.get("message") for g in answer.get("gaps") or [] if g.get("message")],
+        "gaps": gaps,
+        # "No place fits" only when nothing fits the person's facts: not when only the
+        # officer's options (drive them there, a maximum drive) left the places out.
+        "options_only": bool(gaps) and all(g["cause"] == "options" for g in gaps),
         "summary": _query_summary(query),
         "more": more,
         "more_url": more_url,
         "contact_lines": _contact_lines(lines, answer.get("contact_lines") or []),
+    }
+
+
+def _distinct_cards(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One card per service and place: the same service at the same address (two sites of one
+    building, a listing repeated) is shown once, at its best rank."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for card in cards:
+        where = (card.get("address") or card["key"]).casefold()
+        if (card["service_id"], where) in seen:
+            continue
+        seen.add((card["service_id"], where))
+        kept.append(card)
+    return kept
+
+
+#: What a "show them" link turns off, per blocking code an officer's option causes.
+OPTION_PARAMS = {"no-law-enforcement-dropoff": "transport", "too-far": "max_minutes"}
+
+
+def _gap_view(gap: dict[str, Any]) -> dict[str, Any]:
+    """A gap notice: the headline, what blocked the places that exist, and for a gap only the
+    officer's options made, a link that shows those places (the same search without them)."""
+    cause = gap.get("cause") or "facts"
+    show_url = None
+    if cause == "options":
+        codes = {b.get("code") for b in gap.get("blocked") or []}
+        drop = {OPTION_PARAMS[c] for c in codes if c in OPTION_PARAMS}
+        wider = MultiDict(request.args)
+        for name in (*drop, "again", "reported", "limit"):
+            wider.poplist(name)
+        show_url = f"{request.path}?{urlencode(list(wider.items(multi=True)))}"
+    return {
+        "message": gap["message"],
+        "detail": gap.get("detail"),
+        "cause": cause,
+        "show_url": show_url,
+        "shown_count": int(gap.get("left_out_by_options") or 0),
     }
 
 
@@ -582,20 +660,29 @@ def report_problem(service_id: str) -> Response:
     except problem_service.ProblemReportError as exc:
         abort(400, description=exc.message)
     session.commit()
-    flash(THANKS, "success")
     target = safe_next(request.form.get("next"))
+    anchor = _anchor(request.form.get("anchor"))
     if target is None:
+        flash(THANKS, "success")
         return redirect(url_for("directory.service", service_id=report.service_id))
-    return redirect(_mark_again(target) + _anchor(request.form.get("anchor")))
+    if not anchor or not target.startswith(url_for("find.index") + "?"):
+        flash(THANKS, "success")
+        return redirect(_mark_again(target) + anchor)
+    # Back on the results, the thanks is shown inside the card reported on (and focused).
+    return redirect(_mark_again(target, reported=anchor[1:]) + anchor)
 
 
-def _mark_again(target: str) -> str:
-    """The results page address with ``again=1``, so coming back does not count twice."""
+def _mark_again(target: str, reported: str | None = None) -> str:
+    """The results page address with ``again=1``, so coming back does not count twice, and
+    ``reported=<card>`` for the card to confirm on."""
     if not target.startswith(url_for("find.index") + "?"):
         return target
-    if "again=1" in target.split("?", 1)[1].split("&"):
-        return target
-    return f"{target}&again=1"
+    marks = target.split("?", 1)[1].split("&")
+    if "again=1" not in marks:
+        target = f"{target}&again=1"
+    if reported:
+        target = f"{target}&{urlencode({'reported': reported})}"
+    return target
 
 
 def _anchor(value: str | None) -> str:

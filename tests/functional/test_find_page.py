@@ -160,9 +160,10 @@ def test_first_visit_shows_the_empty_form(client):
         if term.taxonomy == NEED:
             assert f'name="needs" value="{term.code}"' in html
             assert term.name in html
-    # Officer transports by default; the other flags start off.
+    # Officer transports by default; the other flags start off. One control per fact: the
+    # "Intoxicated" need is the only intoxicated control (issue #14 item 1).
     assert re.search(r'id="transport" name="transport" value="true" checked', html)
-    assert re.search(r'id="intoxicated" name="intoxicated" value="true">', html)
+    assert 'id="intoxicated"' not in html
     assert re.search(r'id="involuntary" name="involuntary" value="true">', html)
     assert 'name="age"' in html and 'name="payment"' in html and 'name="population"' in html
     assert "Not shown, and why" not in html  # no search yet
@@ -219,7 +220,7 @@ def test_results_render_cards_left_out_and_gaps(client, fake_lookup):
     assert "Why this one" in html
     assert "Crisis receiving center: first choice for In crisis now" in html
     assert "Why these" in html
-    assert "officer will transport: only places that take police drop-offs".capitalize() in html
+    assert "Officer will drive them: crisis places where you hand the person over must" in html
     assert "Not shown, and why" in html and "1 left out" in html
     assert "Daytime Only Center" in html
     assert "Closed until Mon 8:00 AM; Does not take police drop-offs" in html
@@ -302,8 +303,8 @@ def test_form_is_kept_as_typed(client, fake_lookup):
     assert 'name="needs" value="intoxicated" checked' in html
     assert 'name="needs" value="housing">' in html
     # The transport box was not ticked in this search, so it stays unticked.
-    assert re.search(r'id="transport" name="transport" value="true">', html)
-    assert re.search(r'id="intoxicated" name="intoxicated" value="true" checked', html)
+    assert re.search(r'id="transport" name="transport" value="true" aria-describedby', html)
+    assert 'id="intoxicated"' not in html  # the need is the one control
     assert 'name="age" value="34"' in html
     assert '<option value="woman" selected>' in html
     assert '<option value="es" selected>' in html
@@ -323,7 +324,8 @@ def test_form_values_reach_the_lookup(client, fake_lookup):
     (request,) = fake_lookup.calls
     assert request.near == "Main St"
     assert request.needs == ("crisis-now", "intoxicated")
-    assert request.transport is True and request.intoxicated is True and request.involuntary
+    # An older link's intoxicated=true is the "Intoxicated" need, which implies the situation.
+    assert request.transport is True and request.intoxicated is None and request.involuntary
     assert request.age == 34 and request.gender == "woman" and request.language == "es"
     assert request.payment == "medicaid"
     assert request.populations == frozenset({"veterans", "youth"})
@@ -472,17 +474,26 @@ def test_real_lookup_shows_open_places_and_says_why_others_are_not(client, sessi
 
 
 def test_real_lookup_gap_is_shown_and_counted_once(client, session):
+    from tests.factories import make_user
+    from tests.functional.test_directory_pages import log_in
+
     _place(session, "Open Receiving", attributes=("open-24-7",))
     session.commit()
     before = session.scalar(select(func.count()).select_from(UnmetNeed))
-    query = {**HERE, "needs": "intoxicated", "intoxicated": "true"}
+    query = {**HERE, "needs": "intoxicated"}
 
+    anonymous = text_of(client.get("/", query_string=query))
+    after_anonymous = session.scalar(select(func.count()).select_from(UnmetNeed))
+    assert make_user  # the helper below makes the officer
+    log_in(client, session)
     html = text_of(client.get("/", query_string=query))
     after_search = session.scalar(select(func.count()).select_from(UnmetNeed))
+    text_of(client.get("/", query_string=query))  # a reload
     text_of(client.get("/", query_string={**query, "again": "1"}))
     after_again = session.scalar(select(func.count()).select_from(UnmetNeed))
 
-    assert "gap-notice" in html and "No open" in html
+    assert "gap-notice" in anonymous and "No open" in html
+    assert after_anonymous == before  # anonymous lookups never write (#14 item 4, #17 item 5)
     assert after_search == before + 1
     assert after_again == after_search
 

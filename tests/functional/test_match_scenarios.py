@@ -17,6 +17,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -85,8 +86,8 @@ def check_invariants(answer: dict[str, Any], national: set[str]) -> None:
     assert not result_ids & national, "a national line is never a result"
     assert not excluded_ids & national, "an active national line is never excluded"
 
-    scores = [r["score"] for r in answer["results"]]
-    assert scores == sorted(scores, reverse=True), "results are best first"
+    order = [(r["tier"], -r["score"]) for r in answer["results"]]
+    assert order == sorted(order), "results are best first: tier, then score"
     result_keys = set()
     for result in answer["results"]:
         result_keys.add((result["service_id"], result["service_at_location_id"]))
@@ -536,9 +537,22 @@ def test_intoxicated_person_needs_a_place_that_accepts_intoxication(client, sess
     assert "Accepts people who are intoxicated" in result_for(answer, sobering)["reasons"]
     result_for(answer, accepting)
     assert result_names(answer)[0] == "Sobering Center"  # the need's first choice
-    # Not checked when intoxicated is "no".
-    answer = lookup(client, session, needs="intoxicated", intoxicated="false")
+    # The need alone applies the rule (issue #14 item 1): the same answer.
+    assert lookup(client, session, needs="intoxicated") == answer
+    # Not checked when intoxicated is "no" (and the need is not asked for).
+    answer = lookup(client, session, needs="crisis-now", intoxicated="false")
     result_for(answer, receiving)
+    # The need and "no" contradict each other: a clear 400.
+    refused = client.get(
+        URL,
+        query_string={
+            "lat": ORIGIN_LAT,
+            "lon": ORIGIN_LON,
+            "needs": "intoxicated",
+            "intoxicated": "false",
+        },
+    )
+    assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "intoxicated"
 
 
 # --------------------------------------------------------------------------- 12. involuntary
@@ -907,38 +921,60 @@ def test_limit_cuts_results_and_counts_the_rest(client, session):
 # --------------------------------------------------------------------------- 20. unmet need
 
 
-def test_unmet_need_gives_a_gap_and_one_anonymous_record(client, session):
+def test_unmet_need_gives_a_gap_and_one_record_for_a_signed_in_lookup_at_now(client, session):
+    from tests.functional.test_directory_pages import log_in
+
     open_place(session, "Receiving Only", north_km=1)  # not housing
     before = session.scalar(select(func.count()).select_from(UnmetNeed))
+    # Anonymous, or about another time: nothing is written (issue #14 item 4, #17 item 5).
     answer = lookup(client, session, needs="housing")
+    lookup(client, session, needs="housing", at=None)
+    assert session.scalar(select(func.count()).select_from(UnmetNeed)) == before
     assert answer["results"] == []
     assert answer["gaps"] == [
         {
             "need": "housing",
             "service_type": "emergency-shelter",
             "message": "No emergency shelter within 60 minutes",
+            "detail": None,
+            "cause": "facts",
+            "left_out": 0,
+            "left_out_by_options": 0,
+            "blocked": [],
         }
     ]
+    log_in(client, session)
+    lookup(client, session, needs="housing", at=None)
+    lookup(client, session, needs="housing", at=None, method="POST")  # a replay: same intent
     rows = session.scalars(select(UnmetNeed)).all()
     assert len(rows) == before + 1
     row = next(r for r in rows if r.need == "housing")
-    assert row.hour_of_week == 5 * 24 + 2
-    assert row.occurred_on == date(2026, 11, 28)
+    local = datetime.now(UTC).astimezone(ZoneInfo("America/Denver"))
+    assert row.occurred_on in (local.date(), (local - timedelta(minutes=5)).date())
     assert row.area_id is None
     # Nothing about where the person was: no coordinate-like column, no value equal to one.
     columns = {c.key for c in inspect(UnmetNeed).columns}
-    assert columns == {"id", "need", "area_id", "hour_of_week", "occurred_on"}
+    assert columns == {
+        "id",
+        "need",
+        "area_id",
+        "hour_of_week",
+        "occurred_on",
+        "intent",
+        "recorded_at",
+    }
     for name in columns:
         assert not re.search(r"lat|lon|lng|geo|point|coord|near|address|x$|y$", name), name
         value = str(getattr(row, name))
         assert "35.08" not in value and "106.65" not in value
 
 
-def test_unmet_need_hour_of_week_is_local_time(client, session):
+def test_unmet_need_hour_of_week_is_local_time(session):
     # 09:00Z is 02:00 in Denver: the record keeps Saturday 02:00, local.
-    lookup(client, session, needs="housing", at="2026-11-28T09:00:00Z")
-    row = session.scalars(select(UnmetNeed).where(UnmetNeed.need == "housing")).one()
-    assert (row.hour_of_week, row.occurred_on) == (122, date(2026, 11, 28))
+    from pmhc_directory.services.lookup import hour_of_week
+
+    local = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).astimezone(ZoneInfo("America/Denver"))
+    assert (hour_of_week(local), local.date()) == (122, date(2026, 11, 28))
 
 
 def test_a_met_need_records_nothing(client, session):

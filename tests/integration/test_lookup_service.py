@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +26,7 @@ from pmhc_directory.services.lookup import (
     build_geocoder,
     load_gazetteer,
     parse_lookup_params,
+    record_unmet_needs,
     run_lookup,
 )
 from tests.factories import make_location, make_service
@@ -136,27 +137,81 @@ def test_area_of_point_uses_the_polygon_not_just_the_box(session):
     assert area_of_point(session, 36.5, -106.65) is None
 
 
+def record(session, answer, request, *, user="officer-1", now=NOW, settings=SETTINGS):
+    return record_unmet_needs(
+        session, request, answer, user_key=user, secret="test-secret", settings=settings, now=now
+    )
+
+
 def test_unmet_need_is_recorded_with_area_and_hour_only(session):
     add_area(session, "TRACT-9", -106.65, 35.08)
     before = session.scalar(select(func.count()).select_from(UnmetNeed))
-    answer = lookup(
-        session, lat="35.08", lon="-106.65", needs="housing", at="2026-11-28T02:00:00-07:00"
-    )
+    params = {"lat": "35.08", "lon": "-106.65", "needs": "housing"}
+    request = parse_lookup_params(params, zone=ZONE, now=NOW)
+    answer = lookup(session, **params)
+    assert before == session.scalar(select(func.count()).select_from(UnmetNeed))  # reads only
     assert any(g["need"] == "housing" for g in answer["gaps"])
+    assert record(session, answer, request) == 1
     rows = session.scalars(select(UnmetNeed).order_by(UnmetNeed.need)).all()
     assert len(rows) == before + 1
     row = rows[-1]
+    local = NOW.astimezone(ZONE)
     assert (row.need, row.area_id, row.hour_of_week, row.occurred_on) == (
         "housing",
         "TRACT-9",
-        5 * 24 + 2,
-        date(2026, 11, 28),
+        local.weekday() * 24 + local.hour,
+        local.date(),
     )
+
+
+def test_unmet_need_is_recorded_once_per_lookup_intent(session):
+    # Issue #14 item 4: reloads, the back button and API replays are one intent.
+    add_area(session, "TRACT-9", -106.65, 35.08)
+    params = {"lat": "35.08", "lon": "-106.65", "needs": "housing"}
+    request = parse_lookup_params(params, zone=ZONE, now=NOW)
+    answer = lookup(session, **params)
+    assert record(session, answer, request) == 1
+    assert record(session, answer, request) == 0  # a reload
+    assert record(session, answer, request, now=NOW + timedelta(hours=3)) == 0  # back button
+    # Another officer, another person's facts, or the same search hours later: new intents.
+    assert record(session, answer, request, user="officer-2") == 1
+    older = parse_lookup_params({**params, "age": "70"}, zone=ZONE, now=NOW)
+    assert record(session, lookup(session, **params, age="70"), older) == 1
+    assert record(session, answer, request, now=NOW + timedelta(hours=5)) == 1
+
+
+def test_unmet_need_only_at_now_and_only_for_the_persons_facts(session):
+    add_area(session, "TRACT-9", -106.65, 35.08)
+    later = {"lat": "35.08", "lon": "-106.65", "needs": "housing", "at": "2026-12-01T02:00"}
+    request = parse_lookup_params(later, zone=ZONE, now=NOW)
+    assert record(session, lookup(session, **later), request) == 0  # not a question about now
+    # A gap only the officer's option made is not unmet need.
+    receiving = make_service(
+        session, name="No Drop-off", types=("crisis-receiving",), attributes=("open-24-7",)
+    )
+    make_location(session, receiving, latitude=35.081, longitude=-106.651)
+    session.flush()
+    params = {"lat": "35.08", "lon": "-106.65", "needs": "crisis-now", "transport": "true"}
+    request = parse_lookup_params(params, zone=ZONE, now=NOW)
+    answer = lookup(session, **params)
+    (gap,) = [g for g in answer["gaps"] if g["need"] == "crisis-now"]
+    assert gap["cause"] == "options" and gap["left_out_by_options"] == 1
+    assert gap["detail"] == "1 place within 1 minute was left out: does not take police drop-offs"
+    assert record(session, answer, request) == 0
 
 
 def test_unmet_need_table_has_no_place_or_person_columns():
     columns = {c.key for c in inspect(UnmetNeed).columns}
-    assert columns == {"id", "need", "area_id", "hour_of_week", "occurred_on"}
+    # ``intent`` is a keyed hash of the search's intent (not readable without the secret).
+    assert columns == {
+        "id",
+        "need",
+        "area_id",
+        "hour_of_week",
+        "occurred_on",
+        "intent",
+        "recorded_at",
+    }
 
 
 def _row_counts(session):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +30,7 @@ def test_lists_flags_and_numbers_are_normalised():
     request = parse(
         lat="35.08",
         lon="-106.65",
-        needs="crisis-now, intoxicated,crisis-now",
+        needs="crisis-now, suicide-risk,crisis-now",
         population="veterans",
         transport="true",
         intoxicated="no",
@@ -38,12 +38,28 @@ def test_lists_flags_and_numbers_are_normalised():
         language="ES-mx",
         at="2026-11-28T02:00:00",
     )
-    assert request.needs == ("crisis-now", "intoxicated")
+    assert request.needs == ("crisis-now", "suicide-risk")
     assert request.populations == frozenset({"veterans"})
     assert request.transport is True and request.intoxicated is False
     assert request.age == 34 and request.language == "es"
     assert request.at.isoformat() == "2026-11-28T02:00:00-07:00"
     assert request.location_source == "coordinates"
+
+
+def test_a_need_and_a_flag_that_contradict_are_refused():
+    # Issue #14 item 1: the "intoxicated" need says the person is intoxicated.
+    with pytest.raises(LookupInputError) as info:
+        parse(near="87102", needs="intoxicated", intoxicated="false")
+    assert info.value.field == "intoxicated"
+    assert parse(near="87102", needs="intoxicated", intoxicated="true").intoxicated is True
+
+
+def test_an_at_close_to_now_is_still_now():
+    assert parse(near="87102", needs="crisis-now").at_now is True
+    soon = (NOW + timedelta(minutes=5)).isoformat()
+    assert parse(near="87102", needs="crisis-now", at=soon).at_now is True
+    later = (NOW + timedelta(hours=2)).isoformat()
+    assert parse(near="87102", needs="crisis-now", at=later).at_now is False
 
 
 def test_json_types_are_accepted():

@@ -2,6 +2,7 @@
    - "Use my location" fills the hidden lat/lon from the browser's geolocation and clears the
      typed place; typing a place clears the coordinates again.
    - "Print" on the handout.
+   - Focus on the "Thanks" of a problem report, inside the card reported on.
    No errors are thrown or logged when geolocation is missing or refused. */
 (function () {
   "use strict";
@@ -87,10 +88,20 @@
     });
   }
 
+  // After "Report a problem", the thanks is inside the card reported on: move focus there so
+  // a screen reader says it and the officer sees it where they were.
+  function focusThanks() {
+    var thanks = document.querySelector("[data-report-thanks]");
+    if (thanks) {
+      thanks.focus();
+    }
+  }
+
   function start() {
     var forms = document.querySelectorAll("[data-find-form]");
     Array.prototype.forEach.call(forms, setupLocation);
     setupPrint();
+    focusThanks();
   }
 
   if (document.readyState === "loading") {

@@ -109,12 +109,17 @@ def test_gap_for_a_need_nothing_meets() -> None:
             need="intoxicated",
             message="No open sobering center within 45 minutes",
             service_type="sobering-center",
+            blocked=(("closed", 1),),
+            left_out=1,
+            cause="facts",
+            detail="1 place within 10 minutes was left out: closed until 8:00 AM",
         )
     ]
 
 
 def test_need_met_by_a_lower_choice_has_no_gap() -> None:
-    result = run(query(needs=("intoxicated",)), candidate())
+    takes_them = candidate(attributes=frozenset({"accepts-intoxicated"}))
+    result = run(query(needs=("intoxicated",)), takes_them)
     assert result.gaps == []
 
 

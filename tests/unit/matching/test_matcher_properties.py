@@ -34,6 +34,8 @@ GRANTING = DROP_OFF | {"accepts-intoxicated", "accepts-involuntary"}
 NOT_A_DESTINATION = {"contact", "respond"}
 CRISIS_CONTINUUM = {"contact", "respond", "place"}
 DEFAULT_CAP = {"contact": None, "respond": 60, "place": 45}
+# docs/matching.md: youth and children under 18, transition-age youth 16-25, older adults 60+.
+AGE_RANGES = {"youth": (0, 17), "transition-age-youth": (16, 25), "older-adults": (60, None)}
 # 50 random inventories of up to 12 services per property (5 properties: 250 matches).
 PROPS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -67,7 +69,16 @@ def broken_rules(q: Query, c: Candidate) -> list[str]:
     if too_young or too_old:
         broken.append("age")
     required = c.eligibility_populations - set(GENDER_POPULATIONS.values())
-    if required and not required & q.populations:
+    # An age decides the age-defined groups; with no age they rule nobody out.
+    groups = set(q.populations)
+    if q.age is not None:
+        groups = (groups - set(AGE_RANGES)) | {
+            p
+            for p, (low, high) in AGE_RANGES.items()
+            if low <= q.age and (high is None or q.age <= high)
+        }
+    age_unknown_group = q.age is None and required & set(AGE_RANGES)
+    if required and not required & groups and not age_unknown_group:
         broken.append("population")
     genders = c.eligibility_populations & set(GENDER_POPULATIONS.values())
     one_gender = bool(genders) and genders != set(GENDER_POPULATIONS.values())
@@ -84,7 +95,9 @@ def broken_rules(q: Query, c: Candidate) -> list[str]:
         if q.language not in served:
             broken.append("language")
     destination = not c.goes_to_person and fit.continuum not in NOT_A_DESTINATION
-    if q.transport and destination and not DROP_OFF & c.attributes:
+    # Police drop-off only where an officer hands over: the "place" element's types.
+    handover = not c.goes_to_person and fit.continuum == "place"
+    if q.transport and handover and not DROP_OFF & c.attributes:
         broken.append("no-law-enforcement-dropoff")
     takes_intoxicated = "accepts-intoxicated" in c.attributes or (
         "sobering-center" in c.service_types
@@ -215,4 +228,8 @@ def test_eligibility_for_a_group_is_never_offered_to_others(q, cands, group):
         if group not in ("women", "men")
     ]
     outsider = replace(q, populations=q.populations - {group})
+    if group in AGE_RANGES:
+        # An age group's outsiders are the ages outside its range.
+        low, high = AGE_RANGES[group]
+        outsider = replace(outsider, age=low - 1 if low > 0 else (high or 0) + 1)
     assert not match(outsider, only, vocabulary=VOCAB).results

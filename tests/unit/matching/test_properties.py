@@ -127,8 +127,10 @@ def test_no_result_breaks_a_hard_rule(q: Query, cands: list[Candidate]) -> None:
 @given(queries(), candidate_lists())
 def test_results_sorted_scored_and_explained(q: Query, cands: list[Candidate]) -> None:
     results = match(q, cands, vocabulary=VOCAB).results
+    # Tier first (the need's preference order), then score.
+    order = [(m.fit.tier, -m.score) for m in results]
+    assert order == sorted(order)
     scores = [m.score for m in results]
-    assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert all(m.reasons for m in results)
 

@@ -8,6 +8,7 @@ import pytest
 
 from pmhc_directory.hours import OpenState
 from pmhc_directory.matching import Capacity, match, ranking
+from pmhc_directory.matching.policy import default_policy, make_policy
 
 from . import (
     ALWAYS,
@@ -41,16 +42,15 @@ def order(q, *cands) -> list[str]:
     return [m.candidate.service_id for m in match(q, cands, vocabulary=VOCAB).results]
 
 
+WEIGHTS = dict(default_policy().weights)
+
+
 def test_weights_add_up_to_one() -> None:
-    total = (
-        ranking.WEIGHT_PREFERENCE
-        + ranking.WEIGHT_OPEN
-        + ranking.WEIGHT_TRAVEL
-        + ranking.WEIGHT_CAPACITY
-        + ranking.WEIGHT_DIVERSION
-        + ranking.WEIGHT_VERIFIED
-    )
-    assert total == pytest.approx(1.0)
+    assert set(WEIGHTS) == {"open", "travel", "capacity", "diversion", "verified"}
+    assert sum(WEIGHTS.values()) == pytest.approx(1.0)
+    # The shipped proportions (data/lookup_policy.json): open = travel > capacity > diversion.
+    assert WEIGHTS["open"] == pytest.approx(0.2 / 0.7)
+    assert WEIGHTS["verified"] == pytest.approx(0.05 / 0.7)
     assert sum(ranking.DIVERSION_PARTS.values()) == pytest.approx(1.0)
 
 
@@ -65,9 +65,61 @@ def test_perfect_candidate_scores_one() -> None:
 
 
 def test_baseline_score_is_the_documented_sum() -> None:
-    # first choice, 24/7, 10 of 60 minutes, nothing else
-    expected = 0.30 + 0.20 + 0.20 * (1 - 10 / 60)
+    # 24/7, 10 of 60 minutes, nothing else (the preference is the tier, not a part)
+    expected = (0.20 + 0.20 * (1 - 10 / 60)) / 0.70
     assert score_of() == pytest.approx(expected, abs=1e-4)
+
+
+def test_an_eligible_first_choice_ranks_above_every_later_choice() -> None:
+    # Issue #14 item 10: a 24/7 crisis receiving center with free beds next door does not
+    # outrank an open sobering center 40 minutes away for an intoxicated adult.
+    q = query(needs=("intoxicated",))
+    sobering = candidate(
+        service_id="sob",
+        name="Sobering",
+        service_types=("sobering-center",),
+        open_state=OPEN_TILL_5,
+        travel_minutes=40.0,
+    )
+    receiving = candidate(
+        service_id="rec",
+        name="Receiving",
+        attributes=frozenset({"accepts-intoxicated", "law-enforcement-no-refusal"}),
+        capacity=fresh(5),
+        travel_minutes=1.0,
+    )
+    result = match(q, [receiving, sobering], vocabulary=VOCAB)
+    assert [m.candidate.service_id for m in result.results] == ["sob", "rec"]
+    assert result.results[0].score < result.results[1].score  # the tier decides, not the score
+    assert result.results[1].reasons[:2] == [
+        "Crisis receiving center: 3rd choice for Intoxicated",
+        "Listed after every earlier choice that fits",
+    ]
+
+
+def test_tiers_are_a_setting_and_group_choices() -> None:
+    # A jurisdiction that treats crisis receiving and mobile crisis as one first tier.
+    policy = make_policy(need_tiers={"crisis-now": [["crisis-receiving", "mobile-crisis"]]})
+    q = query(policy=policy)
+    receiving = candidate(service_id="rec", name="R", travel_minutes=40.0)
+    team = candidate(
+        service_id="team",
+        name="T",
+        service_types=("mobile-crisis",),
+        goes_to_person=True,
+        in_service_area=True,
+        travel_minutes=None,
+    )
+    # Same tier: the team's neutral travel beats a 40-minute drive.
+    assert order(q, receiving, team) == ["team", "rec"]
+    assert order(query(), receiving, team) == ["rec", "team"]
+    # Types the setting leaves out come after its tiers, in the need's order.
+    assert (
+        policy.tier(
+            "crisis-now", "crisis-stabilization", VOCAB.service_types_for_need("crisis-now")
+        )
+        == 3
+    )
 
 
 def test_need_preference_order() -> None:
@@ -98,7 +150,7 @@ def test_open_part_values() -> None:
 
 def test_fresh_capacity_boosts_stale_does_not() -> None:
     base = score_of()
-    assert score_of(capacity=fresh(2)) == pytest.approx(base + ranking.WEIGHT_CAPACITY)
+    assert score_of(capacity=fresh(2)) == pytest.approx(base + WEIGHTS["capacity"], abs=1e-4)
     assert score_of(capacity=stale(9)) == base
     assert score_of(capacity=Capacity(available=None)) == base
 
@@ -133,12 +185,12 @@ def test_diversion_attributes_boost() -> None:
     no_refusal = score_of(attributes=frozenset({"law-enforcement-no-refusal"}))
     both = score_of(attributes=frozenset({"law-enforcement-no-refusal", "no-medical-clearance"}))
     assert base < no_refusal < both
-    assert both == pytest.approx(base + ranking.WEIGHT_DIVERSION)
+    assert both == pytest.approx(base + WEIGHTS["diversion"], abs=1e-4)
 
 
 def test_recent_verification_boosts_old_does_not() -> None:
     base = score_of()
-    assert score_of(assured_date=RECENT) == pytest.approx(base + ranking.WEIGHT_VERIFIED)
+    assert score_of(assured_date=RECENT) == pytest.approx(base + WEIGHTS["verified"], abs=1e-4)
     assert score_of(assured_date=OLD) == base
 
 
@@ -196,7 +248,10 @@ def test_reasons_closing_times_and_unknown_hours() -> None:
 
 def test_reasons_preference_position_and_explicit_type() -> None:
     found = reasons_of(service_types=("psychiatric-emergency",))
-    assert found[0] == "Psychiatric emergency service: 4th choice for In crisis now"
+    assert found[:2] == [
+        "Psychiatric emergency service: 4th choice for In crisis now",
+        "Listed after every earlier choice that fits",
+    ]
     q = query(needs=(), types=("crisis-receiving",))
     assert reasons_of(q)[0] == "Crisis receiving center (type asked for)"
 

@@ -376,9 +376,15 @@ def test_transport_rule_skips_lines_and_teams() -> None:
     assert codes(q, **team) == []
 
 
-def test_transport_applies_to_treatment_destinations() -> None:
-    q = query(transport=True, needs=("mental-health-care",))
-    assert codes(q, service_types=("outpatient-mental-health",)) == ["no-law-enforcement-dropoff"]
+def test_transport_applies_only_where_an_officer_hands_over() -> None:
+    # Issue #14 item 2: a clinic, a shelter or a justice programme is not a hand-over.
+    q = query(transport=True, needs=("mental-health-care", "housing", "diversion"))
+    for kind in ("outpatient-mental-health", "emergency-shelter", "pre-arrest-diversion"):
+        assert codes(q, service_types=(kind,)) == [], kind
+    for kind in ("crisis-receiving", "sobering-center", "psychiatric-emergency"):
+        crisis = query(transport=True, needs=("crisis-now", "intoxicated"))
+        found = codes(crisis, service_types=(kind,), attributes=frozenset({"accepts-intoxicated"}))
+        assert found == ["no-law-enforcement-dropoff"], kind
 
 
 def test_intoxicated_needs_acceptance() -> None:

@@ -704,3 +704,22 @@ def test_stale_list_names_facilities_that_have_not_reported(
     assert by_name["Our Crisis Unit"]["last_reported"] == "never"
     assert float(by_name["Old Report Unit"]["hours_ago"]) == pytest.approx(30, abs=0.1)
     assert "Their Crisis Unit" not in by_name
+
+
+def test_every_provider_form_carries_a_csrf_token_and_no_inline_script(
+    as_provider, session, ours, provider
+):
+    from tests.functional.test_security_controls import PageParser
+
+    tap(as_provider, ours.id, "set", "2")
+    for path in (
+        "/provider/",
+        f"/provider/services/{ours.id}/hours",
+        f"/provider/services/{ours.id}/details",
+    ):
+        parser = PageParser()
+        parser.feed(as_provider.get(path).get_data(as_text=True))
+        posts = [f for f in parser.forms if f["method"] == "post"]
+        assert posts, path
+        assert all(f["csrf"] for f in posts), path
+        assert parser.inline_scripts == 0 and not parser.event_handlers, path

@@ -85,7 +85,13 @@ def pages(app, service) -> list[str]:
 def test_every_post_form_has_a_csrf_token_and_no_page_has_inline_script(
     app, client, session, records, who
 ):
-    if who != "anonymous":
+    if who == "provider":
+        from tests.functional.test_route_access_matrix import make_provider
+
+        make_provider(session)
+        session.commit()
+        login(client, "provider@example.org")
+    elif who != "anonymous":
         make_user(session, who)
         session.commit()
         login(client, f"{who}@example.org")

@@ -358,6 +358,9 @@ def attribute_to_hsds(attribute: Attribute) -> dict[str, Any]:
 def service_to_hsds(service: Service) -> dict[str, Any]:
     """The compiled HSDS 3.1 form of a service, valid against ``compiled/service.json``."""
     out = _fields(service, _SERVICE_FIELDS)
+    expires = getattr(service, "alert_expires_at", None)
+    if expires is not None and expires <= datetime.now(UTC):
+        out.pop("alert", None)  # a provider's alert that has expired is no longer published
     if service.updated_at is not None:
         out["last_modified"] = _value(service.updated_at)
     out["organization"] = organization_to_hsds(service.organization)

@@ -234,3 +234,15 @@ def test_stale_list_holds_old_and_never_reported_facilities(session, service, pr
     found = updates.stale_facilities(session, NOW, 12)
     assert [(f.service, f.unit) for f in found] == [("Unit A", None), ("Old", "chair")]
     assert found[1].last_reported == NOW - timedelta(hours=20)
+
+
+def test_an_expired_provider_alert_is_not_published_in_hsds(session, service, provider):
+    from pmhc_directory.hsds.serialize import service_to_hsds
+
+    now = datetime.now(UTC)
+    updates.set_alert(
+        session, provider, service, "No beds for women", now + timedelta(hours=1), now
+    )
+    assert service_to_hsds(service)["alert"] == "No beds for women"
+    service.alert_expires_at = now - timedelta(seconds=1)
+    assert "alert" not in service_to_hsds(service)

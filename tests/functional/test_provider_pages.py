@@ -723,3 +723,31 @@ def test_every_provider_form_carries_a_csrf_token_and_no_inline_script(
         assert posts, path
         assert all(f["csrf"] for f in posts), path
         assert parser.inline_scripts == 0 and not parser.event_handlers, path
+
+
+def test_a_provider_alert_is_first_on_the_officers_card_until_it_expires(
+    as_provider, session, ours
+):
+    expires = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M+00:00")
+    as_provider.post(
+        f"/provider/services/{ours.id}/alert",
+        data={
+            "csrf_token": token(as_provider),
+            "text": "No beds for women until 6 a.m.",
+            "expires_at": expires,
+        },
+    )
+    assert result_of(match(as_provider), ours.id)["alert"] == "No beds for women until 6 a.m."
+    query = {"lat": ORIGIN_LAT, "lon": ORIGIN_LON, "types": "crisis-receiving"}
+    html = as_provider.get("/", query_string=query).get_data(as_text=True)
+    link = html.index(f'href="/services/{ours.id}"')
+    card = html[html.rindex('<li class="card result-card"', 0, link) : link]
+    assert "No beds for women until 6 a.m." in card  # first: before the name
+
+    session.expire_all()
+    ours.alert_expires_at = datetime.now(UTC) - timedelta(seconds=1)  # time has passed
+    session.commit()
+    assert result_of(match(as_provider), ours.id)["alert"] is None
+    html = as_provider.get("/", query_string=query).get_data(as_text=True)
+    assert "No beds for women" not in html
+    assert "No beds for women" not in as_provider.get(f"/services/{ours.id}").get_data(as_text=True)

@@ -66,6 +66,11 @@ _DURATIONS = (
 )
 
 
+#: Largest rate or duration accepted (episodes per 100,000 a month, days, hours): far above any
+#: real figure, and low enough that the flows stay finite (1e308 overflowed to infinity).
+MAX_RATE_OR_DURATION = 1e6
+
+
 @dataclass(frozen=True)
 class NeedParameters:
     """Planner-editable calculator inputs (units in the field names).
@@ -116,6 +121,8 @@ class NeedParameters:
             value = getattr(self, name)
             if value < 0 or (value == 0 and name == "days_per_month"):
                 raise ValueError(f"{name} must be >= 0 (days_per_month > 0), got {value!r}")
+            if value > MAX_RATE_OR_DURATION:
+                raise ValueError(f"{name} must be at most {MAX_RATE_OR_DURATION:g}, got {value!r}")
         triage = self.triage_mobile + self.triage_receiving + self.triage_ed
         if abs(triage - 1.0) > 1e-6:
             raise ValueError(

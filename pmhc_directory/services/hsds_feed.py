@@ -233,8 +233,9 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
     raw_modified = _text(args, "modified_after")
     if raw_modified is not None:
         try:
-            modified_after = parse_datetime(raw_modified, zone)
-        except ValueError:
+            # In UTC here: a date-time at the ends of the calendar cannot be moved there.
+            modified_after = parse_datetime(raw_modified, zone).astimezone(UTC)
+        except (ValueError, OverflowError):
             raise FeedInputError(
                 "modified_after",
                 "modified_after must be an ISO 8601 date-time such as 2026-10-01T00:00:00Z.",

@@ -24,14 +24,21 @@ class _InvalidParameterError(ValueError):
         self.message = message
 
 
+# Largest whole-number parameter (page, per_page) taken in: any page past the last is empty.
+MAX_INT_ARG = 1_000_000
+
+
 def _int_arg(args: Any, name: str, default: int) -> int:
     raw = args.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise _InvalidParameterError(name, f"{name} must be a whole number.") from None
+    if abs(value) > MAX_INT_ARG:  # beyond what the database's integers hold
+        raise _InvalidParameterError(name, f"{name} must be at most {MAX_INT_ARG}.")
+    return value
 
 
 def _types_arg(args: Any) -> list[str]:

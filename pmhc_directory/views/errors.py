@@ -16,6 +16,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
 API_PREFIXES = ("/api/", "/hsds")
@@ -52,6 +53,11 @@ def _is_api_request() -> bool:
 
 def _handle_http(exc: HTTPException) -> Any:
     status = exc.code or 500
+    if status == 413:
+        # The body is over the limit: nothing may read it again (the error page's own forms
+        # would, and fail with a second 413 inside this handler).
+        request.__dict__["form"] = ImmutableMultiDict()
+        request.__dict__["files"] = ImmutableMultiDict()
     # A 405 names the methods the resource allows (RFC 9110 15.5.6), JSON or page alike.
     allow = {k: v for k, v in exc.get_headers() if k == "Allow"} if status == 405 else {}
     if _is_api_request():

@@ -16,10 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, request
+from flask.json.provider import DefaultJSONProvider
 
 from .errors import API_PREFIXES, json_error
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Deepest nesting of arrays and objects accepted in a JSON body.
+MAX_JSON_DEPTH = 32
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -93,6 +96,38 @@ def _refuse_nul_characters() -> Any:
     abort(400, description=message)
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, refusing documents nested deeper than :data:`MAX_JSON_DEPTH`.
+
+    Python's parser recurses once per level and fails with ``RecursionError`` (not a
+    ``ValueError``) near 1,000 levels, which no request handler expects; no request of this app
+    needs more than a few levels. Too deep is a ``ValueError`` here, so ``request.get_json``
+    answers 400 (or ``None`` when silent) like any other malformed body.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+        if json_depth(value) > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        return value
+
+
+def json_depth(value: Any) -> int:
+    """Levels of arrays and objects in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def init_app(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)

@@ -22,6 +22,7 @@ from pmhc_directory.geo import geocoding
 from pmhc_directory.models import ProblemReport, Role, User
 from tests.conftest import make_test_config, prepare_database
 from tests.factories import TEST_PASSWORD, make_service, make_user
+from tests.functional.test_gaps_api import areas  # noqa: F401 (a fixture)
 from tests.integration.test_backup import scratch_postgres  # noqa: F401 (a fixture)
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -315,3 +316,74 @@ def test_a_rate_limit_setting_that_cannot_be_read_stops_the_start(tmp_path, data
     config = make_test_config(database_url, tmp_path / "instance", PROBLEM_REPORT_RATE_LIMIT="lots")
     with pytest.raises(ValueError, match="PROBLEM_REPORT_RATE_LIMIT"):
         create_app(config)
+
+
+# 7. Inputs that gave 500 ------------------------------------------------------------------------
+
+DEEP_JSON = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/match",
+        "/api/v1/gaps/sites",
+        "/api/v1/services/00000000-0000-0000-0000-000000000000/capacity",
+    ],
+)
+def test_json_nested_a_thousand_deep_is_a_400(client, path):
+    response = client.post(
+        path,
+        data=DEEP_JSON,
+        content_type="application/json",
+        headers={"Authorization": "Bearer pmhc_not-a-token"},
+    )
+    assert 400 <= response.status_code < 500
+    assert set(response.get_json()["error"]) == {"code", "message", "field"}
+
+
+def test_json_within_the_depth_limit_is_read(client):
+    nested = {"lat": 35.0844, "lon": -106.6504, "needs": ["crisis-now"], "x": [[[[[1]]]]]}
+    assert client.post("/api/v1/match", json=nested).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["100000000000000000000", "-100000000000000000000"])
+def test_a_huge_page_number_is_a_4xx(client, page):
+    response = client.get(f"/api/v1/services?page={page}")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "page"
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+)
+def test_a_modified_after_at_the_ends_of_the_calendar_is_a_4xx(client, value):
+    response = client.get("/hsds/services", query_string={"modified_after": value})
+    assert 400 <= response.status_code < 500
+    assert response.get_json()["error"]["field"] == "modified_after"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/gaps/need", "/planning/download/need.csv"])
+def test_an_enormous_need_parameter_is_a_4xx(client, areas, path):  # noqa: F811
+    response = client.get(path, query_string={"episodes_per_100k_month": "1e308"})
+    assert 400 <= response.status_code < 500
+    assert "episodes_per_100k_month" in response.get_data(as_text=True)
+
+
+def test_the_planning_page_reports_an_enormous_need_parameter(client, areas):  # noqa: F811
+    """The page reports a bad value and shows the defaults (its way with every bad value)."""
+    response = client.get("/planning", query_string={"episodes_per_100k_month": "1e308"})
+    assert response.status_code == 200
+    assert "episodes_per_100k_month must be at most" in response.get_data(as_text=True)
+
+
+def test_an_oversized_form_post_while_signed_in_gets_the_413_page(client, coordinator):
+    assert log_in(client, coordinator.email).status_code == 302
+    token = csrf_token(client, "/inventory/queue")
+    big = "x" * (16 * 1024 * 1024 + 1)
+    response = client.post(
+        "/inventory/services/00000000-0000-0000-0000-000000000000/verify",
+        data={"csrf_token": token, "next": big},
+    )
+    assert response.status_code == 413
+    assert "<html" in response.get_data(as_text=True)

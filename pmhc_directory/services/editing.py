@@ -54,6 +54,7 @@ from ..models import (
 from ..taxonomy import ATTRIBUTE, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from ..validators import email_address, phone_number, web_url
 from .audit import VersionConflictError, check_version, record_change, record_field_changes
+from .provider_alerts import service_alert
 
 # What each attribute link type draws its terms from (docs/hsds-conventions.md).
 LINK_TAXONOMIES = {
@@ -373,7 +374,8 @@ def service_snapshot(service: Service) -> dict[str, Any]:
         "alternate_name": service.alternate_name,
         "description": service.description,
         "status": service.status,
-        "alert": service.alert,
+        # The alert in force (a provider's alert that has expired is no alert).
+        "alert": service_alert(service, _now()),
         "url": service.url,
         "email": service.email,
         "interpretation_services": service.interpretation_services,
@@ -483,6 +485,8 @@ def update_service(
     for name, value in values.scalars.items():
         if getattr(service, name) != value:
             setattr(service, name, value)
+            if name == "alert":
+                service.alert_expires_at = None  # a coordinator's alert stays until removed
     # The 24/7 attribute belongs to the hours editor and is kept as it is.
     diversion = values.diversion + [c for c in before["diversion"] if c == OPEN_24_7]
     _set_attributes(session, service, "service_type", values.service_types)

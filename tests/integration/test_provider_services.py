@@ -246,3 +246,31 @@ def test_an_expired_provider_alert_is_not_published_in_hsds(session, service, pr
     assert service_to_hsds(service)["alert"] == "No beds for women"
     service.alert_expires_at = now - timedelta(seconds=1)
     assert "alert" not in service_to_hsds(service)
+
+
+def test_a_coordinator_alert_replaces_a_provider_alert_and_does_not_expire(
+    session, service, provider
+):
+    from pmhc_directory.services import editing
+
+    now = datetime.now(UTC)
+    updates.set_alert(session, provider, service, "Side door only", now + timedelta(hours=1), now)
+    session.flush()
+    form = editing.service_snapshot(service)
+    assert form["alert"] == "Side door only"
+    editing.update_service(session, service.id, form, service.version, "c@example.org")
+    assert service.alert_expires_at is not None  # saved unchanged: still the provider's
+
+    form = editing.service_snapshot(service)
+    form["alert"] = "Closed for repairs: call first"
+    editing.update_service(session, service.id, form, service.version, "c@example.org")
+    assert (service.alert, service.alert_expires_at) == ("Closed for repairs: call first", None)
+
+
+def test_the_editor_does_not_offer_an_expired_alert(session, service, provider):
+    from pmhc_directory.services import editing
+
+    now = datetime.now(UTC)
+    updates.set_alert(session, provider, service, "Gone by now", now + timedelta(hours=1), now)
+    service.alert_expires_at = now - timedelta(seconds=1)
+    assert editing.service_snapshot(service)["alert"] is None

@@ -1196,6 +1196,10 @@ class CandidateCache:
                         self._capacity_columns = None
                     self.state = plan.state
                 return
+        from . import lookup_snapshot  # warm starts (docs/scale.md)
+
+        if self.state is None and lookup_snapshot.restore(self, session, vocab):
+            return self.catch_up(session, vocab)
         state = state_for_rebuild(session)
         self.closures = load_closures(session)
         self.entries = load_site_entries(session, None, vocab)
@@ -1203,6 +1207,7 @@ class CandidateCache:
         self._columns = None
         self.state = state
         self.rebuilds += 1
+        lookup_snapshot.write(session, vocab, state, self.entries, self.capacities)
 
     def _replace(
         self, ids: Sequence[str], entries: dict[str, list[SiteEntry]], session: Session

@@ -1,0 +1,102 @@
+"""Warm starts: the lookup cache's snapshot beside the search index (services/lookup_snapshot).
+
+A new cache (a new worker) reads the snapshot instead of loading every service, then catches up
+through the change sequence; a deleted, unreadable or out-of-step snapshot is rebuilt from the
+database and written again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from pmhc_directory.search.sync import SyncState
+from pmhc_directory.services import lookup, lookup_snapshot
+from pmhc_directory.taxonomy import vocabulary
+from tests.scenario_builders import ROUND_THE_CLOCK, build_service
+
+
+@pytest.fixture
+def snapshot_file(app):
+    with app.app_context():
+        path = lookup_snapshot.snapshot_path()
+        assert path is not None
+        path.unlink(missing_ok=True)
+        yield path
+        path.unlink(missing_ok=True)
+
+
+def _fresh(session) -> lookup.CandidateCache:
+    cache = lookup.CandidateCache()
+    cache.catch_up(session, vocabulary())
+    return cache
+
+
+def _names(cache) -> set[str]:
+    return {e.common["name"] for found in cache.entries.values() for e in found}
+
+
+def _service(session, name):
+    service = build_service(
+        session, name, lat=35.1, lon=-106.6, schedules=ROUND_THE_CLOCK, types=("crisis-receiving",)
+    )
+    session.flush()
+    return service
+
+
+def test_a_new_cache_starts_from_the_snapshot_and_catches_up(session, snapshot_file):
+    _service(session, "Snapshot Centre")
+    first = _fresh(session)
+    assert first.rebuilds == 1 and snapshot_file.is_file()
+    # A new worker: read from the snapshot, not rebuilt.
+    second = _fresh(session)
+    assert second.rebuilds == 0
+    assert second.entries.keys() == first.entries.keys()
+    assert "Snapshot Centre" in _names(second)
+    # A change after the snapshot is applied by the catch-up, still without a rebuild.
+    _service(session, "Opened Since")
+    third = _fresh(session)
+    assert third.rebuilds == 0 and "Opened Since" in _names(third)
+
+
+def test_a_deleted_snapshot_is_rebuilt(session, snapshot_file):
+    _service(session, "Snapshot Centre")
+    _fresh(session)
+    snapshot_file.unlink()
+    cache = _fresh(session)
+    assert cache.rebuilds == 1 and "Snapshot Centre" in _names(cache)
+    assert snapshot_file.is_file()
+
+
+def test_a_snapshot_out_of_step_with_the_database_is_rebuilt(session, snapshot_file):
+    _service(session, "Snapshot Centre")
+    _fresh(session)
+    snapshot = pickle.loads(snapshot_file.read_bytes())  # noqa: S301 (our own test file)
+    # As if written from another copy of the database: its last change is not in this one.
+    stale = dataclasses.replace(
+        snapshot,
+        state=SyncState(snapshot.state.last_seq + 10_000, "elsewhere", {}),
+        entries={"gone": snapshot.entries[next(iter(snapshot.entries))]},
+    )
+    snapshot_file.write_bytes(pickle.dumps(stale))
+    cache = _fresh(session)
+    assert cache.rebuilds == 1 and "gone" not in cache.entries
+    assert "Snapshot Centre" in _names(cache)
+    rewritten = pickle.loads(snapshot_file.read_bytes())  # noqa: S301
+    assert rewritten.state == cache.state
+
+
+def test_an_unreadable_snapshot_is_rebuilt(session, snapshot_file):
+    _service(session, "Snapshot Centre")
+    snapshot_file.parent.mkdir(parents=True, exist_ok=True)
+    snapshot_file.write_bytes(b"not a pickle")
+    cache = _fresh(session)
+    assert cache.rebuilds == 1 and "Snapshot Centre" in _names(cache)
+
+
+def test_snapshots_are_off_with_an_in_memory_index(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", ":memory:")
+    with app.app_context():
+        assert lookup_snapshot.snapshot_path() is None

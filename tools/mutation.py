@@ -48,6 +48,7 @@ LOOKUP_TESTS = (
     "tests/integration/test_lookup_service.py",
     "tests/integration/test_lookup_screening.py",
     "tests/functional/test_lookup_promises_api.py",
+    "tests/functional/test_lookup_answer_fields.py",
     "tests/functional/test_match_scenarios.py",
 )
 HOURS_TESTS = ("tests/unit/hours",)

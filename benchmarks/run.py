@@ -234,9 +234,11 @@ def measure_coverage(app: Any) -> dict[str, float]:
     def timed(name: str, call: Callable[[], Any], *, cold: bool = True) -> None:
         if cold:
             planning._stores.clear()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         call()
         figures[name] = time.perf_counter() - started
+        # CPU seconds of this process too: on a busy machine the wall time also counts waiting.
+        figures[name.replace("_seconds", "_cpu_seconds")] = time.process_time() - cpu
 
     with app.app_context():
         session = get_database(app).session()
@@ -262,9 +264,10 @@ def measure_coverage(app: Any) -> dict[str, float]:
     client = app.test_client()
     planning._stores.clear()
     for name in ("planning_page_first_seconds", "planning_page_seconds"):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.get("/planning")
         figures[name] = time.perf_counter() - started
+        figures[name.replace("_seconds", "_cpu_seconds")] = time.process_time() - cpu
         if response.status_code != 200:
             raise RuntimeError(f"/planning answered {response.status_code}")
     return figures
@@ -540,11 +543,14 @@ ROWS = (
     ("e2sfca_max_rel_diff", "E2SFCA max relative difference", "<= 1e-9"),
     ("coverage_inventory_seconds", "Lookup cache fill for coverage (s)", ""),
     ("coverage_hour_seconds", "Coverage, all types, one hour (s)", "<= 1"),
+    ("coverage_hour_cpu_seconds", "  the same, CPU time (s)", ""),
     ("coverage_week_seconds", "Coverage, all types, 168 hours (s)", "<= 10"),
+    ("coverage_week_cpu_seconds", "  the same, CPU time (s)", ""),
     ("coverage_seconds", "Coverage with area features (s)", ""),
     ("coverage_hour_cached_seconds", "Coverage, same hour again (s)", ""),
     ("planning_page_first_seconds", "/planning, first request (s)", ""),
     ("planning_page_seconds", "/planning, warm (s)", "<= 2"),
+    ("planning_page_cpu_seconds", "  the same, CPU time (s)", ""),
     ("rss_mb", "Peak RSS of a warm worker (MB)", "<= 500"),
     ("cold_start_seconds", "Cold start to first match (s)", ""),
 )

@@ -230,3 +230,21 @@ def test_at_most_50_excluded_places_are_listed_nearest_first(client, session):
     assert listed == [f"Elsewhere {n:02d}" for n in range(50)]
     assert answer["excluded_more"] == 3
     assert answer["results"] == [] and answer["more_results"] == 0
+
+
+# --------------------------------------------------------------------------- unreadable hours
+
+
+def test_treatment_with_unreadable_hours_is_shown_never_open_never_24_7(client, session):
+    clinic = open_place(
+        session,
+        "Unreadable Clinic",
+        types=("outpatient-mental-health",),
+        attributes=("open-24-7",),
+        schedules=[{"byday": "MO", "byyearday": "1", "opens_at": "08:00", "closes_at": "17:00"}],
+    )
+
+    result = result_of(answer_of(client, session, types="outpatient-mental-health"), clinic)
+
+    assert (result["open_now"], result["always_open"]) == (None, False)
+    assert (result["closes_at"], result["opens_next"]) == (None, None)

@@ -1,0 +1,78 @@
+"""The lookup's plumbing against the database (issue #24): a service's facts read from its
+attributes, the local gazetteer with an empty change sequence, and unmet needs recorded per
+gap only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete
+
+from pmhc_directory.models import Place, SearchChange
+from pmhc_directory.services.lookup import _facts, _facts_of, build_geocoder
+from pmhc_directory.taxonomy import vocabulary
+from tests.scenario_builders import build_service
+
+ZONE = ZoneInfo("America/Denver")
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def test_a_services_facts_sort_its_attributes_by_kind(session):
+    service = build_service(
+        session,
+        "Sorted Facts",
+        types=("crisis-receiving", "mobile-crisis", "crisis-receiving"),
+        attributes=("open-24-7", "accepts-law-enforcement-dropoff"),
+        eligibility=("veterans",),
+        audience=("youth",),
+        payments=("medicaid", "free"),
+    )
+    vocab = vocabulary()
+
+    facts = _facts(service, vocab)
+
+    assert facts.types == ("crisis-receiving", "mobile-crisis")  # in order, once each
+    assert facts.diversion == {"open-24-7", "accepts-law-enforcement-dropoff"}
+    assert facts.eligibility == {"veterans"}
+    assert facts.audience == {"youth"}
+    assert facts.payments == {"medicaid", "free"}
+    rows = [
+        (a.taxonomy_term.taxonomy, a.taxonomy_term.code, a.link_type) for a in service.attributes
+    ]
+    assert _facts_of(rows, vocab) == facts
+
+
+def test_unknown_codes_are_not_facts(session):
+    vocab = vocabulary()
+    rows = [
+        ("service-type", "teleportation", "service_type"),
+        ("service-type", None, "service_type"),
+        ("population", "veterans", "audience"),
+        (None, "veterans", "eligibility"),
+    ]
+    facts = _facts_of(rows, vocab)
+    assert facts.types == () and facts.eligibility == frozenset()
+    assert facts.audience == {"veterans"}
+
+
+@pytest.mark.parametrize("typed", ["Quarry Hill Trailhead", "Quary Hill Trailhead"])
+def test_places_are_found_while_the_change_sequence_is_empty(session, typed):
+    session.add(
+        Place(
+            name="Quarry Hill Trailhead",
+            name_key="quarry hill trailhead",
+            kind="landmark",
+            latitude=35.2,
+            longitude=-106.7,
+        )
+    )
+    session.execute(delete(SearchChange))
+    session.flush()
+    config = {"DATABASE_URL": f"empty-sequence-{typed}", "GEOCODER": ""}
+
+    found = build_geocoder(session, config, NOW.date()).geocode(typed)
+
+    assert found is not None and found.source == "place"
+    assert (found.lat, found.lon) == pytest.approx((35.2, -106.7))

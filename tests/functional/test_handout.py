@@ -143,31 +143,23 @@ def test_only_unknown_ids_is_404(client):
     assert "None of the chosen services" in text_of(response)
 
 
-def test_no_services_chosen_goes_back_to_the_results_with_a_message(client):
-    results = "/?near=87102&needs=crisis-now"
-    response = client.get("/handout?lang=es", headers={"Referer": f"http://localhost{results}"})
+def test_no_services_chosen_from_the_results_leaves_them_on_screen(client):
+    # A form submitted from our own results page: 204 No Content keeps that page (find.js
+    # normally says "nothing is ticked" there without asking the server at all).
+    response = client.get("/handout?lang=es", headers={"Sec-Fetch-Site": "same-origin"})
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"{results}&again=1"  # the search is not counted again
-    page = client.get(response.headers["Location"])
-    assert "No handout yet: nothing was ticked." in text_of(page)
+    assert response.status_code == 204
+    assert response.get_data() == b""
 
 
-@pytest.mark.parametrize(
-    "referer",
-    [
-        None,
-        "https://elsewhere.example/?near=1",
-        "http://localhost/directory?q=crisis",
-        "http://localhost/",
-    ],
-)
-def test_no_services_chosen_without_results_to_go_back_to_opens_the_search(client, referer):
-    headers = {"Referer": referer} if referer else {}
+@pytest.mark.parametrize("site", [None, "none", "cross-site"])
+def test_no_services_chosen_from_elsewhere_opens_the_search_with_a_message(client, site):
+    headers = {"Sec-Fetch-Site": site} if site else {}
     response = client.get("/handout", headers=headers)
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+    assert "No handout yet: nothing was ticked." in text_of(client.get("/"))
 
 
 def test_too_many_services_is_400(client):

@@ -97,10 +97,35 @@
     }
   }
 
+  // "Make handout" with nothing ticked: say so beside the buttons and stay on the results
+  // (without this script the server answers 204 No Content, which keeps the results too).
+  function setupHandout() {
+    var form = document.getElementById("handout-form");
+    if (!form) {
+      return;
+    }
+    form.addEventListener("submit", function (event) {
+      if (document.querySelector('input[form="handout-form"][name="services"]:checked')) {
+        return;
+      }
+      event.preventDefault();
+      var note = form.querySelector(".handout-empty");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "handout-empty field-errors";
+        note.setAttribute("role", "alert");
+        form.insertBefore(note, form.querySelector(".actions"));
+      }
+      note.textContent = "No handout yet: nothing is ticked. Tick \u201cAdd to handout\u201d " +
+        "on the places to give the person, then make the handout.";
+    });
+  }
+
   function start() {
     var forms = document.querySelectorAll("[data-find-form]");
     Array.prototype.forEach.call(forms, setupLocation);
     setupPrint();
+    setupHandout();
     focusThanks();
   }
 

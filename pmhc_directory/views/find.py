@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -584,26 +584,25 @@ def handout() -> Any:
     """A printable page for the person: the chosen services, with a QR code for each.
 
     Only service ids and a language are read; nothing is written. Unknown ids are left out
-    (with a note); none known at all is a 404; none chosen goes back to the results.
+    (with a note); none known at all is a 404; none chosen leaves the results on screen.
     """
     lang = request.args.get("lang", "en")
     if lang not in LANGUAGES:
         lang = "en"
     ids = _handout_ids(request.args)
     if not ids:
-        # Back to the same results (not counted again as a search), with the reason on top:
-        # a bare error page would lose them. Only a results page of this site is gone back to.
+        # Nothing ticked. From the results page (find.js says so there without asking us; a
+        # browser without it gets 204 No Content, which leaves the results on screen): no page
+        # is sent, so the results are not lost. No Referer comes (Referrer-Policy), so from
+        # anywhere else the search page opens with the reason on top.
+        if request.headers.get("Sec-Fetch-Site") == "same-origin":
+            return Response(status=204)
         flash(
             "No handout yet: nothing was ticked. Tick \u201cAdd to handout\u201d on the places "
             "to give the person, then make the handout again.",
             "error",
         )
-        came_from = urlsplit(request.referrer or "")
-        target = safe_next(f"{came_from.path}?{came_from.query}") if came_from.query else None
-        results = url_for("find.index")
-        if came_from.netloc != request.host or not (target or "").startswith(results + "?"):
-            return redirect(results)
-        return redirect(_mark_again(str(target)))
+        return redirect(url_for("find.index"))
     if len(ids) > MAX_HANDOUT_SERVICES:
         abort(
             400,

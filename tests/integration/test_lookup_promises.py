@@ -76,3 +76,27 @@ def test_places_are_found_while_the_change_sequence_is_empty(session, typed):
 
     assert found is not None and found.source == "place"
     assert (found.lat, found.lon) == pytest.approx((35.2, -106.7))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LookupRequest",
+        "LookupSettings",
+        "CapacityFact",
+        "SiteEntry",
+        "Columns",
+        "CapacityColumns",
+        "Shortlist",
+    ],
+)
+def test_values_shared_between_requests_are_immutable(name):
+    """The candidate cache hands the same entries, columns and capacity facts to concurrent
+    requests; none of them may be changed in place by one request."""
+    import dataclasses
+
+    from pmhc_directory.services import lookup
+
+    cls = getattr(lookup, name)
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen, f"{name} must be a frozen dataclass"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import normalize_uuid
-from ..models import Organization, Service, ServiceCapacity, User
+from ..models import Attribute, Organization, Service, ServiceCapacity, User
 from .audit import record_change
 from .capacity import CapacityInputError, check_unit, is_stale, report_capacity
 from .provider_alerts import MAX_ALERT_LENGTH, current_alert
@@ -90,6 +90,27 @@ def provider_service(
     ):
         raise NotTheirsError(service_id)
     return service
+
+
+#: Continuum elements whose services have places or teams to count (beds, chairs, slots,
+#: teams); phone lines, treatment and the rest are not asked for a figure.
+COUNTED_CONTINUA = frozenset({"place", "respond"})
+
+
+def counts_places(service: Service) -> bool:
+    """Whether the service is of a type that has places or teams to report (a crisis
+    receiving or stabilization unit, a mobile team...)."""
+    from ..taxonomy import vocabulary
+    from .editing import attribute_codes
+
+    vocab = vocabulary()
+    for code in attribute_codes(service, "service_type"):
+        try:
+            if vocab.continuum_of(code) in COUNTED_CONTINUA:
+                return True
+        except KeyError:
+            continue
+    return False
 
 
 @dataclass(frozen=True)
@@ -284,8 +305,10 @@ class StaleFacility:
 
 
 def stale_facilities(session: Session, now: datetime, fresh_hours: float) -> list[StaleFacility]:
-    """Services that report capacity (a figure, a provider account or a token) but have not
-    reported within ``fresh_hours``: the ones to call. Oldest (never first) first."""
+    """Services that report capacity but have not reported within ``fresh_hours``: the ones to
+    call. A service reports capacity when it has ever sent a figure, or when its organization
+    has a live provider account or token and the service counts places
+    (:func:`counts_places`). Never-reported first, then oldest first."""
     from ..models import ApiToken, Role
 
     reporting_orgs = set(
@@ -302,12 +325,15 @@ def stale_facilities(session: Session, now: datetime, fresh_hours: float) -> lis
             selectinload(Service.capacities).selectinload(ServiceCapacity.unit),
             selectinload(Service.organization),
             selectinload(Service.phones),
+            selectinload(Service.attributes).joinedload(Attribute.taxonomy_term),
         )
     )
     found = []
     for service in services:
         figures = current_figures(service, now, fresh_hours)
-        if not figures and service.organization_id not in reporting_orgs:
+        if not figures and (
+            service.organization_id not in reporting_orgs or not counts_places(service)
+        ):
             continue
         newest = max(figures, key=lambda f: f.updated) if figures else None
         if newest is not None and not newest.stale:

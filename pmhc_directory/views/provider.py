@@ -118,7 +118,8 @@ def index() -> str:
             {
                 "service": service,
                 "figures": figures,
-                "needs_update": not figures or any(f.stale for f in figures),
+                "needs_update": any(f.stale for f in figures)
+                or (not figures and updates.counts_places(service)),
                 "alert": service_alert(service, now),
                 "closed": service.closed_until is not None and service.closed_until > now,
                 "pending": proposals.pending_for_service(session, service.id),

@@ -22,7 +22,7 @@ from pmhc_directory.models import (
 )
 from pmhc_directory.services.accounts import create_user
 from pmhc_directory.services.invitations import create_invitation
-from tests.factories import TEST_PASSWORD, make_user
+from tests.factories import TEST_PASSWORD, make_service, make_user
 from tests.functional.test_write_route_access import csrf_token, login
 from tests.scenario_builders import ORIGIN_LAT, ORIGIN_LON, build_service, offset
 
@@ -751,3 +751,14 @@ def test_a_provider_alert_is_first_on_the_officers_card_until_it_expires(
     html = as_provider.get("/", query_string=query).get_data(as_text=True)
     assert "No beds for women" not in html
     assert "No beds for women" not in as_provider.get(f"/services/{ours.id}").get_data(as_text=True)
+
+
+def test_only_services_that_count_places_are_asked_for_a_figure(as_provider, session, ours):
+    make_service(session, name="Our Warmline", types=("warmline",), organization=ours.organization)
+    session.commit()
+    html = as_provider.get("/provider/").get_data(as_text=True)
+    line = html[html.index("Our Warmline") :]
+    unit = html[html.index("Our Crisis Unit") : html.index("Our Warmline")]
+    assert "No figure reported yet" in unit
+    assert "No figure reported yet" not in line
+    assert "If this service has beds" in line

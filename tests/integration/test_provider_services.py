@@ -227,6 +227,9 @@ def test_unreadable_hours_are_not_proposed(session, service, provider):
 def test_stale_list_holds_old_and_never_reported_facilities(session, service, provider):
     lone = make_organization(session, name="No reporting")
     make_service(session, name="Never asked", organization=lone)  # reports nothing: not listed
+    make_service(
+        session, name="Our line", types=("crisis-line",), organization=service.organization
+    )
     fresh = make_service(session, name="Fresh", organization=service.organization)
     old = make_service(session, name="Old")
     report_capacity(session, fresh, "bed", 1, None, "token:x", NOW - timedelta(hours=1))

@@ -447,7 +447,8 @@ class _Inventory:
     hours: list[tuple[Any, bool]]  # distinct (rules, always_open)
     lat: np.ndarray  # per unit, NaN without a site
     lon: np.ndarray
-    in_area: dict[int, np.ndarray]  # unit -> area rows inside its service area
+    in_area_rows: np.ndarray  # (area row, unit) pairs: the demand point is inside the
+    in_area_units: np.ndarray  # unit's service area
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray]  # (area rows, units, minutes)
     features: list[dict[str, Any]] | None = None
     reach: dict[tuple[str, float | None], Any] = field(default_factory=dict)
@@ -578,31 +579,38 @@ def _build_inventory(
     lat[np.isnan(lon)] = np.nan
     lon[np.isnan(lat)] = np.nan
     has_area = np.array([bool(u.shapes) for u in units], dtype=bool)
-    # Demand points inside service areas: one bulk STRtree query over every distinct shape.
-    in_area: dict[int, np.ndarray] = {}
+    # Demand points inside service areas: one bulk STRtree query over every distinct set of
+    # shapes, then (area row, unit) pairs for every unit holding that set.
+    in_area_rows = in_area_units = np.zeros(0, dtype=np.int64)
     shaped = np.flatnonzero(has_area)
     if shaped.size:
         tree = shapely.STRtree(shapely.points(areas.lon, areas.lat))
-        owner_of: dict[int, int] = {}  # id(shapes) -> first unit holding them
-        geoms, owners = [], []
-        for j in shaped:
+        set_of: dict[int, int] = {}  # id(shapes) -> index of the distinct set
+        geoms: list[Any] = []
+        owners: list[int] = []
+        unit_set = np.empty(shaped.size, dtype=np.int64)
+        for n, j in enumerate(shaped):
             shapes = units[j].shapes
-            if id(shapes) not in owner_of:
-                owner_of[id(shapes)] = int(j)
+            k = set_of.get(id(shapes))
+            if k is None:
+                k = set_of[id(shapes)] = len(set_of)
                 geoms.extend(shapes)
-                owners.extend([int(j)] * len(shapes))
+                owners.extend([k] * len(shapes))
+            unit_set[n] = k
         found = tree.query(np.array(geoms, dtype=object), predicate="intersects")
         owner = np.array(owners, dtype=np.int64)[found[0]]
         rows = found[1].astype(np.int64)
         order = np.lexsort((rows, owner))
         owner, rows = owner[order], rows[order]
-        starts = np.searchsorted(owner, list(owner_of.values()))
-        ends = np.searchsorted(owner, list(owner_of.values()), side="right")
-        inside = {
-            o: np.unique(rows[a:b]) for o, a, b in zip(owner_of.values(), starts, ends, strict=True)
-        }
-        for j in shaped:
-            in_area[int(j)] = inside[owner_of[id(units[j].shapes)]]
+        distinct = np.r_[True, (owner[1:] != owner[:-1]) | (rows[1:] != rows[:-1])]
+        owner, rows = owner[distinct], rows[distinct]
+        sets = np.arange(len(set_of))
+        starts = np.searchsorted(owner, sets)
+        lengths = (np.searchsorted(owner, sets, side="right") - starts)[unit_set]
+        in_area_units = np.repeat(shaped, lengths)
+        first = np.repeat(starts[unit_set], lengths)
+        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        in_area_rows = rows[first + within]
     return _Inventory(
         key=key,
         vocab=vocab,
@@ -615,7 +623,8 @@ def _build_inventory(
         hours=hours,
         lat=lat,
         lon=lon,
-        in_area=in_area,
+        in_area_rows=in_area_rows,
+        in_area_units=in_area_units,
         supplied=_supplied_minutes(session, areas, units),
     )
 
@@ -667,8 +676,7 @@ def _type_reach(
     position = np.full(len(inv.units), -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
     has_area = inv.has_area[cols]
-    area_rows = [inv.in_area[j] for j in cols if j in inv.in_area]
-    area_cols = [np.full(inv.in_area[j].size, position[j]) for j in cols if j in inv.in_area]
+    in_type = position[inv.in_area_units] >= 0
     sup_rows, sup_units, sup_minutes = inv.supplied
     mine = position[sup_units] >= 0 if sup_units.size else np.zeros(0, dtype=bool)
     model = travel_model(config)
@@ -679,10 +687,7 @@ def _type_reach(
         inv.lon[cols],
         np.full(cols.size, threshold),
         has_area,
-        (
-            np.concatenate(area_rows) if area_rows else np.zeros(0, np.int64),
-            np.concatenate(area_cols) if area_cols else np.zeros(0, np.int64),
-        ),
+        (inv.in_area_rows[in_type], position[inv.in_area_units[in_type]]),
         circuity=model.circuity,
         speed_kmh=model.speed_kmh,
         supplied=(sup_rows[mine], position[sup_units[mine]], sup_minutes[mine]),

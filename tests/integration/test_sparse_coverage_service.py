@@ -127,3 +127,37 @@ def test_cache_answers_again_and_follows_an_edit(session, grid, config):  # noqa
     after = planning.coverage_summary(session, config, ["crisis-receiving"], NOW)
     assert after["by_type"]["crisis-receiving"]["covered_population"] == 0
     assert store.builds == builds + 1
+
+
+def test_service_areas_shared_by_several_sites_give_each_its_areas(session, grid, config):  # noqa: F811
+    """Sites of one service share its shapes (one STRtree query); each gets the pairs."""
+    from types import SimpleNamespace
+
+    import shapely
+
+    lat, lon = cell_centre(1, 1)
+    shared = (shapely.geometry.shape(square(lat, lon, STEP * 0.6)),)
+    own = (shapely.geometry.shape(square(lat - STEP, lon - STEP, STEP * 0.4)),)
+
+    def entry(n, shapes):
+        return SimpleNamespace(
+            types=("mobile-crisis",),
+            common={"status": "active", "service_id": f"s{n}"},
+            lat=None,
+            lon=None,
+            shapes=shapes,
+            rules=None,
+            always_open=False,
+        )
+
+    entries = [entry(0, shared), entry(1, ()), entry(2, shared), entry(3, own), entry(4, shared)]
+    inv = planning._build_inventory(session, config, ("k",), vocabulary(), entries)
+    areas = inv.areas
+    got = set(zip(inv.in_area_rows.tolist(), inv.in_area_units.tolist(), strict=True))
+    expected = set()
+    for j, e in enumerate(entries):
+        for geometry in e.shapes:
+            inside = shapely.intersects_xy(geometry, areas.lon, areas.lat)
+            expected |= {(int(i), j) for i in np.flatnonzero(inside)}
+    assert got == expected
+    assert {j for _, j in got} == {0, 2, 3, 4}

@@ -112,6 +112,17 @@ MATCH_RESULT = _obj(
         "capacity_text": _nullable(STRING),
         "directions_url": _nullable(STRING),
         "geo_uri": _nullable(STRING),
+        "alert": {**_nullable(STRING), "description": "the service's alert in force (first line)"},
+        "tier": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "the need's preference tier (0 = first choice); results are ordered "
+            "by tier, then score",
+        },
+        "eligibility": {
+            **STRINGS,
+            "description": "who the place is for, as short tags (18+, Women only...)",
+        },
     },
 )
 
@@ -167,7 +178,24 @@ MATCH_ANSWER = _obj(
             "type": "array",
             "items": _obj(
                 {"need": _nullable(STRING), "message": STRING},
-                {"service_type": _nullable(STRING)},
+                {
+                    "service_type": _nullable(STRING),
+                    "detail": {
+                        **_nullable(STRING),
+                        "description": "what blocked the places of these kinds that exist",
+                    },
+                    "cause": {
+                        "enum": ["facts", "options"],
+                        "description": "options: places were left out only by the officer's "
+                        "options (transport, max_minutes); not recorded as unmet need",
+                    },
+                    "left_out": {"type": "integer", "minimum": 0},
+                    "left_out_by_options": {"type": "integer", "minimum": 0},
+                    "blocked": {
+                        "type": "array",
+                        "items": _obj({"code": STRING, "count": {"type": "integer", "minimum": 1}}),
+                    },
+                },
             ),
         },
     },

@@ -14,6 +14,7 @@ from pmhc_directory.taxonomy import Vocabulary
 from .model import Candidate, Fit, Query, normalise_language
 from .rules import (
     DEFAULT_LANGUAGES,
+    LINE_CONTINUUM,
     is_destination,
     language_name,
     population_words,
@@ -143,12 +144,14 @@ def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary
     type_name = _type_name(vocabulary, fit.service_type)
     if fit.need is None:
         found.append(f"{type_name} (type asked for)")
-    elif fit.tier == 0:
-        found.append(f"{type_name}: first choice for {_need_name(vocabulary, fit.need)}")
-    else:
+    elif query.transport and fit.continuum in LINE_CONTINUUM:
+        found.append(f"{type_name}: a phone line, listed after the places you can drive to")
+    elif fit.tier > 0:
         choice = _ordinal(fit.tier + 1)
         found.append(f"{type_name}: {choice} choice for {_need_name(vocabulary, fit.need)}")
         found.append("Listed after every earlier choice that fits")
+    else:
+        found.append(f"{type_name}: first choice for {_need_name(vocabulary, fit.need)}")
 
     state = candidate.open_state
     if state.open_now is True:

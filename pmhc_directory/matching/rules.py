@@ -30,6 +30,8 @@ DEFAULT_MAX_MINUTES: dict[str, float | None] = {
 CRISIS_CONTINUUM = frozenset({"contact", "respond", "place"})
 # Continuum elements nobody is brought to: the drop-off and intoxication rules do not apply.
 NOT_A_DESTINATION = frozenset({"contact", "respond"})
+# Continuum elements that are phone lines: ranked after every place when the officer drives.
+LINE_CONTINUUM = frozenset({"contact"})
 # Service types that accept intoxicated people by definition.
 ACCEPTS_INTOXICATED_TYPES = frozenset({"sobering-center"})
 # Payments that settle every payment question: the service takes everyone.
@@ -106,6 +108,10 @@ def fit_of(query: Query, candidate: Candidate, vocabulary: Vocabulary) -> Fit | 
         return None
     tier, position, _, service_type, need, choices = best
     continuum = continuum_or_none(vocabulary, service_type)
+    if query.transport and continuum in LINE_CONTINUUM:
+        # "I will drive them there": a phone line is not where to drive; it comes after every
+        # place of the need (the lines stay one tap away in the 911/988 bar).
+        tier += choices
     require_open = query.require_open
     if require_open is None:
         require_open = continuum in CRISIS_CONTINUUM

@@ -567,6 +567,8 @@ def handout_item(detail: directory_service.ServiceDetail, lang: str) -> dict[str
     qr_text = "\n".join(qr_lines)
     return {
         "id": detail.id,
+        # The alert in force, first on the handout as on the card (issue #14 item 5).
+        "alert": detail.alert,
         "name": detail.name,
         "organization": detail.organization,
         "active": detail.is_active,

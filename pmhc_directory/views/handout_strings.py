@@ -23,6 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "qr_hint": "Scan with a phone camera to save the name, phone and address.",
         "qr_alt": "QR code with the name, phone and address of",
         "status_warning": "This listing is marked as not active. Call first.",
+        "alert": "Notice from the service",
         "crisis_heading": "In a crisis, day or night",
         "crisis_988": "Call or text 988 (Suicide & Crisis Lifeline). For Spanish, press 2, "
         "or text AYUDA to 988.",
@@ -47,6 +48,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "la dirección.",
         "qr_alt": "Código QR con el nombre, el teléfono y la dirección de",
         "status_warning": "Este servicio figura como no activo. Llame primero.",
+        "alert": "Aviso del servicio",
         "crisis_heading": "En una crisis, de día o de noche",
         "crisis_988": "Llame o envíe un mensaje de texto al 988 (Línea de Prevención del "
         "Suicidio y Crisis). Para español, marque 2, o envíe AYUDA al 988.",

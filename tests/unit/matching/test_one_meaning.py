@@ -205,3 +205,61 @@ def test_every_need_has_a_policy_answer(need: str) -> None:
     policy = default_policy()
     preferred = VOCAB.service_types_for_need(need)
     assert [policy.tier(need, t, preferred) for t in preferred] == list(range(len(preferred)))
+
+
+# --- scenario 2: a phone line is not where an officer drives ---------------------------------
+
+
+def test_with_drive_them_there_a_phone_line_comes_after_every_place() -> None:
+    line = candidate(
+        service_id="line",
+        name="Line",
+        service_types=("crisis-line",),
+        travel_minutes=None,
+        distance_km=None,
+    )
+    place = candidate(
+        service_id="er",
+        name="ER",
+        service_types=("psychiatric-emergency",),
+        attributes=frozenset({"accepts-law-enforcement-dropoff"}),
+    )
+    driving = match(query(needs=("suicide-risk",), transport=True), [line, place], vocabulary=VOCAB)
+    assert keys(driving) == [place.key, line.key]
+    assert driving.results[1].reasons[0] == (
+        "Crisis line: a phone line, listed after the places you can drive to"
+    )
+    talking = match(query(needs=("suicide-risk",)), [line, place], vocabulary=VOCAB)
+    assert keys(talking) == [line.key, place.key]  # the need's first choice
+
+
+# --- item 6: eligibility in plain words ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "tags"),
+    [
+        ({"minimum_age": 18}, ["18+"]),
+        ({"maximum_age": 17}, ["Under 18"]),
+        ({"minimum_age": 16, "maximum_age": 25}, ["Ages 16-25"]),
+        ({"minimum_age": 0, "maximum_age": None}, []),
+        ({"eligibility_populations": frozenset({"women"})}, ["Women only"]),
+        ({"eligibility_populations": frozenset({"women", "men"})}, []),
+        (
+            {"eligibility_populations": frozenset({"older-adults"})},
+            ["Older adults, 60 and over only"],
+        ),
+        ({"eligibility_populations": frozenset({"veterans"})}, ["Veterans only"]),
+        ({"attributes": frozenset({"voluntary-only"})}, ["Voluntary only"]),
+        ({"application_process": "Call for an appointment."}, ["Appointment needed"]),
+        ({"application_process": "Walk in, no appointment needed."}, []),
+        (
+            {"application_process": "By appointment", "attributes": frozenset({"walk-in"})},
+            [],
+        ),
+    ],
+)
+def test_eligibility_tags(fields, tags) -> None:
+    from pmhc_directory.matching.tags import eligibility_tags
+
+    assert eligibility_tags(candidate(**fields), default_policy(), VOCAB) == tags

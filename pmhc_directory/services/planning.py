@@ -454,13 +454,16 @@ class _Inventory:
     reach: dict[tuple[str, float | None], Any] = field(default_factory=dict)
     weeks: dict[date, np.ndarray] = field(default_factory=dict)  # monday -> (n_units, 168)
     results: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    # One computation at a time per version (threaded servers): the caches above are shared.
+    lock: Any = field(default_factory=threading.RLock)
 
     def remember(self, key: tuple[Any, ...], make: Any) -> Any:
-        value = self.results.pop(key) if key in self.results else make()
-        self.results[key] = value  # most recently used last
-        while len(self.results) > RESULTS_KEPT:
-            self.results.pop(next(iter(self.results)))
-        return value
+        with self.lock:
+            value = self.results.pop(key) if key in self.results else make()
+            self.results[key] = value  # most recently used last
+            while len(self.results) > RESULTS_KEPT:
+                self.results.pop(next(iter(self.results)))
+            return value
 
     def area_features(self) -> list[dict[str, Any]]:
         if self.features is None:
@@ -666,11 +669,18 @@ def _type_reach(
     inv: _Inventory, config: Mapping[str, Any], service_type: str, max_minutes: float | None
 ) -> Any:
     """The sparse reach of the units of one type (cached per inventory version)."""
+    key = (service_type, max_minutes)
+    with inv.lock:
+        if key not in inv.reach:
+            inv.reach[key] = _sparse_type_reach(inv, config, service_type, max_minutes)
+        return inv.reach[key]
+
+
+def _sparse_type_reach(
+    inv: _Inventory, config: Mapping[str, Any], service_type: str, max_minutes: float | None
+) -> Any:
     from ..gaps import coverage
 
-    key = (service_type, max_minutes)
-    if key in inv.reach:
-        return inv.reach[key]
     cols = inv.by_type.get(service_type, np.zeros(0, np.int64))
     threshold = type_threshold(config, service_type, max_minutes, inv.vocab)
     position = np.full(len(inv.units), -1, dtype=np.int64)
@@ -680,7 +690,7 @@ def _type_reach(
     sup_rows, sup_units, sup_minutes = inv.supplied
     mine = position[sup_units] >= 0 if sup_units.size else np.zeros(0, dtype=bool)
     model = travel_model(config)
-    reach = coverage.sparse_reach(
+    return coverage.sparse_reach(
         inv.areas.lat,
         inv.areas.lon,
         inv.lat[cols],
@@ -692,8 +702,6 @@ def _type_reach(
         speed_kmh=model.speed_kmh,
         supplied=(sup_rows[mine], position[sup_units[mine]], sup_minutes[mine]),
     )
-    inv.reach[key] = reach
-    return reach
 
 
 def _open_now(inv: _Inventory, at: datetime) -> np.ndarray:
@@ -708,8 +716,14 @@ def _open_now(inv: _Inventory, at: datetime) -> np.ndarray:
 
 def _open_week_of(inv: _Inventory, monday: date) -> np.ndarray:
     """Each unit's open bitmap for the 168 hours of the week from ``monday`` (cached)."""
-    if monday in inv.weeks:
+    with inv.lock:
+        if monday not in inv.weeks:
+            # one week kept: the page and the API ask for one at a time
+            inv.weeks = {monday: _week_bitmaps(inv, monday)}
         return inv.weeks[monday]
+
+
+def _week_bitmaps(inv: _Inventory, monday: date) -> np.ndarray:
     midpoints = hour_midpoints(monday, inv.zone)
     stamps = np.array([m.timestamp() for m in midpoints])
     start, end = midpoints[0] - timedelta(hours=1), midpoints[-1] + timedelta(hours=1)
@@ -717,9 +731,7 @@ def _open_week_of(inv: _Inventory, monday: date) -> np.ndarray:
     for k, (rules, always) in enumerate(inv.hours):
         for opens, closes in open_intervals(rules, start, end, inv.zone, always_open=always):
             answers[k] |= (stamps >= opens.timestamp()) & (stamps < closes.timestamp())
-    out = answers[inv.hours_group]
-    inv.weeks = {monday: out}  # one week kept: the page and the API ask for one at a time
-    return out
+    return answers[inv.hours_group]
 
 
 def crisis_types(vocab: Vocabulary | None = None) -> list[str]:

@@ -22,6 +22,10 @@ class Defaults:
     # {"name": "Juniper County PMHC", "email": "data@juniper.example", "website": "https://..",
     # "identifier": "...", "additional_websites": [...]}. None: the directory's name and URL.
     HSDS_PUBLISHER: dict | None = None
+    # Team address published as a verified service's HSDS assurer_email (public in /hsds/), e.g.
+    # "directory-team@agency.example"; None = none published. Who verified stays in the change
+    # log for staff only: a coordinator's own login is never published.
+    ASSURER_EMAIL: str | None = None
     # Days after which a service's last verification is stale (verification queue).
     REVERIFY_DAYS = 180
     # Hours after which a capacity report is stale and no longer trusted by the matcher.

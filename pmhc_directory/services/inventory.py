@@ -610,13 +610,17 @@ def verify_service(
     user_email: str,
     today: date,
     *,
+    assurer_email: str | None = None,
     now: datetime | None = None,
 ) -> Service:
-    """Mark a service verified by ``user_email`` on ``today`` (HSDS assured_date / assurer).
+    """Mark a service verified on ``today`` by ``user_email`` (HSDS assured_date / assurer).
 
-    Only those two fields change: not ``version`` (a coordinator's open edit form stays valid)
-    and not ``updated_at`` (which says when the content last changed). One ``verify`` change
-    record for the date, and one for the assurer when it changes.
+    ``assurer_email`` is what the public feed publishes as the assurer: the team address of the
+    ``ASSURER_EMAIL`` setting, or None; never the coordinator's own login, which is kept only
+    in the change log (``updated_by``) for staff. Only those two fields change: not ``version``
+    (a coordinator's open edit form stays valid) and not ``updated_at`` (which says when the
+    content last changed). One ``verify`` change record for the date, and one for the assurer
+    when it changes.
 
     :raises UnknownRecordError: no such service.
     """
@@ -625,7 +629,7 @@ def verify_service(
     session.execute(
         update(Service)
         .where(Service.id == service.id)
-        .values(assured_date=today, assurer_email=user_email, updated_at=Service.updated_at)
+        .values(assured_date=today, assurer_email=assurer_email, updated_at=Service.updated_at)
         .execution_options(synchronize_session=False)
     )
     session.expire(service, ["assured_date", "assurer_email", "updated_at"])
@@ -648,7 +652,7 @@ def verify_service(
         new=today,
         when=moment,
     )
-    if old_assurer != user_email:
+    if old_assurer != assurer_email:
         record_change(
             session,
             resource_type="service",
@@ -657,7 +661,7 @@ def verify_service(
             user=user_email,
             field="assurer_email",
             old=old_assurer,
-            new=user_email,
+            new=assurer_email,
             when=moment,
         )
     session.flush()

@@ -114,7 +114,12 @@ def verify(service_id: str) -> Any:
     db_session = get_session()
     try:
         service = inventory_service.verify_service(
-            db_session, service_id, current_user.email, _today()
+            db_session,
+            service_id,
+            current_user.email,
+            _today(),
+            # Published by /hsds/: a team address, never the coordinator's login.
+            assurer_email=current_app.config.get("ASSURER_EMAIL") or None,
         )
     except inventory_service.UnknownRecordError:
         abort(404, description="There is no service with this address in the directory.")

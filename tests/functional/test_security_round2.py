@@ -387,3 +387,26 @@ def test_an_oversized_form_post_while_signed_in_gets_the_413_page(client, coordi
     )
     assert response.status_code == 413
     assert "<html" in response.get_data(as_text=True)
+
+
+# 6. No staff e-mail published -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("team", [None, "directory-team@agency.example"])
+def test_verified_today_publishes_the_team_address_or_nothing(
+    app, client, session, coordinator, monkeypatch, team
+):
+    monkeypatch.setitem(app.config, "ASSURER_EMAIL", team)
+    service = make_service(session, name="Checked Receiving Center")
+    session.commit()
+    assert log_in(client, coordinator.email).status_code == 302
+    token = csrf_token(client, "/inventory/queue")
+    verify = client.post(
+        f"/inventory/services/{service.id}/verify", data={"csrf_token": token, "next": ""}
+    )
+    assert verify.status_code == 303
+    feed = client.get(f"/hsds/services/{service.id}")
+    assert feed.status_code == 200
+    assert coordinator.email not in feed.get_data(as_text=True)
+    assert feed.get_json().get("assurer_email") == team
+    assert feed.get_json()["assured_date"] is not None

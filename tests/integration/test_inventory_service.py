@@ -303,12 +303,14 @@ def test_verify_sets_assured_date_and_assurer_and_logs_it(session):
     session.commit()
     version, updated_at = service.version, service.updated_at
 
-    inventory.verify_service(session, service.id, "coord@example.org", TODAY)
+    inventory.verify_service(
+        session, service.id, "coord@example.org", TODAY, assurer_email="team@example.org"
+    )
     session.commit()
 
     session.expire_all()
     assert service.assured_date == TODAY
-    assert service.assurer_email == "coord@example.org"
+    assert service.assurer_email == "team@example.org"  # the published team address
     assert service.version == version  # an open edit form stays valid
     assert service.updated_at == updated_at
     changes = session.scalars(
@@ -320,15 +322,18 @@ def test_verify_sets_assured_date_and_assurer_and_logs_it(session):
     assert by_field["assured_date"].previous_value == OLD.isoformat()
     assert by_field["assured_date"].replacement_value == TODAY.isoformat()
     assert by_field["assured_date"].updated_by == "coord@example.org"
-    assert by_field["assurer_email"].replacement_value == "coord@example.org"
+    assert by_field["assurer_email"].replacement_value == "team@example.org"
+    assert by_field["assurer_email"].updated_by == "coord@example.org"
     queue = inventory.verification_queue(session, TODAY, 180)
     assert service.id not in {i.id for i in queue.overdue.items}
 
 
-def test_verify_again_by_the_same_person_logs_one_row(session):
-    service = complete(session, "V Again", assured_date=OLD, assurer_email="coord@example.org")
+def test_verify_again_with_the_same_assurer_logs_one_row(session):
+    service = complete(session, "V Again", assured_date=OLD, assurer_email="team@example.org")
 
-    inventory.verify_service(session, service.id, "coord@example.org", TODAY)
+    inventory.verify_service(
+        session, service.id, "coord@example.org", TODAY, assurer_email="team@example.org"
+    )
 
     changes = session.scalars(
         select(ChangeRecord).where(ChangeRecord.resource_id == service.id)
@@ -412,7 +417,12 @@ def test_history_rows_newest_first_in_local_time(session):
         when=first,
     )
     inventory.verify_service(
-        session, service.id, "coord@example.org", TODAY, now=first + timedelta(days=1)
+        session,
+        service.id,
+        "coord@example.org",
+        TODAY,
+        assurer_email="team@example.org",
+        now=first + timedelta(days=1),
     )
     record_field_changes(
         session,

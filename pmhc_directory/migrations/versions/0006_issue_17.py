@@ -6,6 +6,8 @@
 * ``geocode_cache`` is dropped: it kept online geocoder answers (coordinates, full address, date)
   for looked-up places. Answers are now kept in each process's memory for a short time only
   (``GEOCODER_CACHE_SECONDS``); the downgrade recreates the table empty.
+* ``services.assurer_email`` that name a staff login are cleared: the public feed publishes a
+  team address (``ASSURER_EMAIL``) or nothing; who verified stays in the change log.
 
 Revision ID: 0006
 Revises: 0005
@@ -30,13 +32,17 @@ def upgrade() -> None:
     connection = op.get_bind()
     for (user_id,) in connection.execute(sa.select(users.c.id)).all():
         connection.execute(
-            users.update()
-            .where(users.c.id == user_id)
-            .values(session_nonce=secrets.token_hex(32))
+            users.update().where(users.c.id == user_id).values(session_nonce=secrets.token_hex(32))
         )
     with op.batch_alter_table("users") as batch:
         batch.alter_column("session_nonce", existing_type=sa.String(length=64), nullable=False)
     op.drop_table("geocode_cache")
+    # "Verified today" used to publish the coordinator's own login as the assurer; such values
+    # are taken out of the public feed (who verified stays in the change log).
+    op.execute(
+        "UPDATE services SET assurer_email = NULL "
+        "WHERE lower(assurer_email) IN (SELECT email FROM users)"
+    )
 
 
 def downgrade() -> None:

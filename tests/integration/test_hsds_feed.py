@@ -31,10 +31,14 @@ def test_defaults():
     assert p.search is None and p.modified_after is None
 
 
-def test_ids_are_normalised_and_blank_values_are_absent():
-    p = params(organization_id=" 0A1B2C3D-0000-4000-8000-00000000000F ", search="  ")
+def test_ids_are_normalised_and_blank_values_are_refused():
+    p = params(organization_id=" 0A1B2C3D-0000-4000-8000-00000000000F ")
     assert p.organization_id == "0a1b2c3d-0000-4000-8000-00000000000f"
     assert p.search is None
+    # An empty value is never read as "no filter" (issue #16): it names the field.
+    with pytest.raises(feed.FeedInputError) as refused:
+        params(search="  ")
+    assert refused.value.field == "search"
 
 
 @pytest.mark.parametrize(

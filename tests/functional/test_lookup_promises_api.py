@@ -26,6 +26,7 @@ from pmhc_directory.models import (
     ServiceAtLocation,
     UnmetNeed,
 )
+from tests.functional.test_directory_pages import log_in
 from tests.scenario_builders import (
     ORIGIN_LAT,
     ORIGIN_LON,
@@ -159,9 +160,12 @@ def big_directory(session):
 def test_an_eligible_site_ranked_below_the_limit_is_not_a_gap(
     client, session, big_directory, limit
 ):
+    log_in(client, session)  # a signed-in lookup about now: one that records unmet needs
     before = unmet_count(session)
 
-    answer = answer_of(client, session, types="crisis-receiving,sobering-center", limit=str(limit))
+    answer = answer_of(
+        client, session, types="crisis-receiving,sobering-center", limit=str(limit), at=None
+    )
 
     assert [r["name"] for r in answer["results"]] == [f"Receiving {n:02d}" for n in range(limit)]
     assert answer["gaps"] == []
@@ -172,9 +176,12 @@ def test_an_eligible_site_ranked_below_the_limit_is_not_a_gap(
 def test_a_named_type_ranked_below_the_limit_is_not_a_gap_beside_a_need(
     client, session, big_directory
 ):
+    log_in(client, session)
     before = unmet_count(session)
 
-    answer = answer_of(client, session, needs="crisis-now", types="sobering-center", limit="2")
+    answer = answer_of(
+        client, session, needs="crisis-now", types="sobering-center", limit="2", at=None
+    )
 
     assert len(answer["results"]) == 2
     assert answer["gaps"] == []
@@ -184,9 +191,12 @@ def test_a_named_type_ranked_below_the_limit_is_not_a_gap_beside_a_need(
 def test_the_same_directory_without_the_sobering_center_is_a_gap(client, session):
     for number in range(12):
         open_place(session, f"Receiving {number:02d}", north_km=1 + number * 0.4)
+    log_in(client, session)
     before = unmet_count(session)
 
-    answer = answer_of(client, session, types="crisis-receiving,sobering-center", limit="2")
+    answer = answer_of(
+        client, session, types="crisis-receiving,sobering-center", limit="2", at=None
+    )
 
     assert [g["service_type"] for g in answer["gaps"]] == ["sobering-center"]
     assert unmet_count(session) == before + 1

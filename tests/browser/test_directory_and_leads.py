@@ -57,8 +57,8 @@ def sized(request, browser, live_server, tmp_path_factory):
     folder = Path(os.environ.get("PMHC_SCREENSHOT_DIR") or tmp_path_factory.mktemp("shots"))
     folder.mkdir(parents=True, exist_ok=True)
     page.size_name = request.param
-    page.shot = lambda name: page.screenshot(
-        path=str(folder / f"{name}-{request.param}.png"), full_page=True
+    page.shot = lambda name, full=True: page.screenshot(
+        path=str(folder / f"{name}-{request.param}.png"), full_page=full
     )
     yield page
     context.close()
@@ -259,7 +259,8 @@ def test_an_empty_handout_goes_back_to_the_results(sized):
     assert "No handout yet: nothing is ticked" in alert.inner_text()
     assert page.url == results  # still the results, all of them
     assert page.locator("li.result-card .result-title a").all_inner_texts() == names
-    page.shot("empty-handout")
+    alert.scroll_into_view_if_needed()
+    page.shot("empty-handout", full=False)  # where the officer is: at the handout buttons
     no_horizontal_overflow(page)
 
 

@@ -237,25 +237,82 @@ def _map(features: list[dict[str, Any]], value: Callable[[dict[str, Any]], Any],
     return str(render_svg_map(features, value, kwargs.pop("classes", None), **kwargs))
 
 
+#: Round steps (shares) for the week chart's fitted axis.
+AXIS_STEPS = (0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
+
+
+def week_axis(values: Sequence[float]) -> tuple[float, float, float]:
+    """(bottom, top, step) of an axis fitted to ``values`` (shares 0-1): at most five steps
+    of a round size, never beyond 0-1, so a narrow band does not read flat."""
+    finite = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    span = max(high - low, 0.01)
+    step = next((s for s in AXIS_STEPS if span / s <= 5), AXIS_STEPS[-1])
+    bottom = max(0.0, math.floor(low / step) * step)
+    top = min(1.0, math.ceil(high / step) * step)
+    if top - bottom < step:
+        top = min(1.0, bottom + step)
+        bottom = max(0.0, top - step)
+    return bottom, top, step
+
+
 def _week_chart(week: dict[str, Any], width: int = 672, height: int = 160) -> str:
-    """A line chart of the all-three share over the 168 hours (inline SVG)."""
+    """A line chart of the all-three share over the 168 hours (inline SVG), its vertical axis
+    fitted to the values and labelled."""
     series = week["all_three"]
-    step = width / (len(series) - 1 if len(series) > 1 else 1)
-    points = " ".join(
-        f"{h * step:.1f},{height - v * (height - 10):.1f}" for h, v in enumerate(series)
-    )
+    left = 48
+    bottom, top, step = week_axis(series)
+    x_step = (width - left) / (len(series) - 1 if len(series) > 1 else 1)
+
+    def y(v: float) -> float:
+        return 5 + (1 - (min(max(v, bottom), top) - bottom) / (top - bottom)) * (height - 10)
+
+    points = " ".join(f"{left + h * x_step:.1f},{y(v):.1f}" for h, v in enumerate(series))
     ticks = "".join(
-        f'<line x1="{d * 24 * step:.1f}" y1="0" x2="{d * 24 * step:.1f}" y2="{height}" '
-        f'stroke="#ccc"/><text x="{d * 24 * step + 3:.1f}" y="{height + 14}" '
-        f'font-size="11">{DAYS[d][:3]}</text>'
+        f'<line x1="{left + d * 24 * x_step:.1f}" y1="0" x2="{left + d * 24 * x_step:.1f}" '
+        f'y2="{height}" stroke="#ccc"/><text x="{left + d * 24 * x_step + 3:.1f}" '
+        f'y="{height + 14}" font-size="11">{DAYS[d][:3]}</text>'
         for d in range(7)
+    )
+    digits = 1 if step < 0.01 else 0
+    levels = [bottom + k * step for k in range(round((top - bottom) / step) + 1)]
+    ticks += "".join(
+        f'<line x1="{left}" y1="{y(v):.1f}" x2="{width}" y2="{y(v):.1f}" stroke="#ddd"/>'
+        f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">'
+        f"{v * 100:.{digits}f}%</text>"
+        for v in levels
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-        f'height="{height + 20}" viewBox="0 0 {width} {height + 20}" '
-        'aria-label="Share of people with all three crisis elements, by hour of the week">'
+        f'height="{height + 34}" viewBox="0 0 {width} {height + 34}" '
+        'aria-label="Share of people with all three crisis elements, by hour of the week; '
+        f'axis from {bottom * 100:.{digits}f}% to {top * 100:.{digits}f}%">'
         f'{ticks}<polyline fill="none" stroke="#225ea8" stroke-width="2" points="{points}"/>'
-        "</svg>"
+        f'<text x="0" y="{height + 30}" font-size="11" font-weight="bold">'
+        "People with all three crisis elements (%), by day and hour</text></svg>"
+    )
+
+
+def _worst_lines(week: dict[str, Any]) -> str:
+    names = {
+        "all_three": "All three crisis elements",
+        "contact": "Someone to contact",
+        "respond": "Someone to respond",
+        "place": "A safe place",
+    }
+    rows = "".join(
+        f"<tr><td>{escape(names[key])}</td>"
+        f"<td>{escape(DAYS[w['hour'] // 24 % 7])} {w['hour'] % 24:02d}:00 "
+        f"({escape(w['local_time'][:10])})</td><td>{_percent(w['share'])}</td>"
+        f"<td>{w['people_without']:,}</td></tr>"
+        for key, w in (week.get("worst") or {}).items()
+        if key in names
+    )
+    if not rows:
+        return ""
+    return (
+        "<h3>Worst hour of the week</h3><table><tr><th>Element</th><th>Hour</th>"
+        f"<th>Covered</th><th>People without</th></tr>{rows}</table>"
     )
 
 
@@ -316,6 +373,7 @@ def render_report_html(
         f"<p>Lowest: {_percent(min(week['all_three']))}; highest: "
         f"{_percent(max(week['all_three']))} (week of {escape(week['week_of'])}).</p>"
     )
+    parts.append(_worst_lines(week))
     parts.append("<h2>Accessibility (E2SFCA, supply per 100,000 people)</h2>")
     parts.append(f"<p>{escape(planning.SUPPLY_NOTE)}.</p>")
     for service_type, result in access.items():

@@ -178,3 +178,50 @@ def test_provider_page_works_without_javascript(browser, live_server, live_app):
         assert "4 chairs free" in page.locator(".flashes").inner_text()
     finally:
         context.close()
+
+
+# Last in the module: accepting the hours changes the demo center the tests above look up.
+def test_proposed_overnight_hours_are_accepted_from_the_queue(
+    page, browser, live_server, live_app, live_user
+):
+    from sqlalchemy.orm import Session
+
+    from pmhc_directory.db import get_database
+    from pmhc_directory.services.accounts import create_user
+
+    email = "hours.nurse@mesa-ridge.example.org"
+    with Session(get_database(live_app).engine) as session:
+        create_user(session, email, "provider", PROVIDER_PASSWORD, ORGANIZATION)
+        session.commit()
+    provider_context, provider = phone(browser, live_server)
+    try:
+        log_in(provider, email, PROVIDER_PASSWORD)
+        provider.locator(f"#service-{SERVICE}").get_by_role(
+            "link", name="Propose new hours"
+        ).click()
+        provider.wait_for_load_state()
+        assert serious_axe_violations(provider) == []
+        provider.locator("#always_open").uncheck()  # the demo center is 24/7 now
+        blank = provider.locator(".window-row").last
+        blank.get_by_label("Sat").check()
+        row_id = blank.locator("input[id$='-opens_at']").get_attribute("id")
+        provider.locator(f"#{row_id}").fill("21:00")
+        provider.locator(f"#{row_id.replace('opens_at', 'closes_at')}").fill("03:00")
+        provider.get_by_role("button", name="Send for review").click()
+        provider.wait_for_load_state()
+        assert "sent to your coordinator" in provider.locator(".flashes").inner_text()
+    finally:
+        provider_context.close()
+    provider.watch.assert_clean()
+
+    log_in(page, *live_user)
+    page.goto("/inventory/queue#queue-proposals")
+    proposal = page.locator("article.proposal", has_text=SERVICE_NAME)
+    assert "9:00 PM" in proposal.inner_text() and "3:00 AM" in proposal.inner_text()
+    assert serious_axe_violations(page) == []
+    proposal.get_by_role("button", name="Accept").click()
+    page.wait_for_load_state()
+    assert "are live" in page.locator(".flashes").inner_text()
+    page.goto(f"/services/{SERVICE}")
+    hours = page.locator("ul.hours").first.inner_text()
+    assert "9:00 PM" in hours and "3:00 AM" in hours

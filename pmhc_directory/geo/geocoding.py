@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -200,6 +201,18 @@ class StaticGazetteer:
         self.fuzzy_cutoff = fuzzy_cutoff
         self._places = self._index(places, "place", place_key)
         self._addresses = self._index(addresses, "address", address_key)
+        self._place_words = {key: tuple(key.split()) for key in self._places}
+        self._acronyms: dict[str, list[str]] = {}
+        for key, words in self._place_words.items():
+            for acronym in _acronyms(words):
+                self._acronyms.setdefault(acronym, []).append(key)
+        # Street -> the numbered address points on it (house number, point), for streets typed
+        # without a number, unknown numbers and intersections.
+        self._streets: dict[str, list[tuple[int, GeocodeResult]]] = {}
+        for key, result in self._addresses.items():
+            found = _NUMBERED.match(key)
+            if found:
+                self._streets.setdefault(found.group(2), []).append((int(found.group(1)), result))
 
     @staticmethod
     def _index(
@@ -224,26 +237,178 @@ class StaticGazetteer:
         return self.geocode_exact(text) or self.geocode_fuzzy(text)
 
     def geocode_exact(self, text: str) -> GeocodeResult | None:
+        """A place name, an address, a street typed without a number (the middle of its known
+        address points) or an intersection ("Main St & 4th": where the two come closest)."""
         query = _clean_query(text)
         if query is None:
             return None
-        return self._places.get(place_key(query)) or self._addresses.get(normalize_address(query))
+        return (
+            self._places.get(place_key(query))
+            or self._addresses.get(normalize_address(query))
+            or self._street(normalize_address(query))
+            or self._intersection(query)
+        )
 
     def geocode_fuzzy(self, text: str) -> GeocodeResult | None:
+        """Partial names ("police headquarters", "Cedar Bluff PD", "CBPD"), then typos of a
+        whole place name, then a number not known on a known street (the nearest known number
+        on it, said in the label). Several equally good places: None (the caller offers
+        :meth:`suggest`); never a place that leaves words of the query unexplained, so "Cedar
+        Bluff PD" is never silently the town of Cedar Bluff."""
         query = _clean_query(text)
         key = place_key(query) if query else ""
-        if not key or not self._places:
+        if not key:
             return None
-        candidates = difflib.get_close_matches(key, self._places, n=2, cutoff=self.fuzzy_cutoff)
-        if not candidates:
+        partial = self._partial(key)
+        if len(partial) == 1:
+            return self._places[partial[0]]
+        if len(partial) > 1:
+            return None  # ambiguous: "hospital" names several places
+        if self._places:
+            words = len(key.split())
+            candidates = [
+                c
+                for c in difflib.get_close_matches(key, self._places, n=2, cutoff=self.fuzzy_cutoff)
+                if len(c.split()) == words
+            ]
+            if len(candidates) == 2 and _ratio(key, candidates[0]) == _ratio(key, candidates[1]):
+                return None  # ambiguous: two places fit the typo equally well
+            if candidates:
+                return self._places[candidates[0]]
+        return self._nearest_number(normalize_address(query or ""))
+
+    def suggest(self, text: str, limit: int = 6) -> list[str]:
+        """ "Did you mean" choices for text that found nothing or several, as texts that
+        :meth:`geocode_exact` finds: places that hold every word (or a typo, a prefix, an
+        abbreviation of it), close spellings of place names, and streets whose name holds the
+        words."""
+        query = _clean_query(text)
+        key = place_key(query) if query else ""
+        if not key:
+            return []
+        keys = list(self._partial(key, loose=True))
+        keys += difflib.get_close_matches(key, self._places, n=limit, cutoff=0.6)
+        found = [self._places[k].label for k in dict.fromkeys(keys)]
+        words = set(normalize_address(query or "").split()) - _STREET_NOISE
+        if words:
+            for street, points in sorted(self._streets.items()):
+                if words <= set(street.split()) and "," not in points[0][1].label:
+                    found.append(_street_name(points[0][1].label))
+        return list(dict.fromkeys(found))[:limit]
+
+    def _partial(self, key: str, *, loose: bool = False) -> list[str]:
+        """Place keys that explain every word of ``key`` (or its acronym); with ``loose``,
+        places that explain any of its significant words."""
+        words = [w for w in key.split() if w not in _STOP_WORDS]
+        if not words:
+            return []
+        if len(words) == 1 and words[0] in self._acronyms:
+            return sorted(self._acronyms[words[0]])
+        matched = []
+        for place, place_words in self._place_words.items():
+            hits = sum(_word_in(word, place_words, self.fuzzy_cutoff) for word in words)
+            if hits == len(words) or (loose and hits and len(words) > 1):
+                matched.append(place)
+        return sorted(matched)
+
+    def _street(self, street: str) -> GeocodeResult | None:
+        """The middle of a street's known address points ("DEPOT ST")."""
+        points = self._streets.get(street)
+        if not points:
             return None
-        if len(candidates) == 2 and _ratio(key, candidates[0]) == _ratio(key, candidates[1]):
-            return None  # ambiguous: two places fit the typo equally well
-        return self._places[candidates[0]]
+        lat = sum(p.lat for _, p in points) / len(points)
+        lon = sum(p.lon for _, p in points) / len(points)
+        name = _street_name(points[0][1].label)
+        return _safe_result(lat, lon, "address", f"{name} (street: middle of known addresses)")
+
+    def _nearest_number(self, address: str) -> GeocodeResult | None:
+        found = _NUMBERED.match(address)
+        if not found or found.group(2) not in self._streets:
+            return None
+        number = int(found.group(1))
+        _, point = min(self._streets[found.group(2)], key=lambda pair: abs(pair[0] - number))
+        return GeocodeResult(
+            point.lat, point.lon, "address", f"{point.label} (nearest known address on the street)"
+        )
+
+    def _street_points(self, part: str) -> list[tuple[int, GeocodeResult]]:
+        street = normalize_address(part)
+        if street in self._streets:
+            return self._streets[street]
+        prefixed = [s for s in self._streets if s.startswith(street + " ")]
+        return self._streets[prefixed[0]] if len(prefixed) == 1 else []
+
+    def _intersection(self, query: str) -> GeocodeResult | None:
+        parts = _CROSSING.split(query)
+        if len(parts) != 2:
+            return None
+        first, second = (self._street_points(p.strip()) for p in parts)
+        if not first or not second:
+            return None
+        a, b = min(
+            ((p, q) for _, p in first for _, q in second),
+            key=lambda pair: (pair[0].lat - pair[1].lat) ** 2 + (pair[0].lon - pair[1].lon) ** 2,
+        )
+        label = (
+            f"{_street_name(a.label)} & {_street_name(b.label)} "
+            "(where their known addresses come closest)"
+        )
+        return _safe_result((a.lat + b.lat) / 2, (a.lon + b.lon) / 2, "address", label)
 
 
 def _ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+#: A normalised address with a house number: (number, street).
+_NUMBERED = re.compile(r"^(\d+)(?:-\d+)?\s+(.*[A-Z].*)$")
+#: What joins two streets of an intersection: "&", "and", "at", "/", "@".
+_CROSSING = re.compile(r"\s*(?:&|@|/|\band\b|\bat\b)\s*", re.IGNORECASE)
+#: Query words that name no particular place.
+_STOP_WORDS = frozenset({"the", "of", "a", "station", "in", "near"})
+#: Street suffixes that alone do not pick a street.
+_STREET_NOISE = frozenset({"ST", "AVE", "RD", "DR", "BLVD", "WAY", "LN", "CT", "PKWY", "TRL"})
+#: Words an officer types for a kind of place, and the words of names they stand for.
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "pd": ("police",),
+    "cops": ("police",),
+    "sheriff": ("sheriff", "police"),
+    "jail": ("detention", "jail"),
+    "hq": ("headquarters",),
+    "er": ("hospital", "emergency"),
+    "ed": ("hospital", "emergency"),
+    "hosp": ("hospital",),
+    "univ": ("university",),
+}
+
+
+def _word_in(word: str, name_words: tuple[str, ...], cutoff: float = FUZZY_CUTOFF) -> bool:
+    """A query word explained by a name: the same word, its start (3 letters or more), a kind
+    word standing for it, or one typo in a word of 5 letters or more."""
+    for meant in (word, *KIND_WORDS.get(word, ())):
+        for name_word in name_words:
+            if name_word == meant or (len(meant) >= 3 and name_word.startswith(meant)):
+                return True
+            if len(meant) >= 5 and _ratio(meant, name_word) >= cutoff:
+                return True
+    return False
+
+
+def _acronyms(words: tuple[str, ...]) -> set[str]:
+    """``cbph`` for "cedar bluff police headquarters", and ``cbpd`` (police department)."""
+    found = set()
+    if len(words) >= 2:
+        found.add("".join(w[0] for w in words))
+    if "police" in words:
+        before = words[: words.index("police")]
+        if before:
+            found.add("".join(w[0] for w in before) + "pd")
+    return found
+
+
+def _street_name(label: str) -> str:
+    """ "Depot St" from "3683 Depot St" (the label's own spelling)."""
+    return re.sub(r"^\d+(?:-\d+)?\s+", "", label.split(",")[0]).strip()
 
 
 class GeopyGeocoder:
@@ -463,6 +628,26 @@ class ChainGeocoder:
         self.geocoders = geocoders
         self.propagate = propagate
         self._coordinates = CoordinateGeocoder()
+
+    def suggest(self, text: str, limit: int = 6) -> list[str]:
+        """ "Did you mean" texts from every geocoder that offers them (the local gazetteer)."""
+        query = _clean_query(text)
+        found: list[str] = []
+        for geocoder in self.geocoders if query else ():
+            offer = getattr(geocoder, "suggest", None)
+            if offer is None:
+                continue
+            try:
+                offered = offer(query)
+            except self.propagate:
+                raise
+            except Exception as exc:
+                logger.warning(
+                    "geocoder %s failed (%s)", type(geocoder).__name__, type(exc).__name__
+                )
+                continue
+            found.extend(t for t in offered if isinstance(t, str))
+        return list(dict.fromkeys(found))[:limit]
 
     def geocode(self, text: str) -> GeocodeResult | None:
         query = _clean_query(text)

@@ -82,11 +82,19 @@ AT_NOW_SLACK = timedelta(minutes=15)
 class LookupInputError(ValueError):
     """A bad lookup input; ``field`` names it and ``message`` says what to fix."""
 
-    def __init__(self, field: str | None, message: str, code: str = "invalid") -> None:
+    def __init__(
+        self,
+        field: str | None,
+        message: str,
+        code: str = "invalid",
+        choices: Sequence[str] = (),
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
         self.code = code
+        # "Did you mean" texts for a place not found (each one a search that finds a place).
+        self.choices = list(choices)
 
 
 @dataclass(frozen=True)
@@ -401,6 +409,9 @@ class _LazyGazetteer:
     def geocode_fuzzy(self, text: str) -> GeocodeResult | None:
         return self._cache.get(self._session).geocode_fuzzy(text)
 
+    def suggest(self, text: str, limit: int = 6) -> list[str]:
+        return self._cache.get(self._session).suggest(text, limit)
+
 
 _gazetteers: dict[str, _GazetteerCache] = {}
 _gazetteers_lock = threading.Lock()
@@ -427,6 +438,18 @@ def load_gazetteer(
         if city:
             addresses.append((f"{address_1}, {city}", lat, lon))
     return StaticGazetteer(places, addresses, address_key=address_key)
+
+
+#: Most place names offered as the officer types (a browser datalist: no script needed).
+MAX_PLACE_NAMES = 500
+
+
+def place_names(session: Session, limit: int = MAX_PLACE_NAMES) -> list[str]:
+    """The jurisdiction's landmark and place names (not address points), for suggestions."""
+    rows = session.scalars(
+        select(Place.name).where(Place.kind != "address").order_by(Place.name).limit(limit)
+    )
+    return list(dict.fromkeys(rows))
 
 
 def build_geocoder(session: Session, config: Mapping[str, Any], today: date) -> Geocoder:
@@ -1711,12 +1734,17 @@ def run_lookup(
     else:
         found = geocoder.geocode(request.near or "")
         if found is None:
-            raise LookupInputError(
-                "near",
-                "That place was not found. Try a ZIP code, a street address with the town, "
-                "or a landmark name.",
-                "not-found",
-            )
+            suggest = getattr(geocoder, "suggest", None)
+            choices = suggest(request.near or "") if suggest is not None else []
+            if choices:
+                message = "That place was not found, or several places match. Did you mean: "
+                message += "; ".join(choices) + "?"
+            else:
+                message = (
+                    "That place was not found. Try a ZIP code, a street address with the town, "
+                    "or a landmark name."
+                )
+            raise LookupInputError("near", message, "not-found", choices)
         lat, lon, source, label = found.lat, found.lon, found.source, found.label
     shortlist = load_candidates(session, request, lat, lon, settings, now, vocab)
     query = query_of(request, now, settings.policy)

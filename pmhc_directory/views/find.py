@@ -43,7 +43,12 @@ from ..matching.rules import language_name
 from ..services import directory as directory_service
 from ..services import problems as problem_service
 from ..services.directory import PhoneInfo, phone_href
-from ..services.lookup import LookupInputError, parse_lookup_params, policy_from_config
+from ..services.lookup import (
+    LookupInputError,
+    parse_lookup_params,
+    place_names,
+    policy_from_config,
+)
 from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from .auth import safe_next
 from .handout_strings import LANGUAGES, strings_for, translate_hours
@@ -252,12 +257,14 @@ def index() -> str:
     errors: dict[str, str] = {}
     general_error: str | None = None
     answer: dict[str, Any] | None = None
+    choices: list[dict[str, str]] = []
     if submitted:
         zone = ZoneInfo(current_app.config["TIMEZONE"])
         try:
             lookup = parse_lookup_params(lookup_params(args), zone=zone, now=datetime.now(UTC))
             answer = lookup_from_app(session, lookup)
         except LookupInputError as exc:
+            choices = _place_choices(args, exc.choices)
             target = ERROR_FIELD.get(exc.field or "", exc.field or "")
             if target in FORM_FIELDS:
                 errors[target] = exc.message
@@ -283,7 +290,23 @@ def index() -> str:
         problem_max=problem_service.MAX_DETAILS,
         back_to=_back_to(args),
         reported=args.get("reported") or "",
+        place_choices=choices,
+        known_places=place_names(session),
     )
+
+
+def _place_choices(args: MultiDict[str, str], texts: list[str]) -> list[dict[str, str]]:
+    """ "Did you mean" links: the same search with each offered place (no script needed)."""
+    found = []
+    for text in texts:
+        chosen = MultiDict(args)
+        for name in ("near", "lat", "lon", "location_source", "again", "reported"):
+            chosen.poplist(name)
+        chosen.setlist("near", [text])
+        found.append(
+            {"text": text, "url": f"{request.path}?{urlencode(list(chosen.items(multi=True)))}"}
+        )
+    return found
 
 
 def _back_to(args: MultiDict[str, str]) -> str:

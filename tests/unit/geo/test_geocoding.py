@@ -178,7 +178,12 @@ def test_gazetteer_returns_none_when_unsure(gazetteer, typed):
 
 
 def test_gazetteer_never_matches_addresses_fuzzily(gazetteer):
-    assert gazetteer.geocode("401 Central Ave SE") is None
+    # Never silently: a number not known on a known street gives the nearest known number on
+    # that street, and the label says so (issue #14 item 9), so the officer sees which.
+    found = gazetteer.geocode("401 Central Ave SE")
+    assert found is not None and found.label.startswith("400 Central Avenue Southeast")
+    assert found.label.endswith("(nearest known address on the street)")
+    assert gazetteer.geocode("401 Centre Ave SE") is None  # the street itself is not guessed
 
 
 def test_gazetteer_cutoff_is_documented_and_adjustable():

@@ -762,3 +762,19 @@ def test_only_services_that_count_places_are_asked_for_a_figure(as_provider, ses
     assert "No figure reported yet" in unit
     assert "No figure reported yet" not in line
     assert "If this service has beds" in line
+
+
+def test_a_closure_ends_by_itself_with_no_write_at_all(as_provider, session, ours):
+    """The lookup's cache reloads a closed service when its closure ends: nothing else in the
+    database changes, only the clock moves on."""
+    import time
+
+    session.expire_all()
+    ends = datetime.now(UTC) + timedelta(seconds=1.5)
+    ours.closed_until = ends
+    session.commit()
+    answer = match(as_provider)
+    assert result_of(answer, ours.id) is None
+    assert "inactive" in exclusion_codes(answer, ours.id)
+    time.sleep(max((ends - datetime.now(UTC)).total_seconds(), 0) + 0.1)
+    assert result_of(match(as_provider), ours.id) is not None

@@ -440,7 +440,8 @@ class PackageRecords:
                 where += f" (id {row_id})"
         if column:
             where += f", {column}"
-        self.issues.append(ImportIssue(row_id, -1, where, text))
+        # file, row and column also apart, for the problem report (services.imports)
+        self.issues.append(ImportIssue(row_id, -1, where, text, file=file, row=row, column=column))
 
     def _descriptor(self, source: _Source) -> dict[str, str]:
         """Resource name -> file, from ``datapackage.json``; also the declared columns."""

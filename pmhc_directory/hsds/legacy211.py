@@ -9,8 +9,11 @@ case, in any sub-folder; HSDS 1.0 singular names such as ``organization.csv`` wo
   postal_addresses, phones, regular_schedules, holiday_schedules, eligibility, languages,
   accessibility_for_disabilities, service_area(s), payment_accepted, services_taxonomy and
   taxonomy;
-* ignored: programs, contacts (names of staff), funding, required_documents, metadata,
-  meta_table_description, accreditations, licenses and columns HSDS 3.1 has no place for.
+* the HSDS 1.1 columns HSDS 3.1 keeps as they are: organizations' tax_status, tax_id,
+  year_incorporated (its year) and legal_status; services' wait_time, accreditations and
+  licenses;
+* ignored: programs (and services' program_id), contacts (names of staff), funding,
+  required_documents, metadata, meta_table_description.
 
 Ids: every id is mapped to ``uuid5(NAMESPACE, "<table>:<original id>")`` (table as in the
 HSDS 1.1 file name without ``.csv``: ``services:233``), so importing the same export again
@@ -608,6 +611,11 @@ class _Builder:
                 if self.skip:  # its services go under a placeholder organization
                     continue
             self.optional(org, "alternate_name", row.get("alternate_name"))
+            for column in ("tax_status", "tax_id", "legal_status"):  # kept as HSDS 3.1 has them
+                self.optional(org, column, row.get(column))
+            year = (row.get("year_incorporated") or "").strip()[:4]
+            if year.isdigit() and len(year) == 4:  # "1990" or a date "1990-05-01"
+                org["year_incorporated"] = int(year)
             owner = ("organization", original)
             self.checked(
                 org, "email", row.get("email"), email_address, "organizations", number, original,
@@ -1167,6 +1175,9 @@ class _Builder:
             ("application_process", "application_process"),
             ("interpretation_services", "interpretation_services"),
             ("fees", "fees_description"),
+            ("wait_time", "wait_time"),
+            ("accreditations", "accreditations"),
+            ("licenses", "licenses"),
         ):
             self.optional(out, target, row.get(column))
         own = ("service", original)

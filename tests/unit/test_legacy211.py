@@ -541,3 +541,29 @@ def test_bad_taxonomy_map_is_reported_with_the_package_problems(tmp_path):
         "taxonomy map map.csv row 2, pmhc_type: 'nonsense' is not a PMHC service type"
     )
     assert found[1] == "organizations.csv: is missing from the package"
+
+
+def test_hsds_3_1_fields_of_the_1_1_export_are_kept(tmp_path):
+    """Issue #15 item 5: HSDS 3.1 has a place for these, so they are not dropped."""
+    orgs = [
+        ["id", "name", "description", "tax_status", "tax_id", "year_incorporated", "legal_status"],
+        ["1", "Juniper Health", "Runs crisis services.", "501(c)(3)", "85-1234567", "1987-05-01",
+         "Nonprofit corporation"],
+    ]  # fmt: skip
+    services = [
+        ["id", "organization_id", "name", "status", "wait_time", "accreditations", "licenses"],
+        ["10", "1", "Crisis Line", "active", "Same day", "CARF", "NM BHSD 123"],
+    ]
+    path = write_package(tmp_path / "export", {"organizations.csv": orgs, "services.csv": services})
+    [service] = read(path)
+    assert {k: service["organization"][k] for k in ("tax_status", "tax_id", "legal_status")} == {
+        "tax_status": "501(c)(3)",
+        "tax_id": "85-1234567",
+        "legal_status": "Nonprofit corporation",
+    }
+    assert service["organization"]["year_incorporated"] == 1987
+    assert (service["wait_time"], service["accreditations"], service["licenses"]) == (
+        "Same day",
+        "CARF",
+        "NM BHSD 123",
+    )

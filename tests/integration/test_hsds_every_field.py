@@ -87,3 +87,19 @@ def test_equal_times_in_either_form_are_no_change(session, tmp_path: Path):
     schedule["opens_at"], schedule["closes_at"] = "08:00:00", "17:30:00"
     again = import_services(session, [record], source="test")
     assert (again.updated, again.unchanged) == (0, 1)
+
+
+def test_a_schedule_the_hours_engine_cannot_evaluate_shows_hours_unknown(session, imported):
+    from pmhc_directory.hours import ScheduleError
+    from pmhc_directory.models import Service
+    from pmhc_directory.services.directory import describe_hours
+    from pmhc_directory.services.lookup import schedule_rules
+
+    record, _summary = imported
+    service = session.get(Service, record["id"])
+    [schedule] = service.schedules
+    assert schedule.byweekno == "1"  # stored as published
+    with pytest.raises(ScheduleError):  # the lookup then treats the hours as unknown
+        schedule_rules(service.schedules)
+    shown = describe_hours(service.schedules)
+    assert shown.problem and not shown.lines  # never shown as open

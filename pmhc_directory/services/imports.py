@@ -165,6 +165,7 @@ class ImportSummary:
     skipped: int = 0
     problems: list[ImportIssue] = field(default_factory=list)
     flagged: int = 0
+    on_error: str = "fail"
 
     def report_issues(self) -> list[ImportIssue]:
         """Every problem for the report: those handled (``problems``) and the warnings."""
@@ -187,7 +188,7 @@ class ImportSummary:
 
     def __str__(self) -> str:
         text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        if self.problems:
+        if self.problems or self.on_error == "skip":
             counts = self.counts()
             text += f", {counts['skipped']} skipped, {counts['warnings']} warning(s)"
         if self.flagged:
@@ -413,6 +414,7 @@ def _import(
     summary.duplicates = probable_duplicates_of(session, writer.touched)
     summary.warnings = list(parsed.warnings)
     if log is not None:
+        summary.on_error = "skip"
         summary.skipped = log.skipped
         summary.problems = sorted(log.issues, key=_report_order)
         summary.flagged = _flag_services(session, log, written, source)

@@ -882,8 +882,10 @@
   // The week holding the chosen day and hour (the headline's week), as on the server.
   function loadWeek() {
     var s = state();
+    // Noon of the chosen date names its week (the address, and the cached answer, change only
+    // when the week does).
     var when = nextAt(s.day, s.hour);
-    var url = withQuery(urls.week, { types: analysedTypes(s.type), at: when.at });
+    var url = withQuery(urls.week, { types: analysedTypes(s.type), at: when.at.slice(0, 10) + "T12:00" });
     return load("week", url, function (data) {
       week = data;
       drawWeek();

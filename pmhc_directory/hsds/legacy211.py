@@ -561,10 +561,11 @@ class _Builder:
     def unique_rows(self, table: str) -> dict[str, tuple[int, Row]]:
         """Rows by their id; empty and repeated ids are errors."""
         out: dict[str, tuple[int, Row]] = {}
+        whole = "skipped" if table == "services" else "row-dropped"
         for number, row in self.rows(table):
             original = row.get("id", "")
             if not original:
-                self.error(table, number, "id", "is empty")
+                self.error(table, number, "id", "is empty", action=whole)
                 continue
             if original in out:
                 self.error(
@@ -573,7 +574,7 @@ class _Builder:
                     "id",
                     f"repeats the id of row {out[original][0]}",
                     original,
-                    action="skipped" if table == "services" else "row-dropped",
+                    action=whole,
                 )
                 continue
             out[original] = (number, row)

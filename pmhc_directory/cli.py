@@ -650,8 +650,7 @@ def _iso_date(_ctx: Any, param: click.Parameter, value: str | None) -> Any:
 @with_appcontext
 def outcomes_export_command(path: Path, since: Any, until: Any) -> None:
     """Write suppressed monthly aggregates (month x area x disposition) as CSV; no encounters."""
-    import csv
-
+    from . import csv_safe
     from .services.outcomes import EXPORT_FIELDS, export_rows
 
     if since and until and since > until:
@@ -662,7 +661,7 @@ def outcomes_export_command(path: Path, since: Any, until: Any) -> None:
     finally:
         session.rollback()  # reads only
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=EXPORT_FIELDS)
+        writer = csv_safe.dict_writer(handle, EXPORT_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
     click.echo(f"Wrote {len(rows)} aggregate rows to {path}.")

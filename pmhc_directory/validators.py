@@ -65,8 +65,12 @@ def text_limit(table: str, column: str) -> int | None:
     return TEXT_LIMITS.get(table, {}).get(column)
 
 
-# An address with one @, no spaces, commas or semicolons, and a dot in the domain.
-_EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;.]+(?:\.[^@\s,;.]+)+$")
+# An address with one @: a local part without spaces, commas, semicolons or angle brackets, and
+# a domain of dot-separated labels of letters (any script), digits and hyphens with a dot in
+# it. Nothing else in the domain: "help@example.org?cc=x%40evil.example" is refused (a mailto:
+# link would carry the cc, subject or body along).
+_EMAIL_LABEL = r"[^\W_](?:(?:[^\W_]|-)*[^\W_])?"
+_EMAIL_RE = re.compile(rf"^[^@\s,;<>()\[\]\\\"]+@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+$")
 
 
 def email_address(value: str) -> str:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from .. import csv_safe
 from ..taxonomy import vocabulary
 from . import fields as hsds_fields
 from .bounded import check_zip_size
@@ -169,7 +170,7 @@ class _PackageWriter:
                 (folder / resource.path).open("w", encoding="utf-8", newline="")
             )
             self.handles.append(handle)
-            writer = csv.writer(handle)
+            writer = csv_safe.writer(handle)  # formulas made inert; uncell() on reading
             writer.writerow(resource.names)
             self.writers[resource.name] = writer
         self.seen: dict[str, set[str]] = defaultdict(set)
@@ -572,9 +573,10 @@ class PackageRecords:
                     self.complete = False
                     return
                 width = len(header)
-                for number, cells in enumerate(reader, start=2):
-                    if not any(cells):
+                for number, raw_cells in enumerate(reader, start=2):
+                    if not any(raw_cells):
                         continue
+                    cells = [csv_safe.uncell(cell) for cell in raw_cells]
                     yield number, self._values(resource, file, number, cells, positions, width)
             except UnicodeDecodeError:
                 self.error(file, None, None, "", "is not UTF-8 text")

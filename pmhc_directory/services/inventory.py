@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from itertools import combinations
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
+from ..csv_safe import csv_cell  # the one CSV rule (csv_safe.py); views import it from here
 from ..db import normalize_uuid
 from ..geo.addresses import place_key
 from ..geo.distance import distance_km
@@ -809,20 +809,6 @@ CSV_HEADER = (
     "old_value",
     "new_value",
 )
-_PLAIN_NUMBER = re.compile(r"^[+-][\d\s().,-]*$")
-
-
-def csv_cell(value: str) -> str:
-    """A value made safe to open in a spreadsheet: a leading ``=``, ``@``, tab or carriage
-    return (or ``+``/``-`` not starting a plain number such as a phone) gets a ``'`` in front, so
-    it is shown as text instead of run as a formula (OWASP "CSV injection")."""
-    if not value:
-        return value
-    if value[0] in "=@\t\r" or (value[0] in "+-" and not _PLAIN_NUMBER.match(value)):
-        return "'" + value
-    return value
-
-
 def history_csv_lines(rows: Iterable[HistoryRow]) -> Iterator[str]:
     """The CSV export line by line (header first), for streaming a large log."""
     buffer = io.StringIO()

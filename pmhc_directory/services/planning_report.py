@@ -9,7 +9,6 @@ maps drawn from the stored geometries, no scripts, no network).
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .. import csv_safe
 from ..taxonomy import SERVICE_TYPE, vocabulary
 from . import planning
 
@@ -51,7 +51,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+        writer = csv_safe.writer(fh)  # formulas made inert, as in the web downloads
         writer.writerow(header)
         writer.writerows(rows)
 

@@ -14,6 +14,7 @@ and a refusal of NUL characters in any parameter before a view sees it.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -127,7 +128,25 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+def mailto_href(address: str | None) -> str | None:
+    """A ``mailto:`` link for one valid e-mail address, percent-encoded (RFC 6068), else None.
+
+    Listings come from imports and editors; an "address" such as
+    ``help@example.org?cc=x%40evil.example&subject=...`` would otherwise put a cc, subject and
+    body into the officer's mail. Anything that is not one address gets no link (the template
+    shows the text only), and ``?``, ``&``, ``%`` and the like in a valid address are encoded.
+    """
+    from ..validators import email_address
+
+    try:
+        clean = email_address(address or "")
+    except ValueError:
+        return None
+    return "mailto:" + quote(clean, safe="@")
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(mailto_href, "mailto_href")
     app.json = BoundedJSONProvider(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)

@@ -6,6 +6,7 @@ scratch PostgreSQL database), because parallel requests need real, separate tran
 
 from __future__ import annotations
 
+import csv
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -410,3 +411,71 @@ def test_verified_today_publishes_the_team_address_or_nothing(
     assert coordinator.email not in feed.get_data(as_text=True)
     assert feed.get_json().get("assurer_email") == team
     assert feed.get_json()["assured_date"] is not None
+
+
+# 11. mailto: links carry one address only -------------------------------------------------------
+
+HOSTILE_EMAIL = "help@example.org?cc=attacker%40evil.example&subject=Hi&body=Click"
+
+
+def test_a_hostile_service_email_gets_no_mailto_link(client, session):
+    service = make_service(session, name="Mailto Center")
+    service.email = HOSTILE_EMAIL  # as an old import could have stored it
+    session.commit()
+    page = client.get(f"/services/{service.id}").get_data(as_text=True)
+    assert "mailto:" not in page
+    assert "Mailto Center" in page
+
+
+def test_a_valid_service_email_is_linked_and_encoded(client, session):
+    service = make_service(session, name="Mailto Center Two")
+    service.email = "intake?desk@example.org"
+    session.commit()
+    page = client.get(f"/services/{service.id}").get_data(as_text=True)
+    assert 'href="mailto:intake%3Fdesk@example.org"' in page
+
+
+@pytest.mark.parametrize(
+    "address",
+    [HOSTILE_EMAIL, "a@b", "a@exa_mple.org", "a@-example.org", "a b@example.org"],
+)
+def test_the_email_rule_refuses_what_is_not_one_address(address):
+    from pmhc_directory.validators import email_address
+
+    with pytest.raises(ValueError):
+        email_address(address)
+
+
+# 12. Command-line CSV is neutralised like the web downloads -------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/","Open")'
+
+
+def test_hsds_csv_export_neutralises_formulas_and_reads_back(runner, session, tmp_path):
+    from pmhc_directory.hsds.tabular import read_package
+
+    make_service(session, name=FORMULA)
+    session.commit()
+    folder = tmp_path / "package"
+    result = runner.invoke(args=["export", "--format", "hsds-csv", str(folder)])
+    assert result.exit_code == 0, result.output
+    with (folder / "services.csv").open(newline="", encoding="utf-8") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    assert "'" + FORMULA in names
+    assert FORMULA not in names
+    assert FORMULA in [service["name"] for service in read_package(folder)]
+
+
+def test_outcomes_export_neutralises_formulas(runner, tmp_path, monkeypatch):
+    from pmhc_directory.services import outcomes
+
+    row = dict.fromkeys(outcomes.EXPORT_FIELDS, 0)
+    row.update(month="2026-11", area_id=FORMULA, disposition="@SUM(A1)")
+    monkeypatch.setattr(outcomes, "export_rows", lambda *args: [row])
+    path = tmp_path / "outcomes.csv"
+    result = runner.invoke(args=["outcomes", "export", str(path)])
+    assert result.exit_code == 0, result.output
+    with path.open(newline="", encoding="utf-8") as handle:
+        (written,) = list(csv.DictReader(handle))
+    assert written["area_id"] == "'" + FORMULA
+    assert written["disposition"] == "'@SUM(A1)"

@@ -1,0 +1,52 @@
+"""The one CSV writer (issue #17 item 12): formulas made inert, plain values unchanged."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from pmhc_directory import csv_safe
+
+RISKY = [
+    '=HYPERLINK("http://evil.example","x")',
+    "@SUM(A1)",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "\tTabbed",
+    "\rReturn",
+]
+PLAIN = ["Crisis Center", "+1 (505) 555-0100", "-106.65", "", "2026-12-07", "a=b"]
+
+
+@pytest.mark.parametrize("value", RISKY)
+def test_formula_like_text_gets_a_quote_and_reads_back(value):
+    assert csv_safe.csv_cell(value) == "'" + value
+    assert csv_safe.uncell(csv_safe.csv_cell(value)) == value
+
+
+@pytest.mark.parametrize("value", PLAIN)
+def test_plain_text_and_numbers_are_unchanged(value):
+    assert csv_safe.csv_cell(value) == value
+    assert csv_safe.uncell(value) == value
+
+
+def test_writers_neutralise_every_text_cell_and_keep_other_values():
+    buffer = io.StringIO()
+    writer = csv_safe.writer(buffer, lineterminator="\n")
+    writer.writerows([["=1+1", 3, None, 2.5]])
+    dict_buffer = io.StringIO()
+    dict_writer = csv_safe.dict_writer(dict_buffer, ["a", "b"], lineterminator="\n")
+    dict_writer.writeheader()
+    dict_writer.writerows([{"a": "@x", "b": 7}])
+    assert list(csv.reader(io.StringIO(buffer.getvalue()))) == [["'=1+1", "3", "", "2.5"]]
+    assert dict_buffer.getvalue().splitlines() == ["a,b", "'@x,7"]
+
+
+def test_the_gaps_report_csv_writer_neutralises_formulas(tmp_path):
+    from pmhc_directory.services.planning_report import _write_csv
+
+    path = tmp_path / "areas.csv"
+    _write_csv(path, ["area", "name"], [["35001000100", "=HYPERLINK(1)"]])
+    assert path.read_text().splitlines()[1] == "35001000100,'=HYPERLINK(1)"

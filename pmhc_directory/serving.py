@@ -8,6 +8,7 @@ Production servers need the same care (docs/admin.md shows a gunicorn log format
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -15,15 +16,32 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 
 
 class PrivateRequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler with the query string cut from every log line."""
+    """Werkzeug's handler with the query string cut from every log line.
+
+    A request refused before it was parsed (a request line over 65,536 characters gets 414, a
+    malformed one 400) has no path to cut: it is logged as ``<refused request>`` with its status,
+    never with its request line, which may hold a typed place.
+    """
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        full_path = self.path
+        full_path = getattr(self, "path", None)
+        if full_path is None or not getattr(self, "command", None):
+            self.log("info", '"<refused request>" %s %s', _status(code), size)
+            return
         self.path = urlsplit(full_path).path
         try:
             super().log_request(code, size)
         finally:
             self.path = full_path
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002, ARG002 (the base's signature)
+        """The standard library's messages quote the bad request line: log the status only."""
+        code = args[0] if args and isinstance(args[0], int) else "-"
+        self.log("error", "request refused before it reached the app (%s)", code)
+
+
+def _status(code: int | str) -> str:
+    return str(getattr(code, "value", code))
 
 
 class ClosingBody:

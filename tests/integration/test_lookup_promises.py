@@ -100,3 +100,28 @@ def test_values_shared_between_requests_are_immutable(name):
     cls = getattr(lookup, name)
     assert dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen, f"{name} must be a frozen dataclass"
+
+
+def test_edited_services_are_masked_until_a_fifth_of_the_columns_are_dead(session):
+    """docs/scale.md: an edit masks the service's old entries and appends its new ones; once
+    masked entries pass 20 % of all the columns are rebuilt from scratch (memory stays bounded)."""
+    from pmhc_directory.services.lookup import CandidateCache
+
+    vocab = vocabulary()
+    made = [build_service(session, f"Masked {n}", lat=35.0 + n / 100, lon=-106.6) for n in range(8)]
+    cache = CandidateCache()
+    columns = cache.current(session, vocab)[0]
+    assert columns.dead == 0
+    for dead, service in enumerate(made, 1):
+        service.name = f"Renamed {dead - 1}"
+        session.flush()
+        columns = cache.current(session, vocab)[0]
+        if dead <= 0.2 * len(columns.entries):
+            assert columns.dead == dead
+        else:
+            assert columns.dead == 0, "rebuilt from scratch"
+            break
+    else:
+        pytest.fail("the columns were never rebuilt")
+    names = {e.common["name"] for e in columns.entries if e.common["service_id"] == made[0].id}
+    assert names == {"Renamed 0"}

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..geo.distance import TravelModel
@@ -505,18 +505,24 @@ def _config_key(config: Mapping[str, Any]) -> str:
 
 def _geography_key(session: Session) -> tuple[Any, ...]:
     """A fingerprint of the analysis areas and supplied travel times (two aggregate queries)."""
+
+    # Sums of integers (micro-degrees, milli-minutes): exact in any order, so a parallel
+    # aggregate on PostgreSQL gives the same key every time.
+    def micro(column: Any, scale: float) -> Any:
+        return func.sum(cast(column * scale, BigInteger))
+
     areas = session.execute(
         select(
             func.count(),
             func.sum(AnalysisArea.population),
-            func.sum(AnalysisArea.centre_lat),
-            func.sum(AnalysisArea.centre_lon),
+            micro(AnalysisArea.centre_lat, 1e6),
+            micro(AnalysisArea.centre_lon, 1e6),
             func.min(AnalysisArea.id),
             func.max(AnalysisArea.id),
         )
     ).one()
-    costs = session.execute(select(func.count(), func.sum(TravelCost.minutes))).one()
-    return (*areas, *costs)
+    costs = session.execute(select(func.count(), micro(TravelCost.minutes, 1e3))).one()
+    return tuple(areas) + tuple(costs)
 
 
 def _inventory(session: Session, config: Mapping[str, Any]) -> _Inventory:

@@ -127,6 +127,15 @@ def test_cache_answers_again_and_follows_an_edit(session, grid, config):  # noqa
     after = planning.coverage_summary(session, config, ["crisis-receiving"], NOW)
     assert after["by_type"]["crisis-receiving"]["covered_population"] == 0
     assert store.builds == builds + 1
+    # A change of the areas (a re-import of populations) is a new version too.
+    from pmhc_directory.models import AnalysisArea
+
+    area = session.get(AnalysisArea, "cell-11")
+    area.population += 500
+    session.flush()
+    moved = planning.coverage_summary(session, config, ["crisis-receiving"], NOW)
+    assert moved["population"] == after["population"] + 500
+    assert store.builds == builds + 2
 
 
 def test_service_areas_shared_by_several_sites_give_each_its_areas(session, grid, config):  # noqa: F811

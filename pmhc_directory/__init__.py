@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, test_config)
     configure_logging(app)
+    protect_instance_files(app)
     ensure_secret_key(app)
     register_extensions(app)
     register_blueprints(app)
@@ -76,6 +77,13 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 def configure_logging(app: Flask) -> None:
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def protect_instance_files(app: Flask) -> None:
+    """Instance folder 0700, SQLite database files 0600 (pmhc_directory/instance_files.py)."""
+    from .instance_files import protect_instance
+
+    protect_instance(app.instance_path, app.config["DATABASE_URL"])
 
 
 def ensure_secret_key(app: Flask) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import normalize_uuid
@@ -320,7 +320,14 @@ def stale_facilities(session: Session, now: datetime, fresh_hours: float) -> lis
     ) | set(session.scalars(select(ApiToken.organization_id).where(ApiToken.revoked_at.is_(None))))
     services = session.scalars(
         select(Service)
-        .where(Service.is_national.is_(False), Service.status == "active")
+        .where(
+            Service.is_national.is_(False),
+            Service.status == "active",
+            or_(
+                Service.id.in_(select(ServiceCapacity.service_id)),
+                Service.organization_id.in_(sorted(reporting_orgs)),
+            ),
+        )
         .options(
             selectinload(Service.capacities).selectinload(ServiceCapacity.unit),
             selectinload(Service.organization),

@@ -163,3 +163,4 @@ def test_report_lists_suggested_sites_and_marks_them(page):
     assert page.locator("svg.svgmap .svgmap-mark").count() >= 1
     assert page.locator("svg.svgmap .svgmap-scale").count() >= 1
     expect(page.get_by_text(re.compile("Worst hour this week, all three"))).to_be_visible()
+    assert serious_axe_violations(page) == []

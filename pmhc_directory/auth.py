@@ -23,8 +23,6 @@ EDITORS = (Role.COORDINATOR, Role.ADMIN)
 STAFF_ROLES = (Role.OFFICER, Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 # Session key: when this login began (Unix seconds).
 LOGIN_STARTED = "login_started"
-# The jurisdiction's own staff; provider accounts see only their organization (views/provider).
-STAFF_ROLES = (Role.OFFICER, Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 
 
 def init_app(app: Flask) -> None:

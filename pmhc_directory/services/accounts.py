@@ -57,7 +57,6 @@ def create_user(
         choices = ", ".join(r.value for r in Role)
         raise AccountError("role", f"Role must be one of {choices}.") from None
     organization_id = _organization_for(session, role, organization_id)
-    organization_id = _organization_for(session, role, organization_id)
     validate_password(password)
     if session.scalar(select(User.id).where(User.email == email)):
         raise AccountError("email", f"A user with email {email} already exists.")
@@ -70,25 +69,6 @@ def create_user(
     session.add(user)
     session.flush()
     return user
-
-
-def _organization_for(session: Session, role: Role, organization_id: str | None) -> str | None:
-    from ..db import normalize_uuid
-    from ..models import Organization
-
-    if role is not Role.PROVIDER:
-        if organization_id:
-            raise AccountError("organization", "Only provider accounts belong to an organization.")
-        return None
-    if not organization_id:
-        raise AccountError("organization", "A provider account needs --organization ID.")
-    try:
-        key = normalize_uuid(organization_id)
-    except ValueError:
-        key = None
-    if key is None or session.get(Organization, key) is None:
-        raise AccountError("organization", f"There is no organization {organization_id!r}.")
-    return key
 
 
 def _organization_for(session: Session, role: Role, organization_id: str | None) -> str | None:

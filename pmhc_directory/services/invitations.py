@@ -141,6 +141,41 @@ def accept_invitation(session: Session, secret: str, password: str, now: datetim
     return user
 
 
+def withdraw_invitation(
+    session: Session, organization_id: str, invitation_id: str, by: str, now: datetime
+) -> ProviderInvitation:
+    """End an open invitation of this organization now (sent to the wrong person, not needed).
+
+    :raises InvitationError: ``unknown`` when there is no such open invitation.
+    """
+    try:
+        key = normalize_uuid(invitation_id)
+    except ValueError:
+        key = None
+    invitation = session.get(ProviderInvitation, key) if key else None
+    if (
+        invitation is None
+        or invitation.organization_id != organization_id
+        or invitation.used_at is not None
+        or invitation.expires_at <= now
+    ):
+        raise InvitationError("unknown", "There is no such open invitation.")
+    invitation.used_at = now
+    record_change(
+        session,
+        resource_type="organization",
+        resource_id=organization_id,
+        action="update",
+        user=by,
+        field="provider_invitation",
+        old={"email": invitation.email},
+        new="withdrawn",
+        when=now,
+    )
+    session.flush()
+    return invitation
+
+
 def pending_invitations(
     session: Session, organization_id: str, now: datetime
 ) -> list[ProviderInvitation]:

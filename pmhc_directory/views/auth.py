@@ -126,11 +126,6 @@ def _home(user: Any) -> str:
     return url_for("provider.index" if user.role.value == "provider" else "find.index")
 
 
-def _home(user: Any) -> str:
-    """Where a login lands without ``next``: providers on their own page, staff on the lookup."""
-    return url_for("provider.index" if user.role.value == "provider" else "find.index")
-
-
 @bp.post("/logout")
 def logout() -> Response:
     form = LogoutForm()

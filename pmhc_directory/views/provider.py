@@ -378,6 +378,24 @@ def providers(organization_id: str) -> Any:
     return (page, INVALID) if error else page
 
 
+@admin_bp.post("/organizations/<organization_id>/invitations/<invitation_id>/withdraw")
+@roles_required(*EDITORS)
+def withdraw_invitation(organization_id: str, invitation_id: str) -> Any:
+    session = get_session()
+    try:
+        organization = get_organization(session, organization_id)
+        invitation = invitations.withdraw_invitation(
+            session, organization.id, invitation_id, current_user.email, _now()
+        )
+    except (LookupError, invitations.InvitationError):
+        session.rollback()
+        abort(404, description="There is no such open invitation.")
+    email = invitation.email
+    session.commit()
+    flash(f"Invitation for {email} withdrawn: its link no longer works.", "success")
+    return redirect(url_for(".providers", organization_id=organization.id)), 303
+
+
 @admin_bp.post("/proposals/<proposal_id>")
 @roles_required(*EDITORS)
 def decide(proposal_id: str) -> Any:

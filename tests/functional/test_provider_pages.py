@@ -778,3 +778,31 @@ def test_a_closure_ends_by_itself_with_no_write_at_all(as_provider, session, our
     assert "inactive" in exclusion_codes(answer, ours.id)
     time.sleep(max((ends - datetime.now(UTC)).total_seconds(), 0) + 0.1)
     assert result_of(match(as_provider), ours.id) is not None
+
+
+def test_a_provider_alert_is_on_the_handout_until_it_expires(as_provider, session, ours):
+    expires = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M+00:00")
+    as_provider.post(
+        f"/provider/services/{ours.id}/alert",
+        data={"csrf_token": token(as_provider), "text": "Side door only", "expires_at": expires},
+    )
+    handout = as_provider.get(f"/handout?services={ours.id}&lang=en").get_data(as_text=True)
+    assert "Side door only" in handout
+    session.expire_all()
+    ours.alert_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.commit()
+    handout = as_provider.get(f"/handout?services={ours.id}&lang=en").get_data(as_text=True)
+    assert "Side door only" not in handout
+
+
+def test_a_withdrawn_invitation_link_is_refused(coordinator, app, session, ours):
+    link = link_in(invite(coordinator, ours.organization_id).get_data(as_text=True))
+    invitation = session.scalars(select(ProviderInvitation)).one()
+    page = f"/inventory/organizations/{ours.organization_id}/providers"
+    withdraw = f"{page.rsplit('/', 1)[0]}/invitations/{invitation.id}/withdraw"
+    response = coordinator.post(withdraw, data={"csrf_token": csrf_token(coordinator, page)})
+    assert response.status_code == 303
+    assert "withdrawn" in coordinator.get(page).get_data(as_text=True)
+    assert app.test_client().get(link).status_code == 410
+    again = coordinator.post(withdraw, data={"csrf_token": csrf_token(coordinator, page)})
+    assert again.status_code == 404

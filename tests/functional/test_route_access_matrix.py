@@ -61,6 +61,7 @@ ACCESS = {
     "provider.propose_details": PROVIDERS,
     "provider.invitation": PUBLIC,
     "provider_admin.providers": EDITORS,
+    "provider_admin.withdraw_invitation": EDITORS,
     "provider_admin.decide": EDITORS,
     "provider_admin.stale_capacity": EDITORS,
     "provider_admin.stale_capacity_csv": EDITORS,

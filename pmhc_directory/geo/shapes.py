@@ -15,6 +15,34 @@ class ShapeError(ValueError):
     """A GeoJSON geometry that cannot be used; the message says why."""
 
 
+#: Uploaded service areas are simplified (Douglas-Peucker, topology kept) within this many
+#: degrees: 0.0001 degrees is 11 m north-south and less east-west, far below what a travel
+#: time estimate can tell apart.
+AREA_TOLERANCE_DEGREES = 0.0001
+#: Most corners (coordinates) a service area keeps after simplifying; a shape with more is
+#: refused. Every lookup and the /hsds/ feed carry the shape, so its size is everyone's cost.
+MAX_AREA_VERTICES = 10_000
+
+
+def simplified_area(geom: BaseGeometry, tolerance: float = AREA_TOLERANCE_DEGREES) -> BaseGeometry:
+    """``geom`` simplified within ``tolerance`` degrees, still a valid (Multi)Polygon.
+
+    Raises ``ShapeError`` when more than :data:`MAX_AREA_VERTICES` corners remain.
+    """
+    import shapely
+
+    simple = geom.simplify(tolerance, preserve_topology=True)
+    if simple.is_empty or not simple.is_valid:
+        simple = geom  # an area too small to simplify, or a repair needed: keep it as it was
+    corners = int(shapely.get_num_coordinates(simple))
+    if corners > MAX_AREA_VERTICES:
+        raise ShapeError(
+            f"it has {corners:,} corners after simplifying to about 11 m; at most "
+            f"{MAX_AREA_VERTICES:,} are kept. Simplify it first (for example with mapshaper)"
+        )
+    return polygonal_shape(mapping(simple))
+
+
 @dataclass(frozen=True)
 class Bounds:
     min_lon: float

@@ -31,7 +31,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import normalize_uuid
-from ..geo.shapes import ShapeError, bounds_of, polygonal_shape, to_geojson_text
+from ..geo.shapes import (
+    ShapeError,
+    bounds_of,
+    polygonal_shape,
+    simplified_area,
+    to_geojson_text,
+)
 from ..hours import ScheduleError, ScheduleRule
 from ..models import (
     LOCATION_TYPES,
@@ -1155,6 +1161,10 @@ def set_capacity(
 # Service areas ---------------------------------------------------------------------------------
 
 
+# Largest service area file taken in (bytes); a shape is then simplified (geo.shapes).
+MAX_AREA_FILE_BYTES = 2_000_000
+
+
 def geometry_from_geojson(text: str | bytes) -> BaseGeometry:
     """A polygonal shape from GeoJSON text: a Polygon, MultiPolygon, Feature or
     FeatureCollection (all features are merged). Raises ``ShapeError`` saying why not."""
@@ -1239,9 +1249,16 @@ def set_service_areas(
             problems.add("clear", "Either remove the area or give a new one, not both.")
     elif has_file and ids:
         problems.add("geojson", "Upload a file or tick analysis areas, not both.")
+    elif has_file and len(geojson) > MAX_AREA_FILE_BYTES:  # type: ignore[arg-type]
+        problems.add(
+            "geojson",
+            f"This file is {len(geojson) / 1e6:.1f} MB; a service area file may be at most "  # type: ignore[arg-type]
+            f"{MAX_AREA_FILE_BYTES / 1e6:.0f} MB. Simplify the shape first (for example with "
+            "mapshaper).",
+        )
     elif has_file:
         try:
-            geometry = geometry_from_geojson(geojson)  # type: ignore[arg-type]
+            geometry = simplified_area(geometry_from_geojson(geojson))  # type: ignore[arg-type]
         except ShapeError as exc:
             problems.add("geojson", f"This file cannot be used: {exc}.")
         label = label or "Uploaded service area"

@@ -7,6 +7,9 @@ scratch PostgreSQL database), because parallel requests need real, separate tran
 from __future__ import annotations
 
 import csv
+import io
+import json
+import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -479,3 +482,71 @@ def test_outcomes_export_neutralises_formulas(runner, tmp_path, monkeypatch):
         (written,) = list(csv.DictReader(handle))
     assert written["area_id"] == "'" + FORMULA
     assert written["disposition"] == "'@SUM(A1)"
+
+
+# 8. Service area uploads are capped and simplified ----------------------------------------------
+
+
+def circle(vertices: int, jagged: float = 0.0) -> str:
+    """A GeoJSON polygon of ``vertices`` corners around Albuquerque, radius 0.05 degrees; with
+    ``jagged`` every other corner moves out by that many degrees (a saw edge)."""
+    ring = []
+    for n in range(vertices):
+        angle = 2 * math.pi * n / vertices
+        radius = 0.05 + (jagged if n % 2 else 0.0)
+        ring.append(
+            [
+                round(-106.65 + radius * math.cos(angle), 7),
+                round(35.08 + radius * math.sin(angle), 7),
+            ]
+        )
+    ring.append(ring[0])
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def upload_area(client, service, text: str):
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    from tests.functional.test_editing_pages import form_fields
+
+    path = f"/inventory/services/{service.id}/areas"
+    data = MultiDict(form_fields(client, path))
+    data["geojson"] = FileStorage(io.BytesIO(text.encode()), "area.geojson")
+    # Encoded in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart(data)
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_a_detailed_area_is_stored_simplified(client, session, coordinator):
+    service = make_service(session, name="Area Center")
+    session.commit()
+    assert log_in(client, coordinator.email).status_code == 302
+    response = upload_area(client, service, circle(40_000))
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    session.expire_all()
+    (area,) = session.get(type(service), service.id).service_areas
+    stored = json.loads(area.extent)["coordinates"][0]
+    assert len(stored) <= 10_000
+    assert len(stored) < 40_000 // 4
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (lambda: circle(120_000), "may be at most 2 MB"),
+        (lambda: circle(30_000, jagged=0.01), "at most 10,000 are kept"),
+    ],
+    ids=["bytes", "vertices"],
+)
+def test_an_oversized_area_is_refused_and_nothing_saved(
+    client, session, coordinator, text, message
+):
+    service = make_service(session, name="Huge Area Center")
+    session.commit()
+    assert log_in(client, coordinator.email).status_code == 302
+    response = upload_area(client, service, text())
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(type(service), service.id).service_areas == []

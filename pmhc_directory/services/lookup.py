@@ -1432,11 +1432,19 @@ _FITS_MEMO_SIZE = 512
 
 def _fits(columns: Columns, query: Query, wanted: set[str], vocab: Vocabulary) -> list[Fit | None]:
     """``fit_of`` for every combination of service types in the cache (None where no type is
-    wanted). A fit depends on the needs, types, open-now choice and travel cap asked for only,
+    wanted). A fit depends on the needs, types, open-now choice, travel cap and transport only,
     so the answer is kept per such question (officers ask a few kinds of question)."""
     from ..matching import fit_of
 
-    key = (query.needs, query.types, query.require_open, query.max_minutes, query.policy)
+    # The fit also reads ``transport`` (phone lines after places when the officer drives).
+    key = (
+        query.needs,
+        query.types,
+        query.require_open,
+        query.max_minutes,
+        query.transport,
+        query.policy,
+    )
     found = columns.fits_memo.get(key)
     if found is not None:
         return found

@@ -44,6 +44,8 @@ def eligibility_tags(candidate: Candidate, policy: Policy, vocabulary: Vocabular
     if genders and genders != GENDER_POPULATIONS:
         tags.append("Women only" if "women" in genders else "Men only")
     groups = sorted(candidate.eligibility_populations - GENDER_POPULATIONS)
+    if age is not None and groups and all(policy.age_range(code) for code in groups):
+        groups = []  # "Ages 12-17" already says what "youth only" would
     if groups:
         names = []
         for code in groups:

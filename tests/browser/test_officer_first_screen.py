@@ -201,3 +201,59 @@ def test_scenario_11_teams_come_to_you_and_chips_are_big_enough(page):
     box = chip.bounding_box()
     assert box["width"] >= 24 and box["height"] >= 24
     assert serious_axe_violations(page) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("police headquarters", "Cedar Bluff Police Headquarters"),
+        ("detention center", "Juniper County Detention Center"),
+        ("CBPD", "Cedar Bluff Police Headquarters"),
+        ("Cedar Bluff PD", "Cedar Bluff Police Headquarters"),
+        ("Depot St", "Depot St (street"),
+        ("100 Depot St", "Depot St (nearest known address on the street)"),
+    ],
+)
+def test_scenario_9_typed_places_are_found_and_named(page, typed, found):
+    page.goto("/")
+    page.get_by_label("Address, ZIP code or landmark").fill(typed)
+    page.locator("input[name=needs][value=crisis-now]").check()
+    page.get_by_role("button", name="Find places").click()
+    page.wait_for_url(re.compile(r"needs=crisis-now"))
+    assert found in page.locator(".search-summary").inner_text()
+
+
+def test_scenario_9_a_kind_of_place_gives_did_you_mean_without_javascript(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=live_server, java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto("/?near=hospital&needs=crisis-now&transport=true")
+        choices = page.locator(".place-choices a")
+        assert choices.all_inner_texts() == [
+            "Cedar Bluff General Hospital",
+            "Juniper Valley University Hospital",
+        ]
+        choices.first.click()
+        page.wait_for_url(re.compile(r"near=Cedar\+Bluff\+General\+Hospital"))
+        assert "Cedar Bluff General Hospital" in page.locator(".search-summary").inner_text()
+    finally:
+        context.close()
+
+
+def test_scenario_10_the_first_choice_ranks_above_later_choices(page):
+    page.goto(SCENARIO_1)
+    kinds = page.locator(".result-card .result-type").all_inner_texts()
+    sobering = [i for i, k in enumerate(kinds) if k.startswith("Sobering center")]
+    later = [i for i, k in enumerate(kinds) if not k.startswith("Sobering center")]
+    assert sobering and later and max(sobering) < min(later)
+
+
+def test_scenario_11_a_result_card_is_compact_with_details_on_demand(page):
+    page.goto(SCENARIO_3)
+    first = page.locator(".result-card").first
+    assert first.bounding_box()["height"] < 450
+    assert not first.locator("address").is_visible()
+    first.locator(".card-more > summary").click()
+    assert first.locator("address").is_visible()

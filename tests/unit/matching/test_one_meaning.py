@@ -250,6 +250,10 @@ def test_with_drive_them_there_a_phone_line_comes_after_every_place() -> None:
             ["Older adults, 60 and over only"],
         ),
         ({"eligibility_populations": frozenset({"veterans"})}, ["Veterans only"]),
+        (
+            {"minimum_age": 12, "maximum_age": 17, "eligibility_populations": frozenset({"youth"})},
+            ["Ages 12-17"],
+        ),
         ({"attributes": frozenset({"voluntary-only"})}, ["Voluntary only"]),
         ({"application_process": "Call for an appointment."}, ["Appointment needed"]),
         ({"application_process": "Walk in, no appointment needed."}, []),

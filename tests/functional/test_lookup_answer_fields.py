@@ -63,6 +63,36 @@ def test_a_card_gives_address_directions_distance_and_drive(client, session):
     assert result["continuum"] == "place" and result["matched_type"] == "crisis-receiving"
 
 
+def test_a_card_gives_hours_phones_facts_and_verification(client, session):
+    from datetime import date
+
+    place = open_place(
+        session,
+        "Overnight Receiving",
+        attributes=("no-medical-clearance", "accepts-law-enforcement-dropoff"),
+        schedules=[
+            {"byday": "FR", "opens_at": "22:00", "closes_at": "24:00"},
+            {"byday": "SA", "opens_at": "00:00", "closes_at": "06:00"},
+        ],
+        assured_date=date(2026, 10, 1),
+        phone="505-555-0177",
+    )
+    place.attributes = [a for a in place.attributes if a.taxonomy_term.code != "open-24-7"]
+    session.flush()
+
+    result = result_of(answer_of(client, session, types="crisis-receiving"), place)
+
+    assert (result["open_now"], result["always_open"]) == (True, False)
+    assert result["closes_at"] == "2026-11-28T06:00:00-07:00"
+    assert result["opens_next"] is None
+    assert result["open_status_text"] == "Open, closes 6:00 AM"
+    assert result["assured_date"] == "2026-10-01"
+    assert result["phones"] == ["505-555-0177"]
+    assert result["attributes"] == ["accepts-law-enforcement-dropoff", "no-medical-clearance"]
+    assert result["organization"] == "Overnight Receiving (organization)"
+    assert result["service_types"] == ["crisis-receiving"]
+
+
 def test_the_answer_echoes_the_question(client, session):
     answer = answer_of(client, session, types="crisis-line", age="40", limit="3")
 

@@ -125,3 +125,36 @@ def test_edited_services_are_masked_until_a_fifth_of_the_columns_are_dead(sessio
         pytest.fail("the columns were never rebuilt")
     names = {e.common["name"] for e in columns.entries if e.common["service_id"] == made[0].id}
     assert names == {"Renamed 0"}
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [(35.05, -106.7), (35.05, -106.6), (35.0, -106.65), (35.1, -106.65), (35.0, -106.7)],
+    ids=["west", "east", "south", "north", "corner"],
+)
+def test_a_point_on_the_edge_of_an_analysis_area_is_in_it(session, lat, lon):
+    """Unmet needs are kept per analysis area: a point on an area's edge belongs to it."""
+    import json
+
+    from pmhc_directory.models import AnalysisArea
+    from pmhc_directory.services.lookup import area_of_point
+
+    ring = [[-106.7, 35.0], [-106.6, 35.0], [-106.6, 35.1], [-106.7, 35.1], [-106.7, 35.0]]
+    session.add(
+        AnalysisArea(
+            id="EDGE-1",
+            name="Edge",
+            population=100,
+            geometry=json.dumps({"type": "Polygon", "coordinates": [ring]}),
+            centre_lat=35.05,
+            centre_lon=-106.65,
+            min_lon=-106.7,
+            min_lat=35.0,
+            max_lon=-106.6,
+            max_lat=35.1,
+        )
+    )
+    session.flush()
+
+    assert area_of_point(session, lat, lon) == "EDGE-1"
+    assert area_of_point(session, lat + 0.2, lon) is None

@@ -1,7 +1,11 @@
 """Import services from HSDS 3.1 compiled JSON: check everything first, then upsert by id.
 
-All or nothing: every record is parsed and checked (``hsds.deserialize``), then the rows it
-points at are looked up, and only when no problem was found is anything written. Writing goes
+All or nothing (``on_error="fail"``, the default): every record is parsed and checked
+(``hsds.deserialize``), then the rows it points at are looked up, and only when no problem was
+found is anything written. With ``on_error="skip"`` each record is first repaired at the
+smallest scope (``_Sanitizer``), records the file-wide checks refuse are left out, every
+problem is kept with its action for the report (``write_report``) and the services kept with
+problems get an ``ImportFlag`` for the verification queue. Writing goes
 in batches with a few bulk statements per table; the caller commits or rolls back. New rows go
 straight through the DB-API (``executemany`` on SQLite, ``COPY`` on PostgreSQL) in the session's
 transaction, and the importer records their search changes itself (``search.sync``, one row

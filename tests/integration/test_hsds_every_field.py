@@ -103,3 +103,26 @@ def test_a_schedule_the_hours_engine_cannot_evaluate_shows_hours_unknown(session
         schedule_rules(service.schedules)
     shown = describe_hours(service.schedules)
     assert shown.problem and not shown.lines  # never shown as open
+
+
+def test_tabular_columns_that_are_not_hsds_are_warnings_of_the_import(session, tmp_path):
+    import csv
+
+    record = every_field_service()
+    record.pop("last_modified")
+    import_services(session, [record], source="test")
+    folder = tmp_path / "package"
+    export_file(session, folder, fmt="hsds-csv")
+    package = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    services = next(r for r in package["resources"] if r["name"] == "service")
+    services["schema"]["fields"].append({"name": "x_intake_notes", "type": "string"})
+    (folder / "datapackage.json").write_text(json.dumps(package), "utf-8")
+    with (folder / "services.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[0].append("x_intake_notes")
+    for row in rows[1:]:
+        row.append("internal")
+    with (folder / "services.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    summary = import_file(session, folder, fmt="hsds-csv")
+    assert any("x_intake_notes is not an HSDS 3.1 field" in str(w) for w in summary.warnings)

@@ -324,9 +324,12 @@ def import_file(
     with unzipped_limit(max_unzipped_bytes):
         try:
             records = read_records(Path(path), fmt, taxonomy_map=taxonomy_map, log=log)
-            return import_services(
+            summary = import_services(
                 session, records, source=name, progress=progress, on_error=on_error, log=log
             )
+            # A reader's own warnings (hsds-csv: columns and tables that are not HSDS 3.1).
+            summary.warnings[:0] = getattr(records, "warnings", [])
+            return summary
         except ReadFailed as exc:  # a streaming reader found a problem while being consumed
             raise ImportFailed(exc.issues) from None
 

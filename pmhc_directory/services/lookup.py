@@ -440,6 +440,46 @@ def load_gazetteer(
     return StaticGazetteer(places, addresses, address_key=address_key)
 
 
+def facility_choices(
+    session: Session, lat: float | None = None, lon: float | None = None
+) -> list[tuple[str, str]]:
+    """(service id, name) of the places a person can be taken to (services of a "place" type:
+    crisis receiving, stabilization, sobering...; no lines, courts or teams), nearest first
+    from ``lat``/``lon`` when given, else by name. For "Log encounter" (issue #14 item 11)."""
+    vocab = vocabulary()
+    place_types = vocab.service_types_in("place")
+    typed = (
+        select(Attribute.link_id)
+        .join(TaxonomyTerm, Attribute.taxonomy_term_id == TaxonomyTerm.id)
+        .where(
+            Attribute.link_entity == "service",
+            TaxonomyTerm.taxonomy == SERVICE_TYPE,
+            TaxonomyTerm.code.in_(place_types),
+        )
+    )
+    rows = session.execute(
+        select(Service.id, Service.name, Location.latitude, Location.longitude)
+        .outerjoin(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+        .outerjoin(Location, Location.id == ServiceAtLocation.location_id)
+        .where(
+            Service.status != "inactive",
+            Service.is_national.is_(False),
+            Service.id.in_(typed),
+        )
+    ).all()
+    best: dict[str, tuple[float, str]] = {}
+    for service_id, name, site_lat, site_lon in rows:
+        if lat is not None and lon is not None and site_lat is not None and site_lon is not None:
+            km = float(_haversine_km(lat, lon, [site_lat], [site_lon])[0])
+        else:
+            km = math.inf
+        seen = best.get(str(service_id))
+        if seen is None or km < seen[0]:
+            best[str(service_id)] = (km, name)
+    ordered = sorted(best.items(), key=lambda item: (item[1][0], item[1][1].casefold()))
+    return [(service_id, name) for service_id, (_, name) in ordered]
+
+
 #: Most place names offered as the officer types (a browser datalist: no script needed).
 MAX_PLACE_NAMES = 500
 

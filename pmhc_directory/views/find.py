@@ -396,6 +396,7 @@ def _card(result: dict[str, Any]) -> dict[str, Any]:
         "directions_url": None if comes_to_you else result.get("directions_url"),
         "reasons": list(result.get("reasons") or []),
         "is_service": continuum not in ("contact",),
+        "is_place": continuum == "place",
     }
 
 
@@ -502,6 +503,13 @@ def results_view(
         # "No place fits" only when nothing fits the person's facts: not when only the
         # officer's options (drive them there, a maximum drive) left the places out.
         "options_only": bool(gaps) and all(g["cause"] == "options" for g in gaps),
+        # "Log encounter" carries the lookup's place and needs over (issue #14 item 11).
+        "encounter_args": {
+            "near": form.near or None,
+            "lat": None if form.near else query.get("lat"),
+            "lon": None if form.near else query.get("lon"),
+            "needs": list(query.get("needs") or []),
+        },
         "summary": _query_summary(query),
         "more": more,
         "more_url": more_url,

@@ -362,11 +362,24 @@ def _service_names(session: Any, ids: Iterable[str]) -> dict[str, str]:
     return {str(sid): name for sid, name in found}
 
 
-def _facility_choices(session: Any) -> list[SelectChoice]:
-    found = session.execute(
-        select(Service.id, Service.name).where(Service.status != "inactive").order_by(Service.name)
-    ).all()
-    return choices([("", "Choose a facility")] + [(str(sid), name) for sid, name in found])
+def _facility_choices(session: Any, form: EncounterForm | None = None) -> list[SelectChoice]:
+    """Places a person can be taken to only (no lines, courts or teams), nearest first to the
+    encounter's point when it has one (issue #14 item 11)."""
+    from ..services.lookup import facility_choices
+
+    lat = lon = None
+    if form is not None:
+        try:
+            lat, lon = float(form.lat.data or ""), float(form.lon.data or "")
+        except ValueError:
+            lat = lon = None
+    found = facility_choices(session, lat, lon)
+    chosen = form.facility_id.data if form is not None else None
+    if chosen and chosen not in {sid for sid, _ in found}:
+        name = session.scalar(select(Service.name).where(Service.id == chosen))
+        if name is not None:
+            found.append((chosen, name))
+    return choices([("", "Choose a facility")] + found)
 
 
 def _blank_form(zone: ZoneInfo, now: datetime, services: list[str]) -> EncounterForm:
@@ -375,6 +388,13 @@ def _blank_form(zone: ZoneInfo, now: datetime, services: list[str]) -> Encounter
     form.services.data = services
     form.use_of_force.data = None
     form.injury.data = None
+    # From a lookup's result (issue #14 item 11): its place, needs and chosen facility.
+    args = request.args
+    form.near.data = (args.get("near") or "")[:200]
+    form.lat.data = args.get("lat") or ""
+    form.lon.data = args.get("lon") or ""
+    form.needs.data = [n for n in args.getlist("needs") if n]
+    form.facility_id.data = args.get("facility") or ""
     return form
 
 
@@ -396,7 +416,7 @@ def new_encounter() -> Any:
             if logged is not None:
                 flash(logged, "success")
                 return redirect(url_for("outcomes.new_encounter"), code=303)
-    form.facility_id.choices = _facility_choices(session)
+    form.facility_id.choices = _facility_choices(session, form)
     names = _service_names(session, form.services.data or [])
     return (
         render_template(

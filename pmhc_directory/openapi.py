@@ -92,6 +92,13 @@ MATCH_RESULT = _obj(
         "continuum": _nullable(STRING),
         "distance_km": _nullable(NUMBER),
         "travel_minutes": _nullable(NUMBER),
+        "travel_source": {
+            "type": ["string", "null"],
+            "enum": ["road", "estimate", "unreachable", None],
+            "description": "road: over the loaded road network; estimate: a network is loaded "
+            "but a point is off it; unreachable: no road route (travel_minutes null); "
+            "null: no road network, straight-line estimate (docs/roads.md).",
+        },
         "open_now": {"type": ["boolean", "null"], "description": "null: hours unknown"},
         "closes_at": _nullable(DATE_TIME),
         "opens_next": _nullable(DATE_TIME),

@@ -345,6 +345,25 @@ class RoadNetwork:
         table = rows[position]
         return table if forward else table.T
 
+    def from_point(
+        self, lat: float, lon: float, *, max_snap_km: float, snap_speed_kmh: float
+    ) -> OriginTimes | None:
+        """Driving times from one point to anywhere (one Dijkstra over the whole network), or
+        None when the point is off the network (farther than ``max_snap_km`` from any node)."""
+        if snap_speed_kmh <= 0 or not math.isfinite(snap_speed_kmh):
+            raise ValueError(f"snap speed must be a positive number, got {snap_speed_kmh!r}")
+        nodes, km = self.snap([lat], [lon])
+        if not km[0] <= max_snap_km:
+            return None
+        seconds = np.atleast_2d(dijkstra(self._graph, directed=True, indices=nodes[:1]))[0]
+        return OriginTimes(
+            network=self,
+            seconds=seconds,
+            start_minutes=float(km[0]) / snap_speed_kmh * 60.0,
+            max_snap_km=max_snap_km,
+            snap_speed_kmh=snap_speed_kmh,
+        )
+
     def minutes(
         self,
         origins: tuple[Iterable[float], Iterable[float]],
@@ -377,3 +396,34 @@ class RoadNetwork:
             )
             table[np.ix_(o_on, d_on)] = inner
         return table
+
+
+@dataclass(frozen=True, eq=False)
+class OriginTimes:
+    """Driving times from one point (see :meth:`RoadNetwork.from_point`)."""
+
+    network: RoadNetwork
+    seconds: np.ndarray  # network seconds from the origin's node to every node (inf: none)
+    start_minutes: float  # the origin's snap leg
+    max_snap_km: float
+    snap_speed_kmh: float
+
+    def minutes_to(self, lat, lon) -> np.ndarray:
+        """Minutes to each destination: ``nan`` for one off the network (or without a point),
+        ``inf`` for one no route reaches."""
+        lat = np.atleast_1d(np.asarray(lat, np.float64))
+        lon = np.atleast_1d(np.asarray(lon, np.float64))
+        result = np.full(len(lat), np.nan)
+        placed = ~np.isnan(lat) & ~np.isnan(lon)
+        if not placed.any():
+            return result
+        nodes, km = self.network.snap(lat[placed], lon[placed])
+        on = km <= self.max_snap_km
+        inner = np.full(len(nodes), np.nan)
+        inner[on] = (
+            self.seconds[nodes[on]] / 60.0
+            + self.start_minutes
+            + km[on] / self.snap_speed_kmh * 60.0
+        )
+        result[placed] = inner
+        return result

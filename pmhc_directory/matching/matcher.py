@@ -187,8 +187,9 @@ def _blocked(
             counts[code] = counts.get(code, 0) + 1
         if codes and set(codes) <= options:
             by_options += 1
-        if candidate.travel_minutes is not None and not candidate.goes_to_person:
-            farthest = max(farthest or 0.0, candidate.travel_minutes)
+        minutes = candidate.travel_minutes
+        if minutes is not None and minutes != float("inf") and not candidate.goes_to_person:
+            farthest = max(farthest or 0.0, minutes)
     order = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
     return tuple(order), places, by_options, farthest, messages
 

@@ -128,7 +128,10 @@ class Candidate:
     open_state: OpenState = UNKNOWN
     capacity: Capacity | None = None
     distance_km: float | None = None
-    travel_minutes: float | None = None
+    travel_minutes: float | None = None  # math.inf: no road route reaches it
+    # How travel_minutes was found: "road" (the road network), "estimate" (a network is loaded
+    # but a point is off it) or None (no network: the straight-line estimate everywhere).
+    travel_source: str | None = None
     in_service_area: bool | None = None
     goes_to_person: bool = False
     residency_restricted: bool = False

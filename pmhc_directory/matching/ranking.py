@@ -7,6 +7,7 @@ every part and weight is in ``docs/matching.md``.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from pmhc_directory.taxonomy import Vocabulary
@@ -90,6 +91,21 @@ def fresh_free_units(candidate: Candidate) -> int:
 
 def capacity_part(candidate: Candidate) -> float:
     return 1.0 if fresh_free_units(candidate) > 0 else 0.0
+
+
+def travel_text(minutes: float, source: str | None) -> str:
+    """How far a place is, as the reasons say it: ``12 min by road`` over the road network,
+    ``About 12 min away (estimated: off the mapped roads)`` where a network is loaded but a point
+    is too far from it, ``12 min away`` with no network (docs/roads.md)."""
+    if math.isinf(minutes):
+        return "No road route from here"
+    whole = round(minutes)
+    if source == "road":
+        return "Under 1 min by road" if whole < 1 else f"{whole} min by road"
+    text = "Under 1 min away" if whole < 1 else f"{whole} min away"
+    if source == "estimate":
+        return f"About {text} (estimated: off the mapped roads)"
+    return text
 
 
 def travel_part(candidate: Candidate, fit: Fit) -> float:
@@ -185,8 +201,7 @@ def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary
         else:
             found.append("Comes to you")
     elif candidate.travel_minutes is not None and is_destination(candidate, fit):
-        minutes = round(candidate.travel_minutes)
-        found.append("Under 1 min away" if minutes < 1 else f"{minutes} min away")
+        found.append(travel_text(candidate.travel_minutes, candidate.travel_source))
 
     attributes = candidate.attributes
     if "law-enforcement-no-refusal" in attributes:

@@ -212,6 +212,8 @@ def too_far(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
     if judged_by_area or fit.max_minutes is None or candidate.travel_minutes is None:
         return None
     if candidate.travel_minutes > fit.max_minutes:
+        if math.isinf(candidate.travel_minutes):
+            return Exclusion("too-far", "No road route from here (road network)")
         if candidate.goes_to_person:
             message = (
                 f"Based {candidate.travel_minutes:.0f} min away with no published service "

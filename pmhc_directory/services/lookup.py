@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,6 +134,11 @@ class LookupSettings:
     policy: Policy = field(default_factory=default_policy)
     # Unmet need: one record per lookup intent within this many hours.
     unmet_intent_hours: float = 4.0
+    # The road network (geo.roads.RoadNetwork) in use, or None: set per lookup by
+    # load_candidates from the database (docs/roads.md).
+    roads: Any = None
+    road_snap_max_km: float = 1.0
+    road_snap_speed_kmh: float = 15.0
 
 
 # --------------------------------------------------------------------------- input parsing
@@ -604,7 +609,30 @@ def load_candidates(
     :class:`CandidateCache`, brought up to date with the change sequence first (one indexed
     query when nothing changed)."""
     columns, capacity, capacities = candidate_cache(session).current(session, vocab)
+    if settings.roads is None:
+        from .roads import current_road_network
+
+        network = current_road_network(session)
+        if network is not None:
+            settings = replace(settings, roads=network)
     return build_candidates(columns, capacity, capacities, request, lat, lon, settings, now, vocab)
+
+
+def road_origin(settings: LookupSettings, lat: float, lon: float) -> Any:
+    """Driving times from the person's point over the road network (``geo.roads.OriginTimes``),
+    or None without a network or when the point is off it (the estimate applies then)."""
+    if settings.roads is None:
+        return None
+    return settings.roads.from_point(
+        lat, lon, max_snap_km=settings.road_snap_max_km, snap_speed_kmh=settings.road_snap_speed_kmh
+    )
+
+
+def _road_minutes(origin: Any, columns: Columns, positions: Any) -> Any:
+    """Road minutes to the sites at ``positions`` (NaN where the estimate applies), or None."""
+    if origin is None:
+        return None
+    return origin.minutes_to(columns.lat[positions], columns.lon[positions])
 
 
 def _site_rules(
@@ -1388,7 +1416,9 @@ def _make_candidate(
     capacities: Mapping[str, CapacityFact],
     request: LookupRequest,
     now: datetime,
+    road: float | None = None,
 ) -> Candidate:
+    """``road``: minutes over the road network (NaN or None where the estimate applies)."""
     entry = columns.entries[position]
     code = int(columns.table.hours_codes[position])
     state = states.get(code)
@@ -1406,6 +1436,11 @@ def _make_candidate(
             if km is None
             else km * travel.circuity / travel.speed_kmh * 60.0,
         }
+        if km is not None and settings.roads is not None:
+            by_road = road is not None and not math.isnan(road)
+            extra["travel_source"] = "road" if by_road else "estimate"
+            if by_road:
+                extra["travel_minutes"] = road
     fields = {
         **entry.common,
         **extra,
@@ -1459,11 +1494,13 @@ def all_candidates(
         (relevant[columns.table.types_codes] | columns.national) & columns.alive
     )
     km = _exact_km(columns, chosen, lat, lon)
+    road = _road_minutes(road_origin(settings, lat, lon), columns, chosen)
+    roads = [None] * len(km) if road is None else road.tolist()
     states: dict[int, OpenState] = {}
     point = Point(lon, lat)
     return [
-        _make_candidate(columns, p, k, settings, point, states, capacities, request, now)
-        for p, k in zip(chosen.tolist(), km, strict=True)
+        _make_candidate(columns, p, k, settings, point, states, capacities, request, now, r)
+        for p, k, r in zip(chosen.tolist(), km, roads, strict=True)
     ]
 
 
@@ -1586,6 +1623,11 @@ def build_candidates(
     if len(exact):
         km = _geodesic_km(lat, lon, lats[exact], lons[exact])
         minutes[exact] = km * travel.circuity / travel.speed_kmh * 60.0
+    # Over the road network where both ends are on it (docs/roads.md); the estimate elsewhere.
+    origin = road_origin(settings, lat, lon)
+    if origin is not None:
+        road = origin.minutes_to(lats, lons)
+        minutes = np.where(np.isnan(road), minutes, road)
 
     states: dict[int, OpenState] = {}
 
@@ -1626,10 +1668,12 @@ def build_candidates(
     shortlist = np.unique(np.concatenate([best, *per_type, listed]))
     chosen = np.concatenate([pool[shortlist], np.flatnonzero(columns.national & columns.alive)])
     km = _exact_km(columns, chosen, lat, lon)
+    road = _road_minutes(origin, columns, chosen)
+    roads = [None] * len(km) if road is None else road.tolist()
     shown_states: dict[int, OpenState] = dict(states)
     candidates = [
-        _make_candidate(columns, p, k, settings, point, shown_states, capacities, request, now)
-        for p, k in zip(chosen.tolist(), km, strict=True)
+        _make_candidate(columns, p, k, settings, point, shown_states, capacities, request, now, r)
+        for p, k, r in zip(chosen.tolist(), km, roads, strict=True)
     ]
     return Shortlist(
         candidates=candidates,
@@ -1725,7 +1769,14 @@ def _result_json(
         "matched_type": m.fit.service_type if m.fit else primary,
         "continuum": vocab.continuum_of(primary) if primary else None,
         "distance_km": round(c.distance_km, 2) if c.distance_km is not None else None,
-        "travel_minutes": round(c.travel_minutes) if c.travel_minutes is not None else None,
+        "travel_minutes": round(c.travel_minutes)
+        if c.travel_minutes is not None and math.isfinite(c.travel_minutes)
+        else None,
+        # "road", "estimate" (a network is loaded, a point is off it), "unreachable" (no road
+        # route; travel_minutes is null) or null (no network loaded).
+        "travel_source": "unreachable"
+        if c.travel_minutes is not None and math.isinf(c.travel_minutes)
+        else c.travel_source,
         "open_now": state.open_now,
         "closes_at": _iso(state.closes_at, zone),
         "opens_next": _iso(state.opens_next, zone),
@@ -1985,4 +2036,6 @@ def settings_from_config(config: Mapping[str, Any]) -> LookupSettings:
             circuity=float(config["TRAVEL_CIRCUITY"]), speed_kmh=float(config["TRAVEL_SPEED_KMH"])
         ),
         capacity_fresh_hours=float(config["CAPACITY_FRESH_HOURS"]),
+        road_snap_max_km=float(config["ROAD_SNAP_MAX_KM"]),
+        road_snap_speed_kmh=float(config["ROAD_SNAP_SPEED_KMH"]),
     )

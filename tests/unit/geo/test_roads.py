@@ -191,3 +191,24 @@ def test_the_triangle_inequality_holds_over_any_network(segments):
     assert np.allclose(np.diag(table), 0.0)
     via = np.min(table[:, :, None] + table[None, :, :], axis=1)
     assert np.all(table <= via + 1e-9)
+
+
+def test_times_from_one_point_equal_the_many_to_many_table():
+    ways = [([node(i, j) for j in range(5)], {"highway": "residential"}) for i in range(5)]
+    ways += [
+        ([node(i, j) for i in range(5)], {"highway": "tertiary", "oneway": "yes"}) for j in range(5)
+    ]
+    network = build(*ways)
+    rng = np.random.default_rng(3)
+    lat = LAT0 + rng.uniform(-0.001, 0.005, 12)
+    lon = LON0 + rng.uniform(-0.001, 0.005, 12)
+    lat[0] = np.nan
+    lat[1] = LAT0 + 1.0  # far from every road
+    origin = network.from_point(LAT0 + 0.002, LON0 + 0.001, max_snap_km=1.0, snap_speed_kmh=15.0)
+    ours = origin.minutes_to(lat, lon)
+    table = network.minutes(
+        ([LAT0 + 0.002], [LON0 + 0.001]), (lat[1:], lon[1:]), max_snap_km=1.0, snap_speed_kmh=15.0
+    )[0]
+    assert math.isnan(ours[0]) and math.isnan(ours[1])
+    assert np.allclose(ours[1:], table, equal_nan=True)
+    assert network.from_point(LAT0 + 1.0, LON0, max_snap_km=1.0, snap_speed_kmh=15.0) is None

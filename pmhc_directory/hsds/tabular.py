@@ -701,12 +701,23 @@ class PackageRecords:
 
     # -- assembling
 
-    def _children(self, name: str, column: str, owner_id: str) -> list[Row]:
+    def _children(self, name: str, column: str, owner_id: str, once: bool) -> list[Row]:
+        """The rows of table ``name`` whose ``column`` names ``owner_id``. With ``once`` (the
+        owner is met once: a service or one of its service_at_locations) they are let go, so
+        memory falls as services are handed on; rows objects point at by id stay."""
         table = self.tables.get(name)
         if table is None:
             return []
         index = table.by_owner.get(column)
-        return (index.get(owner_id) if index else None) or []
+        if not index:
+            return []
+        if not once:
+            return index.get(owner_id) or []
+        rows = index.pop(owner_id, None) or []
+        if name not in _POINTED_AT:
+            for row in rows:
+                table.by_id.pop(row[0], None)
+        return rows
 
     def _object(self, name: str, row: Row) -> dict[str, Any]:
         """The compiled HSDS object of a row, with every member the package holds for it."""
@@ -727,7 +738,7 @@ class PackageRecords:
                 continue
             if column is None:
                 continue
-            rows = self._children(child, column, row_id)
+            rows = self._children(child, column, row_id, table_name in _MET_ONCE)
             if table_name == "organization" and key == "locations":
                 rows = [r for r in rows if r[0] not in self.used_locations]
             if rows or key in _ALWAYS_LISTED.get(table_name, ()):
@@ -749,6 +760,13 @@ class PackageRecords:
         if self.issues:
             raise ReadFailed(self.issues)
 
+
+# Objects nested in one service only (their child rows can be let go once read), and tables
+# whose rows objects point at by id (``service.organization_id``...: kept to the end).
+_MET_ONCE = frozenset({"service", "service_at_location"})
+_POINTED_AT = frozenset(
+    child for table in RESOURCES for _key, kind, child in table.members if kind == "object"
+)
 
 # Lists the directory's own export always carries, even empty (what ``service_to_hsds`` does).
 _ALWAYS_LISTED: dict[str, tuple[str, ...]] = {

@@ -68,3 +68,27 @@ def test_an_overnight_window_opening_at_23_59_starts_then() -> None:
 
     assert evaluate(rules, local(SAT, 23, 0), DENVER).opens_next == local(SAT, 23, 59)
     assert evaluate(rules, local(SUN, 3, 0), DENVER).closes_at == local(SUN, 6, 0)
+
+
+def test_a_count_is_followed_for_a_century() -> None:
+    """The count-th date is searched 100 x 366 days ahead: a yearly rule's 101st date is found."""
+    yearly = ScheduleRule(
+        freq="MONTHLY",
+        bymonthday="1",
+        interval=12,
+        count=101,
+        dtstart=date(2026, 1, 1),
+        opens_at="09:00",
+        closes_at="10:00",
+    )
+    assert yearly.last_date == date(2126, 1, 1)
+    beyond = ScheduleRule(
+        freq="MONTHLY",
+        bymonthday="1",
+        interval=12,
+        count=102,
+        dtstart=date(2026, 1, 1),
+        opens_at="09:00",
+        closes_at="10:00",
+    )
+    assert beyond.last_date is None  # past the search: treated as open-ended

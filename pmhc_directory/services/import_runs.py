@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 #: A run with no sign of life for this long is taken to have died.
 STALE_SECONDS = 600
+#: A checked run not confirmed within this long is given up and its upload deleted.
+UNCONFIRMED_SECONDS = 24 * 3600
 #: Least seconds between two progress writes.
 PROGRESS_EVERY = 0.5
 #: Problems shown in the table on the page; all are in the CSV download.
@@ -182,6 +184,7 @@ def create_run(
     if busy is not None:
         raise ImportBusyError(busy)
     now = datetime.now(UTC)
+    _give_up_unconfirmed(session, now)
     run = ImportRun(
         file_name=file_name[:255],
         stored_path=str(stored_path),
@@ -198,6 +201,15 @@ def create_run(
     session.add(run)
     _claim(session)
     return run
+
+
+def _give_up_unconfirmed(session: Session, now: datetime) -> None:
+    """Checked runs nobody confirmed within ``UNCONFIRMED_SECONDS``: failed, upload deleted."""
+    cutoff = now - timedelta(seconds=UNCONFIRMED_SECONDS)
+    for old in session.scalars(
+        select(ImportRun).where(ImportRun.status == "checked", ImportRun.created_at < cutoff)
+    ):
+        _finish(session, old, "failed", message="Not confirmed within a day; upload it again.")
 
 
 def confirm_run(session: Session, run: ImportRun, user: str) -> ImportRun:

@@ -142,6 +142,23 @@ def test_second_import_is_refused_while_one_runs(client, session, inline, messy_
     assert session.get(ImportRun, running.id).status == "failed"
 
 
+def test_unconfirmed_dry_runs_are_given_up_after_a_day(client, session, inline, messy_zip):
+    path, _spoilt = messy_zip
+    make_user(session, "coordinator")
+    session.commit()
+    login(client, "coordinator@example.org")
+    first = client.get(upload(client, path).headers["Location"])
+    assert first.status_code == 200
+    old = session.scalars(select(ImportRun)).one()
+    assert old.status == "checked" and Path(old.stored_path).exists()
+    old.created_at = datetime.now(UTC) - timedelta(days=2)
+    session.commit()
+    assert upload(client, path).status_code == 303
+    session.expire_all()
+    old = session.get(ImportRun, old.id)
+    assert old.status == "failed" and not Path(old.stored_path).exists()
+
+
 def test_fail_mode_dry_run_names_every_problem(client, session, inline, messy_zip):
     path, _spoilt = messy_zip
     make_user(session, "coordinator")

@@ -19,10 +19,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Roles allowed to change the inventory.
 EDITORS = (Role.COORDINATOR, Role.ADMIN)
-# The jurisdiction's own staff; provider accounts see only their organization (views/provider).
-STAFF_ROLES = (Role.OFFICER, Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 # Session key: when this login began (Unix seconds).
 LOGIN_STARTED = "login_started"
+# The jurisdiction's own staff; provider accounts see only their organization (views/provider).
+STAFF_ROLES = (Role.OFFICER, Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 
 
 def init_app(app: Flask) -> None:

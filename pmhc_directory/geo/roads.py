@@ -201,6 +201,7 @@ class NetworkBuilder:
                 "osm_timestamp": osm_timestamp,
                 "built_at": built_at,
                 "ways": self.ways,
+                "max_speed_kmh": float(speed.max()) if len(speed) else None,
             },
         )
 
@@ -244,6 +245,11 @@ class RoadNetwork:
         for array in (network.lat, network.lon, network.tail, network.head, network.seconds):
             array.setflags(write=False)
         return network
+
+    @property
+    def max_speed_kmh(self) -> float:
+        """The fastest speed of any edge (from the build's metadata; 130 km/h when unknown)."""
+        return float(self.metadata.get("max_speed_kmh") or 130.0)
 
     @property
     def node_count(self) -> int:

@@ -11,7 +11,8 @@ Definitions (also in docs/planners.md):
   travel time), or one per service without a physical site (a phone line, a team). Only services
   with status ``active`` ever cover or supply anything.
 - **Travel minutes** from an area's demand point (``centre_lat/lon``) to a site: the supplied
-  ``TravelCost`` where present, else ``TravelModel(TRAVEL_CIRCUITY, TRAVEL_SPEED_KMH)`` applied to
+  ``TravelCost`` where present, else the road network (``geography roads``) where both ends are
+  on it, else ``TravelModel(TRAVEL_CIRCUITY, TRAVEL_SPEED_KMH)`` applied to
   the geodesic distance. Distances are exact WGS84 geodesics computed for the whole matrix at once
   with ``pyproj.Geod.inv`` (Karney's algorithm, the same as ``geo.distance.distance_km``), not a
   spherical approximation. A unit with no site is infinitely far.
@@ -53,6 +54,7 @@ from ..models import (
     AnalysisArea,
     Attribute,
     Location,
+    RoadNetworkFile,
     Service,
     ServiceAtLocation,
     ServiceStaffing,
@@ -61,6 +63,7 @@ from ..models import (
 )
 from ..taxonomy import SERVICE_TYPE, Vocabulary, vocabulary
 from .lookup import _facts, _shapes, _site_rules, schedule_rules
+from .roads import current_road_network, road_minutes, road_pairs
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +311,8 @@ MATRIX_BLOCK_PAIRS = 2_000_000
 def minutes_matrix(
     session: Session, config: Mapping[str, Any], areas: Areas, units: Sequence[SupplyUnit]
 ) -> np.ndarray:
-    """Travel minutes (n_areas, n_units): supplied TravelCost, else the estimate, else inf."""
+    """Travel minutes (n_areas, n_units): supplied TravelCost, else the road network where both
+    ends are on it, else the estimate, else inf (no place)."""
     n_areas, n_units = len(areas), len(units)
     minutes = np.full((n_areas, n_units), np.inf)
     placed = [j for j, u in enumerate(units) if u.lat is not None and u.lon is not None]
@@ -324,6 +328,10 @@ def minutes_matrix(
             minutes[:, placed[block]] = estimated_minutes(
                 model, areas.lat[:, None], areas.lon[:, None], lat[None, block], lon[None, block]
             )
+        network = current_road_network(session)
+        if network is not None:  # over the roads where both ends are on them (docs/roads.md)
+            road = road_minutes(network, config, (areas.lat, areas.lon), (lat, lon))
+            minutes[:, placed] = np.where(road.by_road, road.minutes, minutes[:, placed])
     by_location: dict[str, list[int]] = defaultdict(list)
     for j, unit in enumerate(units):
         if unit.location_id is not None:
@@ -456,6 +464,8 @@ class _Inventory:
     results: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     # One computation at a time per version (threaded servers): the caches above are shared.
     lock: Any = field(default_factory=threading.RLock)
+    # The road network in use (geo.roads.RoadNetwork), or None (docs/roads.md).
+    roads: Any = None
 
     def remember(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -522,7 +532,8 @@ def _geography_key(session: Session) -> tuple[Any, ...]:
         )
     ).one()
     costs = session.execute(select(func.count(), micro(TravelCost.minutes, 1e3))).one()
-    return tuple(areas) + tuple(costs)
+    roads = session.scalar(select(RoadNetworkFile.id))
+    return (*areas, *costs, roads)
 
 
 def _inventory(session: Session, config: Mapping[str, Any]) -> _Inventory:
@@ -635,6 +646,7 @@ def _build_inventory(
         in_area_rows=in_area_rows,
         in_area_units=in_area_units,
         supplied=_supplied_minutes(session, areas, units),
+        roads=current_road_network(session),
     )
 
 
@@ -695,6 +707,20 @@ def _sparse_type_reach(
     in_type = position[inv.in_area_units] >= 0
     sup_rows, sup_units, sup_minutes = inv.supplied
     mine = position[sup_units] >= 0 if sup_units.size else np.zeros(0, dtype=bool)
+    sup_rows, sup_cols, sup_minutes = sup_rows[mine], position[sup_units[mine]], sup_minutes[mine]
+    if inv.roads is not None:
+        # Road times where both ends are on the network; supplied times still win (they come
+        # last, and the last value of a pair wins).
+        r_rows, r_cols, r_minutes = road_pairs(
+            inv.roads,
+            config,
+            (inv.areas.lat, inv.areas.lon),
+            (inv.lat[cols], inv.lon[cols]),
+            threshold,
+        )
+        sup_rows = np.concatenate([r_rows, sup_rows])
+        sup_cols = np.concatenate([r_cols, sup_cols])
+        sup_minutes = np.concatenate([r_minutes, sup_minutes])
     model = travel_model(config)
     return coverage.sparse_reach(
         inv.areas.lat,
@@ -706,7 +732,7 @@ def _sparse_type_reach(
         (inv.in_area_rows[in_type], position[inv.in_area_units[in_type]]),
         circuity=model.circuity,
         speed_kmh=model.speed_kmh,
-        supplied=(sup_rows[mine], position[sup_units[mine]], sup_minutes[mine]),
+        supplied=(sup_rows, sup_cols, sup_minutes),
     )
 
 
@@ -1287,6 +1313,15 @@ def _suggest(
         )
         within = minutes <= threshold
         candidate_reach = np.zeros((len(areas), len(candidates)), dtype=bool)
+        if inv.roads is not None:
+            # Over the roads where both ends are on them, the estimate for the other pairs.
+            r_rows, r_cols, r_minutes = road_pairs(
+                inv.roads, config, (areas.lat, areas.lon), (cand_lat, cand_lon), threshold
+            )
+            by_road = np.zeros((len(areas), len(candidates)), dtype=bool)
+            by_road[r_rows, r_cols] = True
+            within &= ~by_road[rows, cols]
+            candidate_reach[r_rows[r_minutes <= threshold], r_cols[r_minutes <= threshold]] = True
         candidate_reach[rows[within], cols[within]] = True
     weights = areas.population.astype(float)
     p_used = min(p, len(candidates))

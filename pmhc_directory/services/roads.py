@@ -9,6 +9,7 @@ answer says so; a pair the network cannot connect is unreachable (``inf``).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -150,3 +151,54 @@ def _estimate_minutes(model: TravelModel, o_lat, o_lon, d_lat, d_lon) -> np.ndar
     lon1, lon2 = np.meshgrid(o_lon, d_lon, indexing="ij")
     _, _, metres = Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)
     return np.asarray(metres) / 1000.0 * model.circuity / model.speed_kmh * 60.0
+
+
+#: Origin-destination cells computed at once for many pairs (bounds temporary memory).
+_PAIR_BLOCK_CELLS = 4_000_000
+
+
+def road_pairs(
+    network: RoadNetwork,
+    config: Mapping[str, Any],
+    origins: tuple[np.ndarray, np.ndarray],
+    destinations: tuple[np.ndarray, np.ndarray],
+    threshold_minutes: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(origin rows, destination columns, minutes) over the road network for every pair that
+    could be within ``threshold_minutes`` by road; pairs with an end off the network are left
+    out (the estimate applies to them). Unreachable pairs come with ``inf``.
+
+    Candidate pairs are those within the distance the network's top speed covers in the
+    threshold (a KD-tree radius query): no road time can beat that, so no pair within the
+    threshold is missed. Searches are bounded by the threshold.
+    """
+    from ..gaps.coverage import candidate_pairs
+
+    o_lat, o_lon = (np.asarray(a, dtype=np.float64) for a in origins)
+    d_lat, d_lon = (np.asarray(a, dtype=np.float64) for a in destinations)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if not math.isfinite(threshold_minutes) or not len(o_lat) or not len(d_lat):
+        return empty
+    snap_kmh = float(config["ROAD_SNAP_SPEED_KMH"])
+    top_kmh = max(network.max_speed_kmh, snap_kmh)
+    rows, cols = candidate_pairs(o_lat, o_lon, d_lat, d_lon, threshold_minutes / 60.0 * top_kmh)
+    if not rows.size:
+        return empty
+    minutes = np.full(rows.size, np.nan)
+    origin_rows = np.unique(rows)
+    dest_cols = np.unique(cols)
+    col_of = np.searchsorted(dest_cols, cols)
+    step = max(1, _PAIR_BLOCK_CELLS // max(1, dest_cols.size))
+    for begin in range(0, origin_rows.size, step):
+        block = origin_rows[begin : begin + step]
+        table = network.minutes(
+            (o_lat[block], o_lon[block]),
+            (d_lat[dest_cols], d_lon[dest_cols]),
+            max_snap_km=float(config["ROAD_SNAP_MAX_KM"]),
+            snap_speed_kmh=snap_kmh,
+            limit_minutes=threshold_minutes,
+        )
+        mine = np.flatnonzero(np.isin(rows, block))
+        minutes[mine] = table[np.searchsorted(block, rows[mine]), col_of[mine]]
+    on = ~np.isnan(minutes)
+    return rows[on], cols[on], minutes[on]

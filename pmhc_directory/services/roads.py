@@ -202,3 +202,30 @@ def road_pairs(
         minutes[mine] = table[np.searchsorted(block, rows[mine]), col_of[mine]]
     on = ~np.isnan(minutes)
     return rows[on], cols[on], minutes[on]
+
+
+def travel_times_used(session: Session, config: Mapping[str, Any]) -> str:
+    """One sentence for planners on which travel times the figures use, in precedence order."""
+    from sqlalchemy import func
+
+    from ..models import TravelCost
+
+    parts = []
+    pairs = session.scalar(select(func.count()).select_from(TravelCost)) or 0
+    if pairs:
+        parts.append(f"supplied travel times for {pairs:,} area-site pairs")
+    network = road_network_summary(session)
+    if network is not None:
+        dated = f", extract dated {network['osm_timestamp']}" if network["osm_timestamp"] else ""
+        parts.append(
+            f"the road network from {network['source']}{dated} (loaded "
+            f"{network['loaded_at'][:10]}) where both ends are within "
+            f"{float(config['ROAD_SNAP_MAX_KM']):g} km of a road"
+        )
+    estimate = (
+        f"straight-line distance x {float(config['TRAVEL_CIRCUITY']):g} at "
+        f"{float(config['TRAVEL_SPEED_KMH']):g} km/h"
+    )
+    if not parts:
+        return f"Travel times: {estimate} (no road network or travel-time matrix loaded)."
+    return f"Travel times: {'; then '.join(parts)}; elsewhere {estimate}."

@@ -45,6 +45,7 @@ from ..db import get_session
 from ..hours.describe import DAY_NAMES, MONTH_ABBREVIATIONS
 from ..rendering.svg_map import class_labels_for, format_number, quantile_breaks, render_svg_map
 from ..services.inventory import csv_cell
+from ..services.roads import travel_times_used
 from ..taxonomy import SERVICE_TYPE, vocabulary
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -328,6 +329,7 @@ def index() -> Any:
         gap_total=sum(1 for f in features if elements_covered(f) < len(CRISIS_ELEMENTS)),
         places_json=json.dumps(service.town_labels(session), separators=(",", ":")),
         symbol_legend=SYMBOL_LEGEND,
+        travel_note=travel_times_used(session, config),
     )
     return render_template("planning/index.html", **context)
 
@@ -351,6 +353,7 @@ def report() -> str:
     }
     try:
         context.update(_report_parts(service, session, config, now, since))
+        context["travel_note"] = travel_times_used(session, config)
     except service.NoGeographyError as exc:
         context["no_geography"] = exc.message
     return render_template("planning/report.html", **context)

@@ -119,3 +119,14 @@ def test_accessibility_matrix_uses_road_minutes(app, session, setting):
     matrix = planning.minutes_matrix(session, app.config, areas, units)
     order = [list(AREAS).index(area_id) for area_id in areas.ids]
     assert np.allclose(matrix[:, 0], road[order], rtol=1e-9)
+
+
+def test_the_planning_page_and_report_say_which_travel_times_they_used(client, session, setting):
+    page = client.get("/planning").get_data(as_text=True)
+    assert "no road network or travel-time matrix loaded" in page
+    import_road_network(session, helsinki_extract())
+    session.commit()
+    for url in ("/planning", "/planning/report"):
+        text = client.get(url).get_data(as_text=True)
+        assert "the road network from Helsinki.osm.pbf" in text, url
+        assert "elsewhere straight-line distance x 1.3 at 50 km/h" in text, url

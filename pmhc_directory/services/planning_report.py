@@ -121,7 +121,17 @@ def write_report(
         written.append(out / "unmet.geojson")
         advance(1)
 
-        html = render_report_html(coverage, week, access.get("e2sfca", {}), need, sites, unmet)
+        from .roads import travel_times_used
+
+        html = render_report_html(
+            coverage,
+            week,
+            access.get("e2sfca", {}),
+            need,
+            sites,
+            unmet,
+            travel_note=travel_times_used(session, config),
+        )
         (out / "report.html").write_text(html, "utf-8")
         written.append(out / "report.html")
         advance(1)
@@ -323,8 +333,11 @@ def render_report_html(
     need: dict[str, Any],
     sites: dict[str, Any],
     unmet: dict[str, Any],
+    *,
+    travel_note: str | None = None,
 ) -> str:
-    """The printable report: headline, maps, week chart and tables; no scripts, no links out."""
+    """The printable report: headline, maps, week chart and tables; no scripts, no links out.
+    ``travel_note`` says which travel times the figures use (``services.roads``)."""
     vocab = vocabulary()
     summary = coverage["summary"]
     features = coverage["features"]
@@ -333,6 +346,8 @@ def render_report_html(
         f"<h1>Crisis service gaps</h1><p>Coverage at {escape(summary['at'])}; "
         f"population {summary['population']:,} in {len(features)} areas.</p>"
     )
+    if travel_note:
+        parts.append(f"<p class='travel-times'>{escape(travel_note)}</p>")
     parts.append(
         f"<p class='headline'><strong>{_percent(summary['all_three_share'])}</strong> of people "
         "have all three crisis elements (someone to contact, someone to respond, a place to "

@@ -322,6 +322,7 @@ def test_gaps_report_writes_every_file(runner, session, tmp_path, small_geograph
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text("utf-8")
     assert "<svg" in html
+    assert "Travel times: straight-line distance x 1.3 at 50 km/h" in html
     assert "<script" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     coverage = json.loads((out / "coverage.geojson").read_text())

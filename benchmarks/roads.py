@@ -84,6 +84,15 @@ def main() -> None:
         print(f"grid_{n}_load_seconds {time.perf_counter() - started:.2f}")
         sites = random_points(network, args.sites, seed=1)
         people = random_points(network, args.lookups, seed=2)
+        # The officer lookup's path: one search from the person, then every candidate site.
+        times = []
+        for lat, lon in zip(*people, strict=True):
+            started = time.perf_counter()
+            origin = network.from_point(lat, lon, max_snap_km=1.0, snap_speed_kmh=15.0)
+            origin.minutes_to(*sites)
+            times.append(time.perf_counter() - started)
+        print(f"grid_{n}_lookup_road_part_p50_ms {statistics.median(times) * 1000:.1f}")
+        print(f"grid_{n}_lookup_road_part_p95_ms {percentile(times, 95) * 1000:.1f}")
         for limit in (np.inf, 60.0, 30.0):
             times = []
             for lat, lon in zip(*people, strict=True):

@@ -82,7 +82,11 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_outcomes_breakdowns.py",
     ),
     "pmhc_directory/gaps/fca.py": ("tests/unit/gaps/test_fca.py",),
-    "pmhc_directory/gaps/coverage.py": ("tests/unit/gaps/test_coverage.py",),
+    "pmhc_directory/gaps/coverage.py": (
+        "tests/unit/gaps/test_coverage.py",
+        "tests/unit/gaps/test_sparse_coverage.py",
+        "tests/integration/test_sparse_coverage_service.py",
+    ),
 }
 
 

@@ -46,6 +46,7 @@ LOOKUP_TESTS = (
     "tests/unit/test_lookup_param_edges.py",
     "tests/integration/test_lookup_promises.py",
     "tests/integration/test_lookup_service.py",
+    "tests/integration/test_gazetteer_cache.py",
     "tests/integration/test_lookup_screening.py",
     "tests/functional/test_lookup_promises_api.py",
     "tests/functional/test_lookup_answer_fields.py",

@@ -158,3 +158,52 @@ def test_a_point_on_the_edge_of_an_analysis_area_is_in_it(session, lat, lon):
 
     assert area_of_point(session, lat, lon) == "EDGE-1"
     assert area_of_point(session, lat + 0.2, lon) is None
+
+
+def test_facility_choices_are_places_only_nearest_first(session):
+    from pmhc_directory.services.lookup import facility_choices
+
+    far = build_service(session, "Far Receiving", lat=35.3, lon=-106.65)
+    near = build_service(
+        session, "Near Stabilization", types=("crisis-stabilization",), lat=35.09, lon=-106.65
+    )
+    two_sites = build_service(session, "Alpha Two Sites", lat=35.5, lon=-106.65)
+    build_service(session, "Clinic", types=("outpatient-mental-health",), lat=35.08, lon=-106.65)
+    build_service(session, "Team", types=("mobile-crisis",))
+    build_service(session, "Closed For Good", lat=35.08, lon=-106.65, status="inactive")
+    from pmhc_directory.models import Location, ServiceAtLocation
+
+    site = Location(location_type="physical", name="second", latitude=35.1, longitude=-106.65)
+    session.add_all([site, ServiceAtLocation(service=two_sites, location=site)])
+    session.flush()
+
+    by_distance = facility_choices(session, 35.08, -106.65)
+    by_name = facility_choices(session)
+
+    mine = {far.id, near.id, two_sites.id}
+    nearest = [name for service_id, name in by_distance if service_id in mine]
+    assert nearest == ["Near Stabilization", "Alpha Two Sites", "Far Receiving"]
+    named = [name for service_id, name in by_name if service_id in mine]
+    assert named == ["Alpha Two Sites", "Far Receiving", "Near Stabilization"]
+    every_name = {name for _, name in by_name}
+    assert not every_name & {"Clinic", "Team", "Closed For Good"}
+    assert "988 Suicide & Crisis Lifeline" not in every_name
+
+
+def test_place_names_are_landmarks_not_address_points(session):
+    from pmhc_directory.services.lookup import place_names
+
+    for name, kind in [
+        ("Zeta Park", "landmark"),
+        ("Alpha Plaza", "place"),
+        ("1 Main St", "address"),
+    ]:
+        session.add(
+            Place(name=name, name_key=name.lower(), kind=kind, latitude=35.1, longitude=-106.6)
+        )
+    session.flush()
+
+    names = place_names(session)
+    assert names.index("Alpha Plaza") < names.index("Zeta Park")
+    assert "1 Main St" not in names
+    assert len(place_names(session, limit=1)) == 1

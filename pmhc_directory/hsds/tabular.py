@@ -43,7 +43,7 @@ from ..taxonomy import vocabulary
 from . import fields as hsds_fields
 from .bounded import check_zip_size
 from .deserialize import aware_datetime, iso_date, time_of_day, uuid_text
-from .errors import ImportIssue, ReadFailed
+from .errors import ImportIssue, ProblemLog, ReadFailed
 from .fields import HsdsField as Field
 from .fields import HsdsTable as Resource
 from .fields import link_column
@@ -410,8 +410,15 @@ class PackageRecords:
     kept (as tuples) until the services that own them have been handed on.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, log: ProblemLog | None = None) -> None:
         self.path = Path(path)
+        # --on-error skip: row problems are handled at the smallest scope (a cell that does not
+        # fit its type is dropped, a row that cannot be used is dropped, a service row that
+        # cannot be used is skipped) and logged with their action; file problems still refuse.
+        self.log = log
+        self._checking = True
+        self.dropped_services: set[int] = set()
+        self.service_file = ""
         self.issues: list[ImportIssue] = []
         # Columns and tables that are not HSDS 3.1 (nothing to keep them in), and rows that
         # belong to no service: reported, not refused.
@@ -425,6 +432,7 @@ class PackageRecords:
             self._check(source)
         finally:
             source.close()
+        self._checking = False
         if self.issues:
             raise ReadFailed(self.issues)
 
@@ -443,6 +451,37 @@ class PackageRecords:
             where += f", {column}"
         # file, row and column also apart, for the problem report (services.imports)
         self.issues.append(ImportIssue(row_id, -1, where, text, file=file, row=row, column=column))
+
+    def row_problem(
+        self, file: str, row: int, row_id: str | None, column: str, text: str, action: str
+    ) -> None:
+        """A problem of one row or cell: refused (all or nothing), or with ``--on-error skip``
+        handled as ``action`` ("field-dropped", "row-dropped"; a services.csv row that cannot
+        be used is "skipped") and logged once."""
+        if self.log is None:
+            self.error(file, row, row_id, column, text)
+            return
+        if not self._checking:
+            return  # met again while the services are read: logged when checked
+        if action == "row-dropped" and file == self.service_file:
+            action = "skipped"
+            self.dropped_services.add(row)
+            self.log.skipped += 1
+        where = f"{file} row {row}" + (f" (id {row_id})" if row_id else "")
+        where += f", {column}" if column else ""
+        self.log.add(
+            ImportIssue(
+                row_id,
+                -1,
+                where,
+                text,
+                severity="warning" if action == "field-dropped" else "error",
+                action=action,
+                file=file,
+                row=row,
+                column=column,
+            )
+        )
 
     def _descriptor(self, source: _Source) -> dict[str, str]:
         """Resource name -> file, from ``datapackage.json``; also the declared columns."""
@@ -600,7 +639,7 @@ class PackageRecords:
         raw_id = cells[first] if first is not None and first < len(cells) else ""
         if len(cells) != width:
             message = f"has {len(cells)} cells, the header has {width}"
-            self.error(file, number, raw_id or None, "", message)
+            self.row_problem(file, number, raw_id or None, "", message, "row-dropped")
             return None
         values: list[Any] = []
         for spec, position in zip(resource.fields, positions, strict=True):
@@ -608,12 +647,20 @@ class PackageRecords:
             if text == "":
                 values.append(None)
                 if spec.required and spec.format == "uuid":
-                    self.error(file, number, raw_id or None, spec.name, "is required")
+                    self.row_problem(
+                        file, number, raw_id or None, spec.name, "is required", "row-dropped"
+                    )
+                    if self.log is not None:
+                        return None
                 continue
             try:
                 values.append(_convert(spec, text))
             except ValueError as exc:
-                self.error(file, number, raw_id or None, spec.name, str(exc))
+                required = spec.required or spec is resource.fields[0]
+                action = "row-dropped" if required else "field-dropped"
+                self.row_problem(file, number, raw_id or None, spec.name, str(exc), action)
+                if required and self.log is not None:
+                    return None
                 values.append(None)
         if values[0] is None:
             return None  # no usable id: reported above
@@ -627,11 +674,15 @@ class PackageRecords:
             row_id = row[0]
             first = ids.setdefault(row_id, number)
             if first != number:
-                self.error(file, number, row_id, "id", f"repeats the id of row {first}")
+                message = f"repeats the id of row {first}"
+                self.row_problem(file, number, row_id, "id", message, "row-dropped")
                 continue
             if resource.name == "service":
                 org_id = row[_POSITION["service"]["organization_id"]]
-                if org_id is not None and org_id not in self._ids("organization"):
+                # With --on-error skip the importer decides (as for every format: a reference
+                # to nothing skips the service, reported once there).
+                dangling = org_id is not None and org_id not in self._ids("organization")
+                if dangling and self.log is None:
                     message = f"no row with id {org_id} in {BY_NAME['organization'].path}"
                     self.error(file, number, row_id, "organization_id", message)
             else:
@@ -655,8 +706,9 @@ class PackageRecords:
         """Every foreign key resolves; rows are filed under their owner."""
         every_id = self._owner_ids()
         for table in self.tables.values():
-            for row in table.by_id.values():
-                self._row_keys(table, row, every_id)
+            for row in list(table.by_id.values()):
+                if not self._row_keys(table, row, every_id) and self.log is not None:
+                    table.by_id.pop(row[0], None)
         sal = self.tables.get("service_at_location")
         # Locations no service_at_location uses are nested in their organization's
         # ``locations``; the others are the services' own (see docs/hsds-conventions.md).
@@ -668,7 +720,9 @@ class PackageRecords:
             message = f"{len(tables.by_id)} row(s) describe no service; not kept"
             self.warnings.append(ImportIssue(None, -1, tables.file, message, severity="warning"))
 
-    def _row_keys(self, table: _Table, row: Row, every_id: dict[str, str]) -> None:
+    def _row_keys(self, table: _Table, row: Row, every_id: dict[str, str]) -> bool:
+        """File the row under its owner; False when a key names nothing (the row is then
+        refused, or with ``--on-error skip`` dropped)."""
         resource = table.resource
         number = row[-1]
         row_id = row[0]
@@ -676,28 +730,32 @@ class PackageRecords:
             value = table.value(row, column)
             if value is not None and value not in self._ids(target):
                 message = f"no row with id {value} in {BY_NAME[target].path}"
-                self.error(table.file, number, row_id, column, message)
+                self.row_problem(table.file, number, row_id, column, message, "row-dropped")
+                if self.log is not None:
+                    return False
         if resource.name in _POLY:
             column = _POLY[resource.name][0]
             owner_id = table.value(row, column)
             if owner_id is None:
-                return  # reported as required
+                return True  # reported as required
             if owner_id not in every_id:
                 message = f"no row with id {owner_id} in any table of the package"
-                self.error(table.file, number, row_id, column, message)
-                return
+                self.row_problem(table.file, number, row_id, column, message, "row-dropped")
+                return False
             table.by_owner.setdefault(column, {}).setdefault(owner_id, []).append(row)
-            return
+            return True
         owners = OWNERS.get(resource.name, ())
         for _parent, column in owners:
             owner_id = table.value(row, column)
             if owner_id is not None:
                 table.by_owner.setdefault(column, {}).setdefault(owner_id, []).append(row)
-                return
+                return True
         if owners and resource.name not in ("location", "program"):
             columns = ", ".join(column for _parent, column in owners)
             message = f"is linked to nothing (fill one of {columns})"
-            self.error(table.file, number, row_id, "", message)
+            self.row_problem(table.file, number, row_id, "", message, "row-dropped")
+            return False
+        return True
 
     # -- assembling
 
@@ -751,7 +809,9 @@ class PackageRecords:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         source = _Source(self.path)
         try:
-            for _number, row in self._rows(source, BY_NAME["service"], self.service_file):
+            for number, row in self._rows(source, BY_NAME["service"], self.service_file):
+                if number in self.dropped_services:
+                    continue  # skipped when checked (--on-error skip), logged then
                 if row is None:  # checked before; the file changed meanwhile
                     break
                 yield self._service(row)
@@ -789,13 +849,15 @@ _ALWAYS_LISTED: dict[str, tuple[str, ...]] = {
 }
 
 
-def read_package(path: Path) -> PackageRecords:
+def read_package(path: Path, *, log: ProblemLog | None = None) -> PackageRecords:
     """The services of an ``hsds-csv`` package (folder or zip) as compiled HSDS 3.1 dicts.
 
     The whole package is checked first; ``ReadFailed`` lists every problem found (header,
     cell type, duplicate id, orphan foreign key), each naming its file, row, id and field.
+    With ``log`` (``--on-error skip``) only problems of the package as a whole refuse it; a
+    row's problems are handled at the smallest scope and logged (:meth:`row_problem`).
     """
     path = Path(path)
     if not path.exists():
         raise _problem("file", f"{path} does not exist")
-    return PackageRecords(path)
+    return PackageRecords(path, log=log)

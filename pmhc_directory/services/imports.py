@@ -285,7 +285,7 @@ def read_records(
         if fmt == "hsds-csv":
             from ..hsds.tabular import read_package
 
-            return read_package(path)
+            return read_package(path, log=log)
         if fmt == "hsds1-csv":
             from ..hsds.legacy211 import read_hsds1_package
 

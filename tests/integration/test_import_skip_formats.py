@@ -89,3 +89,69 @@ def test_skip_with_nothing_sound_imports_nothing(session: Session, tmp_path: Pat
     summary = import_file(session, path, fmt="hsds-json", on_error="skip")
     assert (summary.created, summary.updated, summary.skipped) == (0, 0, 3)
     assert {i.action for i in summary.problems} == {"skipped"}
+
+
+def spoilt_package(folder: Path) -> dict[str, str]:
+    """A tabular package of sound demo services, then spoilt in its own cells and keys."""
+    import csv
+
+    from pmhc_directory.hsds.tabular import write_package
+
+    services = json.loads(DEMO.read_text(encoding="utf-8"))
+    picked = [s for s in services if s.get("phones") and s.get("schedules")][:5]
+    folder.mkdir()
+    write_package(picked, folder)
+
+    def rows(name: str) -> tuple[list[str], list[list[str]]]:
+        with open(folder / name, newline="", encoding="utf-8") as handle:
+            table = list(csv.reader(handle))
+        return table[0], table[1:]
+
+    def write(name: str, header: list[str], body: list[list[str]]) -> None:
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([header, *body])
+
+    header, body = rows("services.csv")
+    repeated = list(body[1])
+    repeated[header.index("name")] = "The same id again"
+    short = body[2][:3]  # fewer cells than the header: the row cannot be read
+    write("services.csv", header, [*body, repeated, short])
+    header, body = rows("phones.csv")
+    orphan = list(body[0])
+    orphan[header.index("id")] = "11111111-1111-4111-8111-111111111111"
+    orphan[header.index("service_id")] = "22222222-2222-4222-8222-222222222222"
+    write("phones.csv", header, [*body, orphan])
+    header, body = rows("schedules.csv")
+    body[0][header.index("valid_from")] = "not a date"
+    write("schedules.csv", header, body)
+    return {
+        "short": picked[2]["id"],
+        "repeated": picked[1]["id"],
+        "orphan_phone": "11111111-1111-4111-8111-111111111111",
+        "sound": picked[0]["id"],
+    }
+
+
+def test_skip_handles_a_tabular_package_s_own_cells_and_keys(session: Session, tmp_path: Path):
+    folder = tmp_path / "package"
+    role = spoilt_package(folder)
+    before = table_counts(session)
+    with pytest.raises(ImportFailed) as failed:  # all or nothing by default
+        import_file(session, folder, fmt="hsds-csv")
+    session.rollback()
+    assert table_counts(session) == before
+    refused = {(e.file, e.column) for e in failed.value.errors}
+    assert ("services.csv", "id") in refused and ("phones.csv", "service_id") in refused
+
+    summary = import_file(session, folder, fmt="hsds-csv", on_error="skip")
+    actions = {(i.file, i.column, i.action) for i in summary.problems}
+    assert ("services.csv", "id", "skipped") in actions  # the repeated id: the later row
+    assert ("services.csv", "", "skipped") in actions  # the short row
+    assert ("phones.csv", "service_id", "row-dropped") in actions
+    assert ("schedules.csv", "valid_from", "field-dropped") in actions
+    assert summary.skipped == 2
+    assert summary.created == 5  # every sound service, the short row's first copy included
+    stored = set(session.scalars(select(Service.id)))
+    assert {role["sound"], role["repeated"], role["short"]} <= stored
+    assert session.get(Service, role["repeated"]).name != "The same id again"
+    assert session.get(Phone, role["orphan_phone"]) is None

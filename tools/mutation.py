@@ -86,6 +86,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "pmhc_directory/gaps/coverage.py": (
         "tests/unit/gaps/test_coverage.py",
         "tests/unit/gaps/test_sparse_coverage.py",
+        "tests/unit/gaps/test_coverage_edges.py",
         "tests/integration/test_sparse_coverage_service.py",
     ),
 }

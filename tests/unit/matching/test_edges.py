@@ -75,3 +75,28 @@ def test_vocabulary_gives_justice_types_the_justice_element() -> None:
     # The caps above are per continuum element: pin the element the types belong to.
     for service_type in ("pre-arrest-diversion", "reentry-services", "treatment-court"):
         assert VOCAB.continuum_of(service_type) == "justice"
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (10, "10th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (20, "20th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (101, "101st"),
+        (111, "111th"),
+        (112, "112th"),
+    ],
+)
+def test_ordinals_in_the_reasons(n: int, words: str) -> None:
+    from pmhc_directory.matching.ranking import _ordinal
+
+    assert _ordinal(n) == words

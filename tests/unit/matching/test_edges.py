@@ -94,9 +94,22 @@ def test_vocabulary_gives_justice_types_the_justice_element() -> None:
         (101, "101st"),
         (111, "111th"),
         (112, "112th"),
+        (703, "703rd"),
     ],
 )
 def test_ordinals_in_the_reasons(n: int, words: str) -> None:
     from pmhc_directory.matching.ranking import _ordinal
 
     assert _ordinal(n) == words
+
+
+def test_a_specialism_is_named_only_when_the_person_belongs_to_it() -> None:
+    from pmhc_directory.matching.ranking import reasons
+
+    q = query(populations=frozenset({"veterans"}))
+    both = candidate(audience_populations=frozenset({"veterans", "youth"}))
+    other = candidate(audience_populations=frozenset({"youth"}))
+
+    said = [r for r in reasons(q, both, fit(q, both), VOCAB) if r.startswith("Specialises")]
+    assert len(said) == 1 and "veteran" in said[0].lower()
+    assert not [r for r in reasons(q, other, fit(q, other), VOCAB) if "Specialises" in r]

@@ -70,7 +70,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "pmhc_directory/matching/ranking.py": MATCHING_TESTS,
     "pmhc_directory/matching/matcher.py": MATCHING_TESTS,
     "pmhc_directory/matching/model.py": MATCHING_TESTS,
-    "pmhc_directory/matching/screen.py": MATCHING_TESTS,
+    # Screening is the lookup's numpy twin of the rules: the equality test runs it on real rows.
+    "pmhc_directory/matching/screen.py": (
+        *MATCHING_TESTS,
+        "tests/integration/test_lookup_screening.py",
+    ),
     "pmhc_directory/hours/rules.py": HOURS_TESTS,
     "pmhc_directory/hours/clock.py": HOURS_TESTS,
     "pmhc_directory/hours/engine.py": HOURS_TESTS,

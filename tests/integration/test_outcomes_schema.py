@@ -48,7 +48,9 @@ ALLOWLIST: dict[str, str] = {
     "boundaries.name": "name of a jurisdiction boundary",
     # Audit trail of directory edits: the name of the edited field.
     "change_records.field_name": "name of an edited directory field",
-    # The officer lookup's geocoder cache (place text -> point); outcomes never writes to it.
+    # Import runs: the name of the file a coordinator uploaded (an export of the directory's
+    # own listings), shown on the import page; never a person served.
+    "import_runs.file_name": "name of an uploaded directory export",
     # Public directory: organisations, services, sites and their published contact details.
     "organizations.name": "organisation name",
     "organizations.alternate_name": "organisation name",

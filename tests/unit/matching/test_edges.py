@@ -113,3 +113,13 @@ def test_a_specialism_is_named_only_when_the_person_belongs_to_it() -> None:
     said = [r for r in reasons(q, both, fit(q, both), VOCAB) if r.startswith("Specialises")]
     assert len(said) == 1 and "veteran" in said[0].lower()
     assert not [r for r in reasons(q, other, fit(q, other), VOCAB) if "Specialises" in r]
+
+
+@pytest.mark.parametrize(
+    ("name", "in_a_sentence"),
+    [("Sobering center", "sobering center"), ("ASL line", "ASL line"), ("X", "x"), ("", "")],
+)
+def test_type_names_inside_a_gap_notice(name: str, in_a_sentence: str) -> None:
+    from pmhc_directory.matching.matcher import _lower_first
+
+    assert _lower_first(name) == in_a_sentence

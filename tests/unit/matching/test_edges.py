@@ -123,3 +123,13 @@ def test_type_names_inside_a_gap_notice(name: str, in_a_sentence: str) -> None:
     from pmhc_directory.matching.matcher import _lower_first
 
     assert _lower_first(name) == in_a_sentence
+
+
+def test_the_options_an_officer_chose_are_named_as_such() -> None:
+    from pmhc_directory.matching.matcher import option_codes
+
+    assert option_codes(query()) == frozenset()
+    assert option_codes(query(transport=True)) == {"no-law-enforcement-dropoff"}
+    assert option_codes(query(max_minutes=20)) == {"too-far"}
+    both = option_codes(query(transport=True, max_minutes=20))
+    assert both == {"no-law-enforcement-dropoff", "too-far"}

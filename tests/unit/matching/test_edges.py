@@ -133,3 +133,34 @@ def test_the_options_an_officer_chose_are_named_as_such() -> None:
     assert option_codes(query(max_minutes=20)) == {"too-far"}
     both = option_codes(query(transport=True, max_minutes=20))
     assert both == {"no-law-enforcement-dropoff", "too-far"}
+
+
+def test_a_gap_counts_its_own_places_past_places_of_other_types() -> None:
+    from pmhc_directory.matching import match
+
+    from . import CLOSED_TILL_8
+
+    q = query(needs=(), types=("crisis-receiving", "sobering-center"))
+    places = [
+        candidate(
+            service_id=f"r{n}",
+            name=f"Receiving {n}",
+            open_state=CLOSED_TILL_8,
+            travel_minutes=2.0 + n,
+        )
+        for n in range(3)
+    ] + [
+        candidate(
+            service_id="s1",
+            name="Sobering",
+            service_types=("sobering-center",),
+            open_state=CLOSED_TILL_8,
+            travel_minutes=20.0,
+        )
+    ]
+
+    gaps = {g.service_type: g for g in match(q, places, vocabulary=VOCAB).gaps}
+
+    assert gaps["sobering-center"].left_out == 1
+    assert gaps["crisis-receiving"].left_out == 3
+    assert dict(gaps["sobering-center"].blocked) == {"closed": 1}

@@ -164,3 +164,20 @@ def test_a_gap_counts_its_own_places_past_places_of_other_types() -> None:
     assert gaps["sobering-center"].left_out == 1
     assert gaps["crisis-receiving"].left_out == 3
     assert dict(gaps["sobering-center"].blocked) == {"closed": 1}
+
+
+def test_a_gap_left_by_the_officers_option_alone_says_so() -> None:
+    from pmhc_directory.matching import match
+
+    from . import CLOSED_TILL_8
+
+    q = query(needs=(), types=("crisis-receiving",), transport=True)
+    no_dropoff = candidate(service_id="a", name="No Drop-off")
+    closed = candidate(service_id="b", name="Closed", open_state=CLOSED_TILL_8, travel_minutes=12.0)
+
+    (only_option,) = match(q, [no_dropoff], vocabulary=VOCAB).gaps
+    (both,) = match(q, [no_dropoff, closed], vocabulary=VOCAB).gaps
+
+    assert dict(only_option.blocked) == {"no-law-enforcement-dropoff": 1}
+    assert (only_option.by_options, only_option.cause) == (1, "options")
+    assert (both.by_options, both.left_out) == (1, 2)

@@ -172,8 +172,14 @@ def test_a_gap_left_by_the_officers_option_alone_says_so() -> None:
     from . import CLOSED_TILL_8
 
     q = query(needs=(), types=("crisis-receiving",), transport=True)
-    no_dropoff = candidate(service_id="a", name="No Drop-off")
-    closed = candidate(service_id="b", name="Closed", open_state=CLOSED_TILL_8, travel_minutes=12.0)
+    no_dropoff = candidate(service_id="a", name="Alpha No Drop-off", travel_minutes=5.0)
+    closed = candidate(
+        service_id="b",
+        name="Zulu Closed",
+        open_state=CLOSED_TILL_8,
+        travel_minutes=12.0,
+        attributes=frozenset({"accepts-law-enforcement-dropoff"}),
+    )
 
     (only_option,) = match(q, [no_dropoff], vocabulary=VOCAB).gaps
     (both,) = match(q, [no_dropoff, closed], vocabulary=VOCAB).gaps
@@ -181,3 +187,18 @@ def test_a_gap_left_by_the_officers_option_alone_says_so() -> None:
     assert dict(only_option.blocked) == {"no-law-enforcement-dropoff": 1}
     assert (only_option.by_options, only_option.cause) == (1, "options")
     assert (both.by_options, both.left_out) == (1, 2)
+    # Equal counts: the codes in alphabetical order, whatever order the places came in.
+    assert [code for code, _ in both.blocked] == ["closed", "no-law-enforcement-dropoff"]
+
+
+def test_a_place_at_the_door_is_within_1_minute() -> None:
+    from pmhc_directory.matching import match
+
+    from . import CLOSED_TILL_8
+
+    q = query(needs=(), types=("crisis-receiving",))
+    here = candidate(open_state=CLOSED_TILL_8, travel_minutes=0.0, distance_km=0.0)
+
+    (gap,) = match(q, [here], vocabulary=VOCAB).gaps
+
+    assert "within 1 minute" in gap.detail and "within 0" not in gap.detail

@@ -154,6 +154,7 @@ def test_scenario_5_the_alert_is_the_first_line_of_the_card_and_on_the_handout(p
     page.get_by_role("button", name="Make handout").click()
     page.wait_for_url(re.compile(r"/handout"))
     assert "Entrance moved to the east side" in page.locator(".handout-item").first.inner_text()
+    assert serious_axe_violations(page) == []
 
 
 def test_scenario_6_eligibility_limits_are_on_the_cards(page):
@@ -235,6 +236,7 @@ def test_scenario_9_a_kind_of_place_gives_did_you_mean_without_javascript(browse
             "Cedar Bluff General Hospital",
             "Juniper Valley University Hospital",
         ]
+        assert serious_axe_violations(page) == []
         choices.first.click()
         page.wait_for_url(re.compile(r"near=Cedar\+Bluff\+General\+Hospital"))
         assert "Cedar Bluff General Hospital" in page.locator(".search-summary").inner_text()

@@ -202,3 +202,13 @@ def test_a_place_at_the_door_is_within_1_minute() -> None:
     (gap,) = match(q, [here], vocabulary=VOCAB).gaps
 
     assert "within 1 minute" in gap.detail and "within 0" not in gap.detail
+
+
+def test_a_named_type_after_one_that_is_met_still_gets_its_gap() -> None:
+    from pmhc_directory.matching import match
+
+    q = query(needs=(), types=("crisis-receiving", "sobering-center", "crisis-stabilization"))
+
+    gaps = match(q, [candidate()], vocabulary=VOCAB).gaps
+
+    assert [g.service_type for g in gaps] == ["sobering-center", "crisis-stabilization"]

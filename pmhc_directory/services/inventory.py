@@ -809,6 +809,8 @@ CSV_HEADER = (
     "old_value",
     "new_value",
 )
+
+
 def history_csv_lines(rows: Iterable[HistoryRow]) -> Iterator[str]:
     """The CSV export line by line (header first), for streaming a large log."""
     buffer = io.StringIO()

@@ -51,6 +51,7 @@ LOOKUP_TESTS = (
     "tests/functional/test_lookup_promises_api.py",
     "tests/functional/test_lookup_answer_fields.py",
     "tests/functional/test_match_scenarios.py",
+    "tests/functional/test_match_roads.py",
 )
 HOURS_TESTS = ("tests/unit/hours",)
 # Fast, focused files first: with -x a mutant usually dies in the first seconds.
@@ -59,6 +60,7 @@ MATCHING_TESTS = (
     "tests/unit/matching/test_ranking.py",
     "tests/unit/matching/test_matcher.py",
     "tests/unit/matching/test_edges.py",
+    "tests/unit/matching/test_road_travel.py",
     "tests/unit/matching/test_screen.py",
     "tests/unit/matching/test_matcher_properties.py",
     "tests/unit/matching/test_properties.py",

@@ -102,10 +102,10 @@ def travel_text(minutes: float, source: str | None) -> str:
     whole = round(minutes)
     if source == "road":
         return "Under 1 min by road" if whole < 1 else f"{whole} min by road"
-    text = "Under 1 min away" if whole < 1 else f"{whole} min away"
     if source == "estimate":
-        return f"About {text} (estimated: off the mapped roads)"
-    return text
+        about = "Under 1 min away" if whole < 1 else f"About {whole} min away"
+        return f"{about} (estimated: off the mapped roads)"
+    return "Under 1 min away" if whole < 1 else f"{whole} min away"
 
 
 def travel_part(candidate: Candidate, fit: Fit) -> float:

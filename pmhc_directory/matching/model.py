@@ -60,7 +60,7 @@ class Query:
     # When the question is asked (default: ``at``). Ages of capacity reports are measured
     # from here, since a report's age is a fact about now even when ``at`` is another time.
     now: datetime | None = None
-    policy: Policy = field(default_factory=default_policy, compare=True, repr=False)
+    policy: Policy = field(default_factory=default_policy, repr=False)
 
     def __post_init__(self) -> None:
         # Accept lists and sets from callers; store the frozen shapes.
@@ -149,7 +149,7 @@ class Candidate:
 
     @property
     def key(self) -> tuple[str, str]:
-        """Identity of the candidate within one match call."""
+        """Identity of the candidate within one match call: its service and its site."""
         return (self.service_id, self.service_at_location_id or "")
 
     @classmethod

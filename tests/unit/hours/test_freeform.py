@@ -277,3 +277,30 @@ def test_day_lists_in_any_order_and_style(days):
     text = ", ".join(names[d] for d in days)
     expected = tuple(["MO", "TU", "WE", "TH", "FR", "SA", "SU"][d] for d in sorted(set(days)))
     assert parse_days(text) == expected
+
+
+def test_every_way_of_writing_midnight_is_midnight() -> None:
+    from pmhc_directory.hours.freeform import parse_time
+
+    for text in ("midnight", "12 midnight", "12midnight", "12 Midnight"):
+        assert parse_time(text) == "00:00", text
+        assert parse_time(text, closing=True) == "23:59", text
+
+
+def test_an_empty_part_between_or_before_windows_is_passed_over() -> None:
+    from pmhc_directory.hours.freeform import Window, parse_hours
+
+    two = (Window(opens="09:00", closes="12:00"), Window(opens="13:00", closes="17:00"))
+    assert parse_hours("9am-12pm,, 1pm-5pm") == two
+    assert parse_hours("; 9am-12pm; 1pm-5pm") == two
+
+
+def test_each_short_day_name_is_its_own_day() -> None:
+    from pmhc_directory.hours.freeform import parse_days
+
+    names = {
+        "mo": "MO", "tu": "TU", "we": "WE", "th": "TH", "fr": "FR", "sa": "SA", "su": "SU",
+        "sat": "SA", "sun": "SU", "thurs": "TH", "weds": "WE",
+    }  # fmt: skip
+    for text, day in names.items():
+        assert parse_days(text) == (day,), text

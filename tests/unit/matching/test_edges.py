@@ -212,3 +212,23 @@ def test_a_named_type_after_one_that_is_met_still_gets_its_gap() -> None:
     gaps = match(q, [candidate()], vocabulary=VOCAB).gaps
 
     assert [g.service_type for g in gaps] == ["sobering-center", "crisis-stabilization"]
+
+
+def test_two_sites_of_one_service_are_two_candidates_and_a_line_has_one_key() -> None:
+    one, other = (
+        candidate(service_at_location_id="sal-1"),
+        candidate(service_at_location_id="sal-2"),
+    )
+    assert one.key != other.key
+    assert candidate(service_at_location_id=None).key == ("svc-1", "")
+
+
+def test_language_codes_keep_only_their_language_part() -> None:
+    from pmhc_directory.matching.model import normalise_language
+
+    assert [normalise_language(c) for c in (" es-MX ", "ES", "es_mx", "zh-Hant-TW")] == [
+        "es",
+        "es",
+        "es",
+        "zh",
+    ]

@@ -225,6 +225,9 @@
   });
 
   var tileUrl = mapEl.getAttribute("data-tile-url") || "";
+  // Popups pan clear of the map's corner controls (the layers toggle would cover a popup's
+  // close button: WCAG 2.2 target size).
+  L.Popup.prototype.options.autoPanPadding = L.point(64, 64);
   var map = L.map(mapEl, {
     attributionControl: Boolean(tileUrl),
     scrollWheelZoom: false,

@@ -97,7 +97,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
+                return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -114,7 +114,7 @@ def directory_reader(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not current_app.config["PUBLIC_DIRECTORY"]:
             if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
+                return login_manager.unauthorized()
             if current_user.role == Role.PROVIDER:  # a private directory is for staff only
                 abort(403)
         return view(*args, **kwargs)

@@ -104,9 +104,9 @@ class Base(DeclarativeBase):
     }
 
     def __repr__(self) -> str:
-        pk = ", ".join(
-            f"{c.key}={getattr(self, c.key, None)!r}" for c in self.__mapper__.primary_key
-        )
+        # A mapped column always has a key (its name unless given one); the stubs allow None.
+        keys = [c.key for c in self.__mapper__.primary_key if c.key is not None]
+        pk = ", ".join(f"{key}={getattr(self, key, None)!r}" for key in keys)
         return f"<{type(self).__name__} {pk}>"
 
 

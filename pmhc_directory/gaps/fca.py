@@ -44,6 +44,7 @@ from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 __all__ = [
     "LUO_QI_WEIGHTS",
@@ -54,6 +55,12 @@ __all__ = [
 ]
 
 CostMatrix: TypeAlias = "np.ndarray | sp.sparray | sp.spmatrix"
+FloatArray: TypeAlias = NDArray[np.float64]
+BoolArray: TypeAlias = NDArray[np.bool_]
+#: A validated cost matrix: dense float minutes, or CSR with stored entries in minutes.
+_Costs: TypeAlias = "FloatArray | sp.csr_array[np.float64, tuple[int, int]]"
+#: Vectorised weight function: minutes (finite or ``np.inf``) -> weights.
+WeightFunction: TypeAlias = Callable[[FloatArray], FloatArray]
 
 #: Luo & Qi (2009) travel-time bands (minutes, upper bound inclusive) and weights; the
 #: ``access.weights.step_fn({10: 1, 20: 0.68, 30: 0.22})`` default. Beyond 30 minutes: 0.
@@ -63,7 +70,7 @@ LUO_QI_WEIGHTS: Mapping[float, float] = MappingProxyType({10: 1.0, 20: 0.68, 30:
 # --------------------------------------------------------------------------- validation
 
 
-def _vector(values: np.ndarray, name: str, length: int | None = None) -> np.ndarray:
+def _vector(values: np.ndarray, name: str, length: int | None = None) -> FloatArray:
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
@@ -78,23 +85,29 @@ def _vector(values: np.ndarray, name: str, length: int | None = None) -> np.ndar
 
 def _inputs(
     demand: np.ndarray, supply: np.ndarray, cost: CostMatrix
-) -> tuple[np.ndarray, np.ndarray, CostMatrix]:
-    if sp.issparse(cost):
-        if cost.ndim != 2:
-            raise ValueError(f"cost must be a 2-D (n_areas, n_sites) matrix, got {cost.shape}")
-        cost = sp.csr_array(cost, dtype=float)  # a copy: we never touch the caller's matrix
-        data = cost.data
+) -> tuple[FloatArray, FloatArray, _Costs]:
+    costs: _Costs
+    if isinstance(cost, sp.sparray | sp.spmatrix):  # sp.issparse, in a form mypy can narrow
+        # A copy: we never touch the caller's matrix. scipy-stubs declares sparray and
+        # spmatrix as bare marker classes, so no csr_array overload takes them, although
+        # csr_array takes every scipy sparse array or matrix at run time.
+        sparse: sp.csr_array[np.float64, tuple[int, int]]
+        sparse = sp.csr_array(cost, dtype=np.float64)  # type: ignore[call-overload]
+        if sparse.ndim != 2:
+            raise ValueError(f"cost must be a 2-D (n_areas, n_sites) matrix, got {sparse.shape}")
+        data = sparse.data
         if data.size and (np.isnan(data).any() or data.min() < 0):
             raise ValueError("cost must be minutes >= 0 (np.inf for unreachable), not NaN")
+        costs = sparse
     else:
-        cost = np.asarray(cost, dtype=float)
-        if cost.ndim != 2:
-            raise ValueError(f"cost must be a 2-D (n_areas, n_sites) array, got {cost.shape}")
-    n_areas, n_sites = cost.shape
-    return _vector(demand, "demand", n_areas), _vector(supply, "supply", n_sites), cost
+        costs = np.asarray(cost, dtype=np.float64)
+        if costs.ndim != 2:
+            raise ValueError(f"cost must be a 2-D (n_areas, n_sites) array, got {costs.shape}")
+    n_areas, n_sites = costs.shape
+    return _vector(demand, "demand", n_areas), _vector(supply, "supply", n_sites), costs
 
 
-def _check_dense_cost(cost: np.ndarray) -> np.ndarray:
+def _check_dense_cost(cost: FloatArray) -> FloatArray:
     """Row minima of a dense cost matrix (one pass), rejecting NaN and negative minutes."""
     if cost.shape[1] == 0:
         return np.full(cost.shape[0], np.inf)
@@ -110,26 +123,26 @@ def _check_dense_cost(cost: np.ndarray) -> np.ndarray:
 
 
 def _weights(
-    cost: CostMatrix,
-    weight: Callable[[np.ndarray], np.ndarray],
+    cost: _Costs,
+    weight: WeightFunction,
     max_cost: float | None,
-) -> tuple[np.ndarray | sp.csr_array, np.ndarray]:
+) -> tuple[_Costs, BoolArray]:
     """Weight matrix ``W[i, j]`` (0 where unreachable) and which areas reach any site.
 
     ``weight`` maps an array of finite or infinite minutes to weights (vectorised) and must
     return 0 for ``np.inf``. ``max_cost`` (inclusive) additionally zeroes pairs beyond it.
     """
-    if sp.issparse(cost):
+    if isinstance(cost, sp.csr_array):
         data = cost.data
         keep = np.isfinite(data)
         if max_cost is not None:
             keep &= data <= max_cost
         w = np.where(keep, weight(np.where(keep, data, 0.0)), 0.0)
-        matrix = sp.csr_array((w, cost.indices, cost.indptr), shape=cost.shape)
+        sparse_w = sp.csr_array((w, cost.indices, cost.indptr), shape=cost.shape)
         rows = np.repeat(np.arange(cost.shape[0]), np.diff(cost.indptr))
         reachable = np.zeros(cost.shape[0], dtype=bool)
         reachable[rows[keep]] = True
-        return matrix, reachable
+        return sparse_w, reachable
     row_min = _check_dense_cost(cost)
     limit = np.inf if max_cost is None else max_cost
     reachable = np.isfinite(row_min) & (row_min <= limit)
@@ -140,13 +153,14 @@ def _weights(
 
 
 def _fca(
-    demand: np.ndarray,
-    supply: np.ndarray,
-    w: np.ndarray | sp.csr_array,
-    reachable: np.ndarray,
-) -> np.ndarray:
+    demand: FloatArray,
+    supply: FloatArray,
+    w: _Costs,
+    reachable: BoolArray,
+) -> FloatArray:
     """Both FCA steps for a weight matrix: ``R = S / (W.T P)``, ``A = W R``; NaN if unreachable."""
-    catchment = w.T @ demand  # weighted population around each site (people)
+    # Weighted population around each site (people); a vector for dense and sparse ``w`` alike.
+    catchment = np.asarray(w.T @ demand, dtype=np.float64)
     ratio = np.zeros_like(supply)
     np.divide(supply, catchment, out=ratio, where=catchment > 0)  # supply per person
     scores = np.asarray(w @ ratio, dtype=float)
@@ -163,7 +177,7 @@ def _check_threshold(value: float, name: str) -> float:
     return value
 
 
-def step_weights(weights: Mapping[float, float]) -> Callable[[np.ndarray], np.ndarray]:
+def step_weights(weights: Mapping[float, float]) -> WeightFunction:
     """Vectorised ``access.weights.step_fn``: band upper bounds (minutes, inclusive) -> weight.
 
     ``{10: 1.0, 20: 0.68, 30: 0.22}`` gives 1.0 for 0-10 min, 0.68 for (10, 20], 0.22 for
@@ -176,7 +190,7 @@ def step_weights(weights: Mapping[float, float]) -> Callable[[np.ndarray], np.nd
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"weights must be finite and >= 0, got {value!r}")
 
-    def weight(cost: np.ndarray) -> np.ndarray:
+    def weight(cost: FloatArray) -> FloatArray:
         # Widest band first, narrower bands overwrite: cut-offs inclusive, 0 past the last.
         # (A few whole-array passes, one per band; faster than np.searchsorted here.)
         out = np.zeros(np.shape(cost))
@@ -187,7 +201,7 @@ def step_weights(weights: Mapping[float, float]) -> Callable[[np.ndarray], np.nd
     return weight
 
 
-def _unit_weight(cost: np.ndarray) -> np.ndarray:
+def _unit_weight(cost: FloatArray) -> FloatArray:
     return np.isfinite(cost).astype(float)
 
 
@@ -257,7 +271,7 @@ def gravity(
     if max_cost is not None:
         max_cost = _check_threshold(max_cost, "max_cost")
 
-    def weight(minutes: np.ndarray) -> np.ndarray:
+    def weight(minutes: FloatArray) -> FloatArray:
         out = np.maximum(minutes, min_cost)  # inf stays inf -> weight 0 below
         if beta == 1.0:
             np.reciprocal(out, out=out)

@@ -211,7 +211,10 @@ def _solve(
     start = set(_greedy(w, reach, p))
     for j, var in enumerate(x):
         var.setInitialValue(1 if j in start else 0)
-    covered = reach[:, sorted(start)].any(axis=1) if start else np.zeros(n_areas, dtype=bool)
+    # np.asarray: numpy's stubs type .any(axis=1) as "a scalar or an array".
+    covered = np.zeros(n_areas, dtype=bool)
+    if start:
+        covered = np.asarray(reach[:, sorted(start)].any(axis=1))
     for i, var in enumerate(y):
         var.setInitialValue(1 if covered[i] else 0)
     prob.solve(_solver(time_limit_seconds))

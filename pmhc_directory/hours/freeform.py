@@ -289,7 +289,7 @@ def _looks_like_single_time(value: str) -> bool:
 
 def covers_whole_week(rules: list[tuple[tuple[str, ...], Window]]) -> bool:
     """True when (days, window) pairs open every day of the week for the whole day."""
-    covered = set()
+    covered: set[str] = set()
     for days, window in rules:
         if window.all_day:
             covered.update(days)

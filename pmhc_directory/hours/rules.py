@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from .clock import ClockError, ClockTime, parse_clock
@@ -100,46 +101,19 @@ class ScheduleRule:
                 "count", f"expected a whole number of 1 or more, got {self.count!r}"
             )
 
-        days = _parse_byday(self.byday)
-        month_days = _parse_bymonthday(self.bymonthday)
-        frequency = _parse_freq(self.freq, days, month_days)
-        if frequency == "WEEKLY" and any(d.ordinal is not None for d in days):
-            raise ScheduleError("byday", "ordinal days such as 2MO need freq MONTHLY")
-        if frequency == "WEEKLY" and month_days:
-            raise ScheduleError("bymonthday", "bymonthday needs freq MONTHLY")
-        needs_start = self.interval > 1 or self.count is not None
-        needs_start = needs_start or (frequency == "MONTHLY" and not days and not month_days)
-        if needs_start and self.dtstart is None:
-            raise ScheduleError(
-                "dtstart", "needed with interval > 1, count, or a MONTHLY rule without days"
-            )
-
-        default_offset = _parse_timezone(self.timezone)
-        opening = _parse_time("opens_at", self.opens_at, False, default_offset)
-        closing = _parse_time("closes_at", self.closes_at, True, default_offset)
-        if (opening is None) != (closing is None):
-            missing = "closes_at" if closing is None else "opens_at"
-            raise ScheduleError(missing, "opens_at and closes_at must be given together")
-
-        week_start = 0
-        if self.wkst is not None and self.wkst.strip():
-            code = self.wkst.strip().upper()
-            if code not in WEEKDAY_CODES:
-                raise ScheduleError("wkst", f"{self.wkst!r} is not a day code (MO..SU)")
-            week_start = WEEKDAY_CODES.index(code)
-
-        # Parsed forms, kept outside the dataclass fields so that equality, hashing, repr and
+        # Parse now, so that a bad rule fails on construction. The parsed forms are cached
+        # properties, outside the dataclass fields, so that equality, hashing, repr and
         # dataclasses.asdict() see only the published HSDS values.
-        set_ = object.__setattr__
-        set_(self, "_frequency", frequency)
-        set_(self, "_days", days)
-        set_(self, "_month_days", month_days)
-        set_(self, "_opening", opening)
-        set_(self, "_closing", closing)
-        set_(self, "_week_start", week_start)
-        set_(self, "_last_date", None)
-        if self.count is not None:
-            set_(self, "_last_date", self._find_last_date(self.count))
+        _ = (self._parsed, self._last_date)
+
+    @cached_property
+    def _parsed(self) -> _ParsedRule:
+        return _parse_rule(self)
+
+    @cached_property
+    def _last_date(self) -> date | None:
+        """The ``count``-th date the rule applies on (``None`` without a count)."""
+        return None if self.count is None else self._find_last_date(self.count)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ScheduleRule:
@@ -176,7 +150,7 @@ class ScheduleRule:
     @property
     def has_times(self) -> bool:
         """True for an opening window (both ``opens_at`` and ``closes_at`` given)."""
-        return self._opening is not None
+        return self._parsed.opening is not None
 
     @property
     def is_closure(self) -> bool:
@@ -196,27 +170,27 @@ class ScheduleRule:
     @property
     def frequency(self) -> str:
         """``WEEKLY`` or ``MONTHLY``, inferred when ``freq`` is missing."""
-        return self._frequency
+        return self._parsed.frequency
 
     @property
     def days(self) -> tuple[DayCode, ...]:
         """The parsed ``byday`` entries, in the order published."""
-        return self._days
+        return self._parsed.days
 
     @property
     def month_days(self) -> tuple[int, ...]:
         """The parsed ``bymonthday`` entries (1..31 or -31..-1, -1 being the last day)."""
-        return self._month_days
+        return self._parsed.month_days
 
     @property
     def opening(self) -> ClockTime | None:
         """Parsed ``opens_at``."""
-        return self._opening
+        return self._parsed.opening
 
     @property
     def closing(self) -> ClockTime | None:
         """Parsed ``closes_at`` (86 400 seconds for ``23:59``, ``23:59:59`` or ``24:00``)."""
-        return self._closing
+        return self._parsed.closing
 
     @property
     def last_date(self) -> date | None:
@@ -250,30 +224,32 @@ class ScheduleRule:
         return self.in_force_on(day) and self._matches_pattern(day)
 
     def _matches_pattern(self, day: date) -> bool:
-        if self._frequency == "MONTHLY":
+        if self._parsed.frequency == "MONTHLY":
             return self._matches_month_pattern(day)
         if self.interval > 1 and self.dtstart is not None:
             weeks = (self._start_of_week(day) - self._start_of_week(self.dtstart)).days // 7
             if weeks % self.interval:
                 return False
-        return not self._days or any(d.weekday == day.weekday() for d in self._days)
+        return not self._parsed.days or any(d.weekday == day.weekday() for d in self._parsed.days)
 
     def _matches_month_pattern(self, day: date) -> bool:
         if self.interval > 1 and self.dtstart is not None:
             months = (day.year - self.dtstart.year) * 12 + day.month - self.dtstart.month
             if months % self.interval:
                 return False
-        if not self._days and not self._month_days:
+        if not self._parsed.days and not self._parsed.month_days:
             return self.dtstart is not None and day.day == self.dtstart.day
         length = calendar.monthrange(day.year, day.month)[1]
-        if self._days and not any(_is_nth_weekday(d, day, length) for d in self._days):
+        if self._parsed.days and not any(
+            _is_nth_weekday(d, day, length) for d in self._parsed.days
+        ):
             return False
-        return not self._month_days or any(
-            day.day == (n if n > 0 else length + n + 1) for n in self._month_days
+        return not self._parsed.month_days or any(
+            day.day == (n if n > 0 else length + n + 1) for n in self._parsed.month_days
         )
 
     def _start_of_week(self, day: date) -> date:
-        return day - timedelta(days=(day.weekday() - self._week_start) % 7)
+        return day - timedelta(days=(day.weekday() - self._parsed.week_start) % 7)
 
     def _find_last_date(self, count: int) -> date | None:
         if self.dtstart is None:  # __post_init__ refuses a COUNT rule without dtstart
@@ -288,6 +264,53 @@ class ScheduleRule:
                     return day
             day += timedelta(days=1)
         return None
+
+
+@dataclass(frozen=True)
+class _ParsedRule:
+    """The parsed forms of a ``ScheduleRule``'s published fields."""
+
+    frequency: str
+    days: tuple[DayCode, ...]
+    month_days: tuple[int, ...]
+    opening: ClockTime | None
+    closing: ClockTime | None
+    week_start: int
+
+
+def _parse_rule(rule: ScheduleRule) -> _ParsedRule:
+    """Parse and cross-check a rule's fields (``ScheduleError`` names the first bad one)."""
+    days = _parse_byday(rule.byday)
+    month_days = _parse_bymonthday(rule.bymonthday)
+    frequency = _parse_freq(rule.freq, days, month_days)
+    if frequency == "WEEKLY" and any(d.ordinal is not None for d in days):
+        raise ScheduleError("byday", "ordinal days such as 2MO need freq MONTHLY")
+    if frequency == "WEEKLY" and month_days:
+        raise ScheduleError("bymonthday", "bymonthday needs freq MONTHLY")
+    needs_start = rule.interval > 1 or rule.count is not None
+    needs_start = needs_start or (frequency == "MONTHLY" and not days and not month_days)
+    if needs_start and rule.dtstart is None:
+        raise ScheduleError(
+            "dtstart", "needed with interval > 1, count, or a MONTHLY rule without days"
+        )
+
+    default_offset = _parse_timezone(rule.timezone)
+    opening = _parse_time("opens_at", rule.opens_at, False, default_offset)
+    closing = _parse_time("closes_at", rule.closes_at, True, default_offset)
+    if (opening is None) != (closing is None):
+        missing = "closes_at" if closing is None else "opens_at"
+        raise ScheduleError(missing, "opens_at and closes_at must be given together")
+    return _ParsedRule(frequency, days, month_days, opening, closing, _parse_wkst(rule.wkst))
+
+
+def _parse_wkst(wkst: str | None) -> int:
+    """The week's first day, 0 (Monday, the default) to 6 (Sunday)."""
+    if wkst is None or not wkst.strip():
+        return 0
+    code = wkst.strip().upper()
+    if code not in WEEKDAY_CODES:
+        raise ScheduleError("wkst", f"{wkst!r} is not a day code (MO..SU)")
+    return WEEKDAY_CODES.index(code)
 
 
 def _is_nth_weekday(code: DayCode, day: date, month_length: int) -> bool:

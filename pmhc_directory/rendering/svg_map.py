@@ -16,7 +16,7 @@ are two classes of their own.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -80,7 +80,7 @@ def class_labels_for(classes: Sequence[float]) -> list[str]:
     return labels
 
 
-def _rings(geometry: dict[str, Any] | None) -> list[list[list[list[float]]]]:
+def _rings(geometry: Mapping[str, Any] | None) -> list[list[list[list[float]]]]:
     """Polygons of a geometry as lists of rings (other geometry types draw nothing)."""
     if not geometry:
         return []
@@ -117,7 +117,7 @@ class Projection:
         return x, y
 
 
-def bounds_of(features: Iterable[dict[str, Any]]) -> tuple[float, float, float, float] | None:
+def bounds_of(features: Iterable[Mapping[str, Any]]) -> tuple[float, float, float, float] | None:
     """(min_lon, min_lat, max_lon, max_lat) of the features' polygons, or None."""
     lons: list[float] = []
     lats: list[float] = []
@@ -145,7 +145,7 @@ def _path_data(polygons: list[list[list[list[float]]]], project: Projection) -> 
     return "".join(parts)
 
 
-def _feature_name(feature: dict[str, Any]) -> str:
+def _feature_name(feature: Mapping[str, Any]) -> str:
     props = feature.get("properties") or {}
     return str(props.get("name") or props.get("area_id") or feature.get("id") or "Area")
 
@@ -184,31 +184,13 @@ def render_svg_map(
     :param scale_bar: draw a scale bar (a round number of km, about a fifth of the width).
     """
     values = [value_key(f) for f in features]
-    numbers = [float(v) for v in values if v is not None and not isinstance(v, bool)]
-    if classes is None:
-        classes = quantile_breaks(numbers) if numbers else []
-    classes = [float(c) for c in classes]
-    if len(classes) > MAX_CLASSES:
-        raise ValueError(f"at most {MAX_CLASSES} classes, got {len(classes)}")
-    if class_labels is not None and len(class_labels) != len(classes):
-        raise ValueError("class_labels must have one label per class")
-    labels = list(class_labels) if class_labels is not None else class_labels_for(classes)
+    classes, labels = _numeric_classes(values, classes, class_labels)
     fmt = value_format or _default_format
 
     bounds = bounds_of(features)
     drawable = bounds is not None
     project = Projection(bounds or (0.0, 0.0, 1.0, 1.0), width)
     map_height = project.height if drawable else float(LEGEND_ROW)
-
-    def paint(kind: str) -> str:
-        if standalone:
-            fill = {
-                "yes": YES_FILL,
-                "no": NO_FILL,
-                "none": NONE_FILL,
-            }.get(kind) or PALETTE[int(kind[1:])]
-            return f' fill="{fill}" stroke="{STROKE}" stroke-width="0.5"'
-        return f' class="svgmap-area svgmap-{kind}"'
 
     used: set[str] = set()
     body: list[str] = []
@@ -220,8 +202,9 @@ def render_svg_map(
         used.add(kind)
         d = _path_data(polygons, project)
         title = f"{_feature_name(feature)}: {fmt(value)}"
+        paint = _paint(kind, standalone)
         body.append(
-            f'<path{paint(kind)} d="{d}" fill-rule="evenodd"><title>{escape(title)}</title></path>'
+            f'<path{paint} d="{d}" fill-rule="evenodd"><title>{escape(title)}</title></path>'
         )
 
     # Legend: every numeric class, plus yes/no/no-data where they occur.
@@ -240,7 +223,55 @@ def render_svg_map(
     legend_top = map_height + 12
     title_height = LEGEND_ROW if legend_title else 0
     height = legend_top + title_height + LEGEND_ROW * len(entries) + PADDING
-    legend: list[str] = [f'<g class="svgmap-legend" transform="translate(0 {legend_top:.1f})">']
+    legend = _legend(entries, legend_top, legend_title, standalone)
+    text_fill = ' fill="#16181d"' if standalone else ""
+    if not drawable:
+        body.append(f'<text x="{PADDING}" y="15"{text_fill}>No areas to draw.</text>')
+
+    name = label or legend_title or "Map"
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="svgmap" role="img"'
+        f' aria-label="{escape(name)}" viewBox="0 0 {width} {height:.1f}"'
+        f' width="{width}" height="{height:.0f}" font-size="18" font-family="sans-serif">'
+        f'<g class="svgmap-areas">{"".join(body)}</g>{"".join(overlay)}{"".join(legend)}</svg>'
+    )
+    return Markup(svg)  # noqa: S704 (every value above is a number or escaped)
+
+
+def _numeric_classes(
+    values: Sequence[Value], classes: list[float] | None, class_labels: Sequence[str] | None
+) -> tuple[list[float], list[str]]:
+    """The checked class bounds (5 quantile classes of the numbers when None) and labels."""
+    numbers = [float(v) for v in values if v is not None and not isinstance(v, bool)]
+    if classes is None:
+        classes = quantile_breaks(numbers) if numbers else []
+    classes = [float(c) for c in classes]
+    if len(classes) > MAX_CLASSES:
+        raise ValueError(f"at most {MAX_CLASSES} classes, got {len(classes)}")
+    if class_labels is not None and len(class_labels) != len(classes):
+        raise ValueError("class_labels must have one label per class")
+    labels = list(class_labels) if class_labels is not None else class_labels_for(classes)
+    return classes, labels
+
+
+def _paint(kind: str, standalone: bool) -> str:
+    """Colours of an area or legend swatch of ``kind``: attributes, or CSS classes."""
+    if standalone:
+        fill = {
+            "yes": YES_FILL,
+            "no": NO_FILL,
+            "none": NONE_FILL,
+        }.get(kind) or PALETTE[int(kind[1:])]
+        return f' fill="{fill}" stroke="{STROKE}" stroke-width="0.5"'
+    return f' class="svgmap-area svgmap-{kind}"'
+
+
+def _legend(
+    entries: Sequence[tuple[str, str]], top: float, legend_title: str, standalone: bool
+) -> list[str]:
+    """The legend's SVG group: an optional title, then one row per (kind, text) entry."""
+    title_height = LEGEND_ROW if legend_title else 0
+    legend: list[str] = [f'<g class="svgmap-legend" transform="translate(0 {top:.1f})">']
     text_fill = ' fill="#16181d"' if standalone else ""
     if legend_title:
         legend.append(
@@ -259,21 +290,11 @@ def render_svg_map(
             continue
         legend.append(
             f'<rect x="{PADDING}" y="{y + 2}" width="{LEGEND_SWATCH}" height="{LEGEND_SWATCH}"'
-            f"{paint(kind)}/>"
+            f"{_paint(kind, standalone)}/>"
             f'<text x="{PADDING + LEGEND_SWATCH + 8}" y="{y + 17}"{text_fill}>{escape(text)}</text>'
         )
     legend.append("</g>")
-    if not drawable:
-        body.append(f'<text x="{PADDING}" y="15"{text_fill}>No areas to draw.</text>')
-
-    name = label or legend_title or "Map"
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="svgmap" role="img"'
-        f' aria-label="{escape(name)}" viewBox="0 0 {width} {height:.1f}"'
-        f' width="{width}" height="{height:.0f}" font-size="18" font-family="sans-serif">'
-        f'<g class="svgmap-areas">{"".join(body)}</g>{"".join(overlay)}{"".join(legend)}</svg>'
-    )
-    return Markup(svg)  # noqa: S704 (every value above is a number or escaped)
+    return legend
 
 
 def _kind(value: Value, classes: Sequence[float]) -> str:

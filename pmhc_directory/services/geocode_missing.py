@@ -90,7 +90,8 @@ def address_text(address: Address | None) -> str:
 
 def _best_address(location: Location) -> Address | None:
     physical = [a for a in location.addresses if a.address_type == "physical"]
-    return (physical or list(location.addresses) or [None])[0]
+    candidates = physical or list(location.addresses)
+    return candidates[0] if candidates else None
 
 
 def locations_missing_coordinates(session: Session) -> list[Location]:

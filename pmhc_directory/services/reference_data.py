@@ -21,13 +21,13 @@ def load_taxonomy(session: Session, vocab: Vocabulary | None = None) -> int:
         session.add(row)
     session.flush()
     for term in vocab.terms:
-        row = session.get(TaxonomyTerm, term.id) or TaxonomyTerm(id=term.id)
-        row.taxonomy_id = vocab.taxonomies[term.taxonomy].id
-        row.taxonomy = term.taxonomy
-        row.code = term.code
-        row.name = term.name
-        row.description = term.description
-        session.add(row)
+        term_row = session.get(TaxonomyTerm, term.id) or TaxonomyTerm(id=term.id)
+        term_row.taxonomy_id = vocab.taxonomies[term.taxonomy].id
+        term_row.taxonomy = term.taxonomy
+        term_row.code = term.code
+        term_row.name = term.name
+        term_row.description = term.description
+        session.add(term_row)
     session.flush()
     return len(vocab.terms)
 

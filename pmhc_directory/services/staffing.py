@@ -68,10 +68,12 @@ def import_staffing_csv(session: Session, path: Path, user: str) -> int:
     if problems:
         raise StaffingError(problems)
     for service_id, (core, psychiatrists) in parsed.items():
-        row = session.get(ServiceStaffing, service_id) or ServiceStaffing(service_id=service_id)
-        before = {"core_fte": row.core_fte, "psychiatrist_fte": row.psychiatrist_fte}
-        row.core_fte, row.psychiatrist_fte = core, psychiatrists
-        session.add(row)
+        staffing = session.get(ServiceStaffing, service_id) or ServiceStaffing(
+            service_id=service_id
+        )
+        before = {"core_fte": staffing.core_fte, "psychiatrist_fte": staffing.psychiatrist_fte}
+        staffing.core_fte, staffing.psychiatrist_fte = core, psychiatrists
+        session.add(staffing)
         record_field_changes(
             session,
             resource_type="service",

@@ -18,7 +18,7 @@ corrected behind proxies by ``PROXY_COUNT`` (services/login_throttle.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
@@ -27,7 +27,9 @@ from limits import parse_many
 
 from ..extensions import limiter
 
-F = TypeVar("F", bound=Callable[..., Any])
+# Flask-Limiter's decorators keep a view's parameters and return type (not its identity).
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SETTINGS = ("LOOKUP_RATE_LIMIT_ANONYMOUS", "LOOKUP_RATE_LIMIT_STAFF", "PROBLEM_REPORT_RATE_LIMIT")
 
@@ -60,14 +62,16 @@ def _setting(name: str) -> Callable[[], str]:
     return lambda: str(current_app.config[name])
 
 
-def lookup_limits(is_lookup: Callable[[], bool] = lambda: True) -> Callable[[F], F]:
+def lookup_limits(
+    is_lookup: Callable[[], bool] = lambda: True,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Limit a lookup view: per client address when anonymous, per account when signed in.
 
     ``is_lookup`` tells whether this request is a lookup at all (the officer page without a
     query is only the form, and is not counted).
     """
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         # Shared limits: the page and the API spend one budget.
         view = limiter.shared_limit(
             _setting("LOOKUP_RATE_LIMIT_ANONYMOUS"),
@@ -85,7 +89,7 @@ def lookup_limits(is_lookup: Callable[[], bool] = lambda: True) -> Callable[[F],
     return decorator
 
 
-def problem_report_limit(view: F) -> F:
+def problem_report_limit(view: Callable[P, R]) -> Callable[P, R]:
     """Limit problem reports per signed-in account, or per client address when anonymous."""
     return limiter.limit(
         _setting("PROBLEM_REPORT_RATE_LIMIT"),

@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -186,30 +187,19 @@ def import_areas_geojson(
                 continue
             population: float | None = given.population
         else:
-            population = _number(props.get(population_field), population_field, where, problems)
-            if population is not None and (population < 0 or population != int(population)):
-                problems.append(f"{where}: {population_field} must be a whole number >= 0")
-                population = None
+            population = _whole_population(
+                props.get(population_field), population_field, where, problems
+            )
         try:
             geom = polygonal_shape((feature or {}).get("geometry"))
         except ShapeError as exc:
             problems.append(f"{where}: geometry: {exc}")
             continue
-        if centre_lat_field and centre_lon_field:
-            lat = _number(props.get(centre_lat_field), centre_lat_field, where, problems)
-            lon = _number(props.get(centre_lon_field), centre_lon_field, where, problems)
-            if lat is None or lon is None:
-                continue
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                problems.append(f"{where}: centre {lat}, {lon} is not a latitude/longitude")
-                continue
-        elif given is not None and given.lat is not None and given.lon is not None:
-            lat, lon = given.lat, given.lon
-        else:
-            point: Point = geom.representative_point()
-            lat, lon = point.y, point.x
-        if population is None:
+        centres = (centre_lat_field, centre_lon_field)
+        centre = _demand_point(props, centres, given, geom, where, problems)
+        if centre is None or population is None:
             continue
+        lat, lon = centre
         bounds = bounds_of(geom)
         rows[area_id] = AnalysisArea(
             id=area_id,
@@ -231,6 +221,53 @@ def import_areas_geojson(
         session.merge(row)
     session.flush()
     return len(rows)
+
+
+def _whole_population(value: Any, label: str, where: str, problems: list[str]) -> float | None:
+    """A population read from an area's properties: a whole number >= 0, else None."""
+    population = _number(value, label, where, problems)
+    if population is not None and (population < 0 or population != int(population)):
+        problems.append(f"{where}: {label} must be a whole number >= 0")
+        return None
+    return population
+
+
+def _demand_point(
+    props: Mapping[str, Any],
+    centre_fields: tuple[str | None, str | None],
+    given: PopulationRow | None,
+    geom: BaseGeometry,
+    where: str,
+    problems: list[str],
+) -> tuple[float, float] | None:
+    """An area's demand point (lat, lon): the named centre fields, the population CSV's
+    weighted centre, or a point inside the polygon; None (with a problem) when unreadable."""
+    lat_field, lon_field = centre_fields
+    if lat_field and lon_field:
+        lat = _number(props.get(lat_field), lat_field, where, problems)
+        lon = _number(props.get(lon_field), lon_field, where, problems)
+        if lat is None or lon is None:
+            return None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            problems.append(f"{where}: centre {lat}, {lon} is not a latitude/longitude")
+            return None
+        return lat, lon
+    if given is not None and given.lat is not None and given.lon is not None:
+        return given.lat, given.lon
+    point: Point = geom.representative_point()
+    return point.y, point.x
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str | Any, str | Any]]]:
+    """A CSV's stripped header and its records (a BOM is dropped); GeographyError if unreadable."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or []]
+            records = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GeographyError([f"{path}: cannot read ({exc})"]) from None
+    return header, records
 
 
 #: Census CenPop 2020 layout (tracts; block groups add BLKGRPCE).
@@ -258,50 +295,25 @@ def read_population_csv(
     else POPULATION / B01003_001E, ACS total population). ACS ``GEO_ID`` values such as
     ``1400000US35001000107`` are reduced to the GEOID, and the ACS label row is skipped.
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in reader.fieldnames or []]
-            records = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GeographyError([f"{path}: cannot read ({exc})"]) from None
+    header, records = _read_csv(path)
     problems: list[str] = []
     table: dict[str, PopulationRow] = {}
     cenpop = all(c in header for c in CENPOP_COLUMNS)
-    if not cenpop:
-        id_col = next((c for c in (id_field, *_ID_COLUMNS) if c in header), None)
-        pop_col = next((c for c in (population_field, *_POPULATION_COLUMNS) if c in header), None)
-        if id_col is None or pop_col is None:
-            missing = id_field if id_col is None else population_field
-            raise GeographyError(
-                [
-                    f"{path}: no {missing!r} column; expected the Census CenPop layout "
-                    f"({','.join(CENPOP_COLUMNS)}) or columns {id_field!r} and "
-                    f"{population_field!r}"
-                ]
-            )
+    columns = None if cenpop else _plain_columns(header, path, id_field, population_field)
     for line, raw in enumerate(records, start=2):
         record = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         where = f"{path} line {line}"
         lat = lon = None
-        if cenpop:
-            area_id = record["STATEFP"] + record["COUNTYFP"] + record["TRACTCE"]
-            area_id += record.get("BLKGRPCE", "")
-            value = record["POPULATION"]
-            lat = _number(record["LATITUDE"], "LATITUDE", where, problems)
-            lon = _number(record["LONGITUDE"], "LONGITUDE", where, problems)
-            if lat is None or lon is None:
+        if columns is None:
+            cenpop_row = _cenpop_record(record, where, problems)
+            if cenpop_row is None:
                 continue
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                problems.append(f"{where}: {lat}, {lon} is not a latitude/longitude")
-                continue
+            area_id, value, lat, lon = cenpop_row
         else:
-            area_id = record[id_col]
-            if id_col == "GEO_ID" and area_id == "Geography":
+            plain_row = _plain_record(record, columns)
+            if plain_row is None:
                 continue  # the second (label) header row of data.census.gov downloads
-            if "US" in area_id:
-                area_id = area_id.split("US", 1)[1]
-            value = record[pop_col]
+            area_id, value = plain_row
         if not area_id:
             problems.append(f"{where}: the area id is missing")
             continue
@@ -320,6 +332,51 @@ def read_population_csv(
     return table
 
 
+def _plain_columns(
+    header: Sequence[str], path: Path, id_field: str, population_field: str
+) -> tuple[str, str]:
+    """The (id, population) columns of a CSV that is not in the CenPop layout."""
+    id_col = next((c for c in (id_field, *_ID_COLUMNS) if c in header), None)
+    pop_col = next((c for c in (population_field, *_POPULATION_COLUMNS) if c in header), None)
+    if id_col is None or pop_col is None:
+        missing = id_field if id_col is None else population_field
+        raise GeographyError(
+            [
+                f"{path}: no {missing!r} column; expected the Census CenPop layout "
+                f"({','.join(CENPOP_COLUMNS)}) or columns {id_field!r} and "
+                f"{population_field!r}"
+            ]
+        )
+    return id_col, pop_col
+
+
+def _plain_record(record: Mapping[str, str], columns: tuple[str, str]) -> tuple[str, str] | None:
+    """(area id, population text) of a plain CSV row; None for the ACS label row."""
+    id_col, pop_col = columns
+    area_id = record[id_col]
+    if id_col == "GEO_ID" and area_id == "Geography":
+        return None
+    if "US" in area_id:  # ACS GEO_ID such as 1400000US35001000107
+        area_id = area_id.split("US", 1)[1]
+    return area_id, record[pop_col]
+
+
+def _cenpop_record(
+    record: Mapping[str, str], where: str, problems: list[str]
+) -> tuple[str, str, float, float] | None:
+    """(GEOID, population text, lat, lon) of a CenPop row; None (with a problem) if unreadable."""
+    area_id = record["STATEFP"] + record["COUNTYFP"] + record["TRACTCE"]
+    area_id += record.get("BLKGRPCE", "")
+    lat = _number(record["LATITUDE"], "LATITUDE", where, problems)
+    lon = _number(record["LONGITUDE"], "LONGITUDE", where, problems)
+    if lat is None or lon is None:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        problems.append(f"{where}: {lat}, {lon} is not a latitude/longitude")
+        return None
+    return area_id, record["POPULATION"], lat, lon
+
+
 def import_travel_costs_csv(session: Session, path: Path, *, replace: bool = False) -> int:
     """Load supplied travel times (CSV ``area_id,location_id,minutes``), all or nothing.
 
@@ -332,13 +389,7 @@ def import_travel_costs_csv(session: Session, path: Path, *, replace: bool = Fal
 
     from ..models import Location, TravelCost
 
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in reader.fieldnames or []]
-            records = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GeographyError([f"{path}: cannot read ({exc})"]) from None
+    header, records = _read_csv(path)
     missing = [c for c in ("area_id", "location_id", "minutes") if c not in header]
     if missing:
         raise GeographyError([f"{path}: missing column(s) {', '.join(missing)}"])

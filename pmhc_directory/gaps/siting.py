@@ -29,11 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-try:  # the CBC binary behind ``pulp[cbc]``
-    import cbcbox
-except ImportError:  # pragma: no cover - depends on the installation
-    cbcbox = None
-
 __all__ = ["GAP_REL", "SitingResult", "maximal_covering"]
 
 #: Relative optimality gap at which CBC stops: a proven solution within 0.01 % of the best
@@ -59,15 +54,23 @@ class SitingResult:
     status: str
 
 
+def _cbcbox_path() -> str | None:
+    """The CBC binary behind ``pulp[cbc]`` (the ``cbcbox`` package), None when absent."""
+    try:
+        import cbcbox
+    except ImportError:  # pragma: no cover - depends on the installation
+        return None
+    path = cbcbox.cbc_bin_path()
+    return path if os.access(path, os.X_OK) else None
+
+
 def _solver(time_limit_seconds: float) -> pulp.LpSolver:
     """CBC through ``COIN_CMD`` (not the deprecated ``PULP_CBC_CMD``).
 
     Uses the ``cbcbox`` binary when that package is installed (it comes with ``pulp[cbc]``),
     so it works without the virtual environment's ``bin`` on ``PATH``; else ``cbc`` on PATH.
     """
-    path = None
-    if cbcbox is not None and os.access(cbcbox.cbc_bin_path(), os.X_OK):
-        path = cbcbox.cbc_bin_path()
+    path = _cbcbox_path()
     solver = pulp.COIN_CMD(
         msg=False, timeLimit=time_limit_seconds, path=path, warmStart=True, gapRel=GAP_REL
     )

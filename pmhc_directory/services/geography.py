@@ -111,11 +111,15 @@ def _read_shapefile(path: Path) -> list[dict[str, Any]]:
     with reader:
         features: list[dict[str, Any]] = []
         for shape_record in reader.iterShapeRecords():
+            shape, record = shape_record.shape, shape_record.record
+            if shape is None or record is None:  # the reader fills both; the type allows None
+                raise GeographyError([f"{path}: a shape record without its shape or fields"])
+            geometry: Mapping[str, Any]  # a GeoJSON geometry, or a "type" polygonal_shape refuses
             try:
-                geometry = shape_record.shape.__geo_interface__
+                geometry = shape.__geo_interface__
             except Exception as exc:  # pyshp raises several types for broken shapes
                 geometry = {"type": f"an unreadable shape ({exc})"}
-            properties = shape_record.record.as_dict()
+            properties = record.as_dict()
             features.append({"type": "Feature", "geometry": geometry, "properties": properties})
     if prj.exists():
         try:

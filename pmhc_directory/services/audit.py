@@ -38,14 +38,27 @@ class VersionConflictError(Exception):
         self.actual = actual
 
 
-def check_version(resource_type: str, obj: Any, expected: int | str | None) -> None:
-    """Raise VersionConflictError unless ``obj.version`` is the version the form was built on."""
+def _version_number(value: int | str | None) -> int | None:
+    """The version a form sent, as a number; None when missing or not a whole number."""
+    if value is None:
+        return None
     try:
-        expected_version = int(expected)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
-        raise VersionConflictError(resource_type, obj.id, -1, obj.version) from None
+        return None
+
+
+def check_version(resource_type: str, obj: Any, expected: int | str | None) -> int:
+    """Raise VersionConflictError unless ``obj.version`` is the version the form was built on.
+
+    Returns that version as a number (the form sends it as text).
+    """
+    expected_version = _version_number(expected)
+    if expected_version is None:  # missing or not a number: a conflict
+        raise VersionConflictError(resource_type, obj.id, -1, obj.version)
     if obj.version != expected_version:
         raise VersionConflictError(resource_type, obj.id, expected_version, obj.version)
+    return expected_version
 
 
 def as_text(value: Any) -> str:

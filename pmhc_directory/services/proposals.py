@@ -236,7 +236,7 @@ def _apply_details(
     coordinator: str,
     now: datetime,
 ) -> None:
-    check_version("service", service, expected_version)
+    version = check_version("service", service, expected_version)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if payload.get("phone"):
@@ -275,7 +275,7 @@ def _apply_details(
     try:
         session.flush()
     except StaleDataError:
-        raise VersionConflictError("service", service.id, int(expected_version), -1) from None  # type: ignore[arg-type]
+        raise VersionConflictError("service", service.id, version, -1) from None
 
 
 def reject_proposal(

@@ -174,7 +174,7 @@ class FakePlanning:
     def town_labels(self, session):
         return [["Cedar <Bluff>", 35.104, -106.595]]
 
-    def services_layer(self, session):
+    def services_layer(self, session, types=None):
         return {
             "type": "FeatureCollection",
             "features": [
@@ -402,7 +402,8 @@ def test_coverage_csv_follows_the_query_and_defuses_formulas(client, fake):
 def test_access_unmet_services_need_and_week_csv(client, fake):
     access = read_csv(client.get("/planning/download/access.csv?method=gravity"))
     assert access[0]["score"] == "0.0004" and access[1]["score"] == ""
-    assert access[0]["type"] == "crisis-receiving" and access[0]["method"] == "gravity"
+    assert access[0]["service_type"] == "crisis-receiving" and access[0]["method"] == "gravity"
+    assert float(access[0]["score_per_100k"]) == pytest.approx(40.0)
     unmet = read_csv(client.get("/planning/download/unmet.csv?since=2026-01-01"))
     assert unmet[0]["unmet"] == "3" and unmet[0]["need_intoxicated"] == "3"
     assert unmet[1]["need_intoxicated"] == "0"
@@ -417,6 +418,7 @@ def test_access_unmet_services_need_and_week_csv(client, fake):
             "service_type": "crisis-receiving",
             "label": "Crisis receiving chairs",
             "unit": "chairs",
+            "monthly_flow": "",
             "needed": "12.5",
             "in_inventory": "4.0",
             "shortfall": "8.5",
@@ -567,3 +569,36 @@ def test_next_weekday_hour():
     assert planning_view.describe_moment(datetime(2026, 11, 28, 14, tzinfo=ZONE)) == (
         "Saturday 2 p.m. (Nov 28, 2026)"
     )
+
+
+# -- the layer registry ------------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"^(?P<prefix>[a-z_]*)<(?P<kind>type|element|need)>$")
+
+
+def header_follows(declared: tuple[str, ...], header: list[str]) -> bool:
+    """Does ``header`` read as ``declared``, each ``<placeholder>`` standing for zero or more
+    columns with its prefix?"""
+    pattern = "".join(
+        rf"(?:{re.escape(m['prefix'])}[^,]+,)*"
+        if (m := PLACEHOLDER.match(c))
+        else f"{re.escape(c)},"
+        for c in declared
+    )
+    return re.fullmatch(pattern, ",".join(header) + ",") is not None
+
+
+@pytest.mark.parametrize("name", list(planning_view.LAYERS))
+def test_every_layer_downloads_as_declared(client, fake, name):
+    """Each registry layer is offered on the page and its CSV header is its declared columns."""
+    layer = planning_view.LAYERS[name]
+    html = client.get("/planning").get_data(as_text=True)
+    for fmt in layer.formats:
+        assert f'data-download="{name}" data-format="{fmt}"' in html
+    response = client.get(f"/planning/download/{name}.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert header_follows(layer.columns, rows[0]), (layer.columns, rows[0])
+    assert len(rows) > 1 and all(len(row) == len(rows[0]) for row in rows)
+    if "geojson" not in layer.formats:
+        assert client.get(f"/planning/download/{name}.geojson").status_code == 404

@@ -80,3 +80,17 @@ def test_every_planning_layer_csv_goes_through_the_safe_writer():
         cells = [c for row in csv.reader(io.StringIO(csv_text(name, [answer]))) for c in row]
         assert "'" + RISKY_TEXT in cells, name
         assert RISKY_TEXT not in cells, name
+
+
+def test_the_import_report_makes_values_from_the_imported_file_inert():
+    """A cell of an imported file (here a record id and a message quoting it) starting with
+    '=' is exactly what a reviewer's spreadsheet must not run."""
+    from pmhc_directory.hsds.errors import ImportIssue
+    from pmhc_directory.services.imports import write_report
+
+    buffer = io.StringIO()
+    issue = ImportIssue("=cmd|' /C calc'!A0", 0, "name", "@SUM(A1) is not a name", file="x.csv")
+    assert write_report(buffer, [issue]) == 1
+    row = list(csv.DictReader(io.StringIO(buffer.getvalue())))[0]
+    assert row["record_id"] == "'=cmd|' /C calc'!A0"
+    assert row["problem"] == "'@SUM(A1) is not a name"

@@ -55,6 +55,7 @@ class LayerQuery:
     since: date | None = None
     need: Any = None
     p: int = planning.DEFAULT_SITES
+    candidates: Sequence[planning.Candidate] | None = None
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,8 @@ def _need(s: ModuleType, session: Session, _config: Mapping[str, Any], q: LayerQ
 
 def _sites(s: ModuleType, session: Session, config: Mapping[str, Any], q: LayerQuery) -> Any:
     service_type = q.service_type or DEFAULT_ACCESS_TYPE
+    if q.candidates is not None:
+        return s.suggest_sites(session, config, service_type, q.p, q.max_minutes, q.candidates)
     return s.suggest_sites(session, config, service_type, q.p, q.max_minutes)
 
 

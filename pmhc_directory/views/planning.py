@@ -70,6 +70,8 @@ ACCESS_METHOD_NAMES = {
 PER_PEOPLE = 100_000
 #: The layers the map draws as areas (the layer select), in the registry's words.
 MAP_LAYERS = ("coverage", "access", "unmet")
+#: The layers planning.js fetches from the gaps API (``data-layers``: URL, title, legend).
+SCRIPT_LAYERS = (*MAP_LAYERS, "services", "week")
 #: The report's two moments: (weekday, Monday = 0; hour).
 REPORT_MOMENTS = ((5, 2), (1, 14))
 #: Labels for the need calculator's settings (others show their field name).
@@ -229,6 +231,19 @@ def _tile_url() -> str:
     return str(current_app.config.get("MAP_TILE_URL") or "")
 
 
+def _layers_json(script_root: str) -> str:
+    """What planning.js needs of each layer it fetches, from the registry."""
+    layers = {
+        name: {
+            "url": f"{script_root}{LAYERS[name].api_path}",
+            "title": LAYERS[name].title,
+            "legend": LAYERS[name].legend,
+        }
+        for name in SCRIPT_LAYERS
+    }
+    return json.dumps(layers, separators=(",", ":"))
+
+
 @bp.get("/vendor/leaflet/<path:filename>")
 def leaflet(filename: str) -> Response:
     response = send_from_directory(LEAFLET_DIR, filename, max_age=LEAFLET_MAX_AGE)
@@ -283,6 +298,9 @@ def index() -> Any:
         "timezone": config["TIMEZONE"],
         "crisis_types": ",".join(crisis_types()),
         "leaflet_version": LEAFLET_VERSION,
+        "map_layers": [(name, LAYERS[name].title) for name in MAP_LAYERS],
+        "layers_json": _layers_json(request.script_root),
+        "default_access_type": DEFAULT_ACCESS_TYPE,
         "downloads": DOWNLOADS,
         "download_query": _download_query(state, moment, {}),
         "parameter_labels": PARAMETER_LABELS,

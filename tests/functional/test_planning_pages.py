@@ -11,6 +11,7 @@ import io
 import json
 import re
 from datetime import datetime
+from html import unescape as html_unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -258,9 +259,12 @@ def test_page_renders_headline_need_table_and_map_data(client, fake):
     assert "<strong data-headline-value>72%</strong>" in html
     assert 'data-timezone="America/Denver"' in html
     assert 'data-tile-url=""' in html
-    assert 'data-coverage-url="/api/v1/gaps/coverage"' in html
-    assert 'data-access-url="/api/v1/gaps/access"' in html
-    assert 'data-week-url="/api/v1/gaps/coverage/week"' in html
+    layers = json.loads(html_unescape(re.search(r'data-layers="([^"]*)"', html)[1]))
+    assert layers["coverage"]["url"] == "/api/v1/gaps/coverage"
+    assert layers["access"]["url"] == "/api/v1/gaps/access"
+    assert layers["week"]["url"] == "/api/v1/gaps/coverage/week"
+    assert layers["unmet"]["legend"] == planning_view.LAYERS["unmet"].legend
+    assert '<option value="access">Accessibility</option>' in html
     assert re.search(r'data-bounds="35\.10000,-106\.60000,35\.11000,-106\.58000"', html)
     assert '<script src="/planning/vendor/leaflet/leaflet.js?v=' in html
     assert '<script src="/static/js/planning.js"' in html

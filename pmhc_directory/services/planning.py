@@ -181,7 +181,7 @@ def load_areas(session: Session) -> Areas:
 
 
 def has_geography(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(AnalysisArea)) > 0
+    return (session.scalar(select(func.count()).select_from(AnalysisArea)) or 0) > 0
 
 
 def _rules(schedules: Sequence[Any], service_id: str) -> list[Any] | None:
@@ -1069,7 +1069,7 @@ def accessibility(
                 "name": areas.names[i],
                 "population": int(areas.population[i]),
                 "score": values[i],
-                "score_per_100k": None if values[i] is None else values[i] * 100_000,
+                "score_per_100k": None if (value := values[i]) is None else value * 100_000,
             },
         }
         for i, area_id in enumerate(areas.ids)
@@ -1406,7 +1406,7 @@ def unmet_layer(session: Session, since: date | None = None) -> dict[str, Any]:
         by_area[area_id][need_code] += int(count)
     known = set(areas.ids)
     outside = sum(sum(c.values()) for a, c in by_area.items() if a not in known)
-    features = []
+    features: list[dict[str, Any]] = []
     for i, area_id in enumerate(areas.ids):
         counts = by_area.get(area_id, Counter())
         features.append(

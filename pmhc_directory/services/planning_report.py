@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..gaps.coverage import CRISIS_ELEMENTS
 from ..taxonomy import SERVICE_TYPE, vocabulary
 from . import planning, planning_layers
 from .planning_layers import DAYS, ELEMENT_NAMES
@@ -270,6 +271,11 @@ def _worst_lines(week: dict[str, Any]) -> str:
     )
 
 
+def _continuum_value(element: str) -> Callable[[dict[str, Any]], Any]:
+    """An area's "covered" flag for one continuum element (a map's value)."""
+    return lambda feature: feature["properties"]["continuum"][element]
+
+
 def render_report_html(
     coverage: dict[str, Any],
     week: dict[str, Any],
@@ -315,12 +321,12 @@ def render_report_html(
         "<h2>Coverage by continuum element</h2><table><tr><th>Element</th><th>Share</th>"
         f"<th>People covered</th></tr>{rows}</table>"
     )
-    for element in ("contact", "respond", "place"):
+    for element in CRISIS_ELEMENTS:
         parts.append(f"<h3>{escape(element.capitalize())}</h3>")
         parts.append(
             _map(
                 features,
-                lambda f, e=element: f["properties"]["continuum"][e],
+                _continuum_value(element),
                 classes=[],
                 legend_title=f"{element.capitalize()} available",
                 standalone=True,

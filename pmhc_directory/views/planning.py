@@ -372,7 +372,7 @@ def _report_parts(
     service: ModuleType, session: Any, config: Mapping[str, Any], now: datetime, since: Any
 ) -> dict[str, Any]:
     types = crisis_types()
-    moments = []
+    moments: list[dict[str, Any]] = []
     for weekday, hour in REPORT_MOMENTS:
         moment = next_weekday_hour(now, weekday, hour)
         coverage = service.coverage_at(session, config, types, moment, None)
@@ -594,7 +594,7 @@ def _editable(parameters: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _bounds_attr(features: Iterable[Mapping[str, Any]]) -> str:
+def _bounds_attr(features: Iterable[dict[str, Any]]) -> str:
     from ..rendering.svg_map import bounds_of
 
     bounds = bounds_of(list(features))
@@ -753,7 +753,7 @@ def _site_points(
 def gap_rows(features: Sequence[Mapping[str, Any]], limit: int) -> list[dict[str, Any]]:
     """Areas missing a crisis element at the chosen hour, the largest gap first: most
     elements missing, then most people; at most ``limit`` rows."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for feature in features:
         props = feature.get("properties") or {}
         continuum = props.get("continuum") or {}

@@ -383,7 +383,7 @@ def render_report_html(
             unmet["features"],
             lambda f: f["properties"]["unmet"] or None,
             classes=None,
-            legend_title="Unmet needs",
+            legend_title=planning_layers.LAYERS["unmet"].legend,
             none_label="None recorded",
             standalone=True,
         )

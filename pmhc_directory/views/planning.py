@@ -10,8 +10,10 @@
   Tuesday (next occurrence, in the jurisdiction's time zone, from now: the dates are printed),
   E2SFCA accessibility to crisis receiving centers, unmet needs, the need table and headline
   numbers. No JavaScript.
-- ``GET /planning/download/<layer>.<geojson|csv>``: coverage, access, unmet, services
-  (GeoJSON or CSV), need and week (CSV only), with the same query parameters as the endpoints.
+- ``GET /planning/download/<layer>.<geojson|csv>``: every layer of the registry
+  (``services/planning_layers.py``: coverage, access, unmet, services as GeoJSON or CSV; need,
+  week, worst hour and suggested sites as CSV), with the same query parameters as the
+  endpoints; the CSV is the one ``gaps report`` writes.
 - ``GET /planning/vendor/leaflet/<file>``: Leaflet's files, cached for a year (the URL carries
   the package version).
 

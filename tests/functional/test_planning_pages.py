@@ -606,3 +606,13 @@ def test_every_layer_downloads_as_declared(client, fake, name):
     assert len(rows) > 1 and all(len(row) == len(rows[0]) for row in rows)
     if "geojson" not in layer.formats:
         assert client.get(f"/planning/download/{name}.geojson").status_code == 404
+
+
+def test_planners_doc_lists_every_layers_columns():
+    """docs/planners.md says which columns each CSV has, as the registry declares them."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "planners.md").read_text("utf-8")
+    for layer in planning_view.LAYERS.values():
+        columns = ", ".join(f"`{c}`" for c in layer.columns)
+        assert f"| `{layer.name}` | {layer.holds} | {columns} |" in doc, layer.name

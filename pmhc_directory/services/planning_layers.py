@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from .. import csv_safe
+from ..gaps.coverage import CRISIS_ELEMENTS
 from . import planning
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -285,6 +286,42 @@ def week_table(data: Mapping[str, Any]) -> Table:
     return header, rows
 
 
+def areas_by_gap(features: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Areas missing a crisis element, the largest gap first (most elements missing, then most
+    people, then by name): ``{"area_id", "name", "population", "missing", "have"}`` with
+    ``missing`` the plain names of the elements out of reach or closed."""
+    rows: list[dict[str, Any]] = []
+    for feature in features:
+        props = feature.get("properties") or {}
+        continuum = props.get("continuum") or {}
+        have = [e for e in CRISIS_ELEMENTS if continuum.get(e)]
+        missing = [ELEMENT_NAMES[e] for e in CRISIS_ELEMENTS if e not in have]
+        if missing:
+            rows.append(
+                {
+                    "area_id": str(props.get("area_id")),
+                    "name": str(props.get("name") or props.get("area_id")),
+                    "population": int(props.get("population") or 0),
+                    "missing": missing,
+                    "have": len(have),
+                }
+            )
+    rows.sort(key=lambda r: (r["have"], -r["population"], r["name"]))
+    return rows
+
+
+GAPS_COLUMNS = ("area_id", "name", "population", "elements_missing", "missing")
+
+
+def gaps_table(data: Mapping[str, Any]) -> Table:
+    """The areas by gap (:func:`areas_by_gap`): every area missing a crisis element."""
+    rows = [
+        [r["area_id"], r["name"], r["population"], len(r["missing"]), r["missing"]]
+        for r in areas_by_gap(data.get("features") or [])
+    ]
+    return list(GAPS_COLUMNS), rows
+
+
 WORST_COLUMNS = (
     "element",
     "hour_of_week",
@@ -416,6 +453,15 @@ LAYERS: dict[str, Layer] = {
                     {"type": "boolean"}, False, "contact, respond and place all covered"
                 ),
             },
+        ),
+        Layer(
+            name="gaps",
+            title="Areas by gap",
+            holds="areas missing a crisis element at the hour, the largest gap first",
+            api_path="/api/v1/gaps/coverage",
+            compute=_coverage,
+            table=gaps_table,
+            columns=GAPS_COLUMNS,
         ),
         Layer(
             name="access",

@@ -1,7 +1,8 @@
 """``gaps report``: every planning answer as files, plus a printable self-contained HTML report.
 
 Writes into one folder: ``coverage.geojson`` / ``coverage.csv`` (at one instant),
-``week.csv`` (population share per hour of the week), ``worst.csv`` (the worst hour),
+``gaps.csv`` (areas missing a crisis element), ``week.csv`` (population share per hour of
+the week of ``at``), ``worst.csv`` (the worst hour),
 ``access-<method>.geojson`` (one score per service type) / ``.csv`` (one row per area and type,
 for 2SFCA, E2SFCA and gravity), ``need.csv``, ``sites.json`` / ``sites.csv`` (suggested sites
 per type), ``unmet.geojson`` and ``report.html`` (static SVG maps drawn from the stored
@@ -33,6 +34,7 @@ Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
 REPORT_FILES = (
     "coverage.geojson",
     "coverage.csv",
+    "gaps.csv",
     "week.csv",
     "worst.csv",
     *(f"access-{m}.{ext}" for m in planning.METHODS for ext in ("geojson", "csv")),
@@ -84,7 +86,8 @@ def write_report(
         coverage = planning.coverage_at(session, config, types, at)
         _write_json(out / "coverage.geojson", coverage)
         _write_csv(out / "coverage.csv", "coverage", [coverage])
-        written += [out / "coverage.geojson", out / "coverage.csv"]
+        _write_csv(out / "gaps.csv", "gaps", [coverage])
+        written += [out / "coverage.geojson", out / "coverage.csv", out / "gaps.csv"]
         advance(1)
 
         week = planning.coverage_week(session, config, types, now=at)  # the week of --at

@@ -50,6 +50,7 @@ from ..services.planning_layers import (
     ELEMENT_NAMES,
     LAYERS,
     LayerQuery,
+    areas_by_gap,
     csv_text,
     week_of,
 )
@@ -479,10 +480,12 @@ def download(layer: str, fmt: str) -> Response:
 def _layer_query(layer: str, args: Mapping[str, str]) -> tuple[LayerQuery, str]:
     """The download's parameters (the page's query string) and its file name stem."""
     service = _service()
-    if layer in ("coverage", "week", "worst"):
+    if layer in ("coverage", "gaps", "week", "worst"):
         moment = _moment(args)
         minutes = service.parse_minutes(args.get("max_minutes"))
-        stems = {"coverage": f"coverage-{moment.strftime('%Y-%m-%d-%H%M')}", "worst": "worst-hour"}
+        stamp = moment.strftime("%Y-%m-%d-%H%M")
+        stems = {"coverage": f"coverage-{stamp}", "gaps": f"areas-by-gap-{stamp}"}
+        stems["worst"] = "worst-hour"
         stem = stems.get(layer, "coverage-week")
         return LayerQuery(types=_types(args), at=moment, max_minutes=minutes), stem
     if layer in ("access", "sites"):
@@ -626,6 +629,7 @@ def _download_query(
         "need": dict(need_args),
         "week": {"at": at, **({"type": chosen} if chosen else {})},
         "worst": {"at": at, **({"type": chosen} if chosen else {})},
+        "gaps": {"at": at, **({"type": chosen} if chosen else {})},
         "sites": {"type": chosen or DEFAULT_ACCESS_TYPE},
     }
 
@@ -753,24 +757,5 @@ def _site_points(
 
 
 def gap_rows(features: Sequence[Mapping[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """Areas missing a crisis element at the chosen hour, the largest gap first: most
-    elements missing, then most people; at most ``limit`` rows."""
-    rows: list[dict[str, Any]] = []
-    for feature in features:
-        props = feature.get("properties") or {}
-        continuum = props.get("continuum") or {}
-        have = [e for e in CRISIS_ELEMENTS if continuum.get(e)]
-        missing = [ELEMENT_NAMES[e] for e in CRISIS_ELEMENTS if e not in have]
-        if not missing:
-            continue
-        rows.append(
-            {
-                "area_id": str(props.get("area_id")),
-                "name": str(props.get("name") or props.get("area_id")),
-                "population": int(props.get("population") or 0),
-                "missing": missing,
-                "have": len(have),
-            }
-        )
-    rows.sort(key=lambda r: (r["have"], -r["population"], r["name"]))
-    return rows[:limit]
+    """The registry's areas by gap (``planning_layers.areas_by_gap``), at most ``limit``."""
+    return areas_by_gap(features)[:limit]

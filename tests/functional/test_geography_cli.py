@@ -359,6 +359,7 @@ def test_gaps_report_csvs_are_the_page_downloads(
     assert invoke(runner, "gaps", "report", "--out", out, "--at", at).exit_code == 0
     for layer, query in (
         ("coverage", {"at": at}),
+        ("gaps", {"at": at}),
         ("week", {"at": at}),
         ("worst", {"at": at}),
         ("need", {}),

@@ -616,3 +616,19 @@ def test_planners_doc_lists_every_layers_columns():
     for layer in planning_view.LAYERS.values():
         columns = ", ".join(f"`{c}`" for c in layer.columns)
         assert f"| `{layer.name}` | {layer.holds} | {columns} |" in doc, layer.name
+
+
+def test_areas_by_gap_csv_is_the_page_table(client, fake):
+    """The "areas by gap" download lists every area missing an element, named as on the page."""
+    rows = read_csv(client.get("/planning/download/gaps.csv?at=2026-11-28T02:00"))
+    assert rows == [
+        {
+            "area_id": "A2",
+            "name": "Tract <2>",
+            "population": "1000",
+            "elements_missing": "1",
+            "missing": "A safe place for help",
+        }
+    ]
+    html = client.get("/planning").get_data(as_text=True)
+    assert 'data-area-link="A2"' in html and 'data-area-link="A1"' not in html

@@ -61,6 +61,7 @@ def _area(**props):
 
 LAYER_ANSWERS = {
     "coverage": {"features": [_area(name=RISKY_TEXT, covered={"x": True}, all_three=False)]},
+    "gaps": {"features": [_area(name=RISKY_TEXT, continuum={"contact": True})]},
     "access": {"features": [_area(name=RISKY_TEXT, score=0.1)], "service_type": "t"},
     "unmet": {"features": [_area(name=RISKY_TEXT, unmet=1, by_need={"n": 1})]},
     "services": {"features": [{"properties": {"service_id": "s", "name": RISKY_TEXT}}]},

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from .. import csv_safe
 from ..gaps.coverage import CRISIS_ELEMENTS
+from ..hours.describe import DAY_NAMES
 from . import planning
 
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAYS = DAY_NAMES
 #: Default type of the accessibility and suggested-sites layers.
 DEFAULT_ACCESS_TYPE = "crisis-receiving"
 #: Shares in CSV files are rounded to this many decimals (a millionth of the population).

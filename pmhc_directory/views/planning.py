@@ -45,6 +45,7 @@ from ..db import get_session
 from ..gaps.coverage import CRISIS_ELEMENTS
 from ..hours.describe import DAY_NAMES, MONTH_ABBREVIATIONS
 from ..rendering.svg_map import class_labels_for, format_number, quantile_breaks, render_svg_map
+from ..services import planning as planning_service
 from ..services.planning_layers import (
     DEFAULT_ACCESS_TYPE,
     ELEMENT_NAMES,
@@ -129,8 +130,7 @@ def _now() -> datetime:
 
 def crisis_types() -> list[str]:
     """Service types of the three crisis elements, in taxonomy order."""
-    vocab = vocabulary()
-    return [code for element in CRISIS_ELEMENTS for code in vocab.service_types_in(element)]
+    return planning_service.crisis_types()
 
 
 def analysed_types(chosen: str | None) -> list[str]:

@@ -7,9 +7,15 @@ page's ``data-layers``), the gaps API (``views/api_gaps.py``), the OpenAPI docum
 docs/planners.md. The web download and the command write the same CSV (:func:`write_csv`,
 formulas made inert by :mod:`pmhc_directory.csv_safe`).
 
-A new layer: a computation in ``services/planning.py`` (or the pure ``gaps/``), a table
-function here and one :class:`Layer` in :data:`LAYERS`; the download link, the report file, the
-OpenAPI summary and the column list in the docs follow.
+A new layer: its computation in ``services/planning.py`` (the maths in the pure ``gaps/``), a
+table function and one :class:`Layer` in :data:`LAYERS` here. The page's download list and route
+follow from the registry; ``views/planning.py:_layer_query`` reads its parameters from the query
+string (a branch when it needs new ones), ``services/planning_report.py`` writes its file for
+``gaps report`` (one ``_write_csv`` line and :data:`REPORT_FILES`), an API endpoint in
+``views/api_gaps.py`` calls ``LAYERS[name].run`` (its OpenAPI summary and feature schema come
+from here), and docs/planners.md's column table and ``tests/unit/test_csv_safe.py``'s
+``LAYER_ANSWERS`` gain a row (tests fail until they do). A layer drawn on the map also needs
+its style in ``static/js/planning.js`` and a name in ``views/planning.py:MAP_LAYERS``.
 """
 
 from __future__ import annotations

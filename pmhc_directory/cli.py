@@ -412,7 +412,8 @@ def gaps_group() -> None:
 @click.option("--p", "p", default=3, show_default=True, help="Suggested new sites per type.")
 @with_appcontext
 def gaps_report_command(out: Path, at: str | None, types: str | None, p: int) -> None:
-    """Write coverage, week, accessibility, need, sites and unmet files and report.html to OUT."""
+    """Write every planning layer's files (the page's CSV downloads, GeoJSON) and report.html
+    to OUT: coverage, areas by gap, week, worst hour, accessibility, need, sites, unmet."""
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 

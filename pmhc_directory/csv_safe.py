@@ -1,6 +1,7 @@
 """The one way this app writes CSV: cells a spreadsheet would run as a formula are made inert.
 
-Every CSV the app writes, from the web (history, outcomes, planning and import reports) or the
+Every CSV the app writes, from the web (history, stale capacity, outcomes, planning layers and
+import reports) or the
 command line (``export --format hsds-csv``, ``gaps report``, ``outcomes export``), goes through
 :func:`csv_cell`: a text cell starting with ``=``, ``@``, a tab or a carriage return, or with
 ``+``/``-`` when it is not a plain number such as a phone number or a longitude, gets a ``'`` in

@@ -13,6 +13,7 @@ from copy import deepcopy
 from typing import Any
 
 from .services.capacity import UNITS
+from .services.planning_layers import LAYERS
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
@@ -254,15 +255,23 @@ def _feature_collection(properties: Schema, extra: dict[str, Schema] | None = No
     )
 
 
+def _layer_properties(name: str) -> Schema:
+    """A planning layer's feature properties, as the registry declares them
+    (``services/planning_layers.py``)."""
+    declared = LAYERS[name].properties
+    schemas = {key: {**prop.schema, "description": prop.meaning} for key, prop in declared.items()}
+    required = {key: schema for key, schema in schemas.items() if declared[key].required}
+    optional = {key: schema for key, schema in schemas.items() if not declared[key].required}
+    return _obj(required, optional)
+
+
+def _layer_summary(name: str, shape: str = "") -> str:
+    layer = LAYERS[name]
+    return f"{layer.title}: {layer.holds}{f' ({shape})' if shape else ''}."
+
+
 COVERAGE = _feature_collection(
-    _obj(
-        {
-            "area_id": STRING,
-            "population": _nullable(NUMBER),
-            "covered": {"type": "object", "additionalProperties": BOOLEAN},
-        },
-        {"name": _nullable(STRING), "continuum": ANY_OBJECT, "all_three": BOOLEAN},
-    ),
+    _layer_properties("coverage"),
     {
         "summary": _obj(
             {"population": NUMBER, "by_type": ANY_OBJECT},
@@ -271,7 +280,7 @@ COVERAGE = _feature_collection(
     },
 )
 ACCESS = _feature_collection(
-    _obj({"area_id": STRING, "population": _nullable(NUMBER), "score": _nullable(NUMBER)}),
+    _layer_properties("access"),
     {"method": STRING, "service_type": STRING},
 )
 NEED = _obj(
@@ -483,7 +492,7 @@ def build_document() -> dict[str, Any]:
             }
         },
         "/api/v1/gaps/coverage": _gaps_get(
-            "Areas covered by each service type at one moment (GeoJSON).",
+            _layer_summary("coverage", "GeoJSON"),
             [
                 _param(
                     "types", _codes("service-type"), "service-type codes (default: crisis ones)."
@@ -495,7 +504,7 @@ def build_document() -> dict[str, Any]:
             "gapsCoverage",
         ),
         "/api/v1/gaps/access": _gaps_get(
-            "Spatial accessibility score per area (GeoJSON).",
+            _layer_summary("access", "GeoJSON"),
             [
                 TYPE_PARAM,
                 _param(
@@ -509,13 +518,13 @@ def build_document() -> dict[str, Any]:
             "gapsAccess",
         ),
         "/api/v1/gaps/need": _gaps_get(
-            "Need calculator: needed, in inventory and shortfall per service type.",
+            _layer_summary("need"),
             [],
             "Need",
             "gapsNeed",
         ),
         "/api/v1/gaps/sites": _gaps_get(
-            "Suggested new sites and the population they newly cover.",
+            _layer_summary("sites"),
             [
                 TYPE_PARAM,
                 _param("p", {"type": "integer", "minimum": 1, "maximum": 50}, "Sites to add."),
@@ -566,7 +575,7 @@ def build_document() -> dict[str, Any]:
         },
     }
     paths["/api/v1/gaps/coverage/week"] = _gaps_get(
-        "Population-weighted coverage for each hour of a week (for the planning page).",
+        f"{_layer_summary('week')} The worst hour of the week is in worst.",
         [
             _param("types", _codes("service-type"), "service-type codes."),
             _param("at", DATE_TIME, "A moment of the week to profile (default now)."),
@@ -585,18 +594,18 @@ def build_document() -> dict[str, Any]:
         "gapsCoverageWeek",
     )
     paths["/api/v1/gaps/unmet"] = _gaps_get(
-        "Recorded unmet needs (no result for a lookup) per area, anonymous counts (GeoJSON).",
+        _layer_summary("unmet", "anonymous counts, GeoJSON"),
         [_param("since", DATE, "Count from this day (default: all).")],
         _feature_collection(
-            _obj({"area_id": STRING, "unmet": INTEGER}, {"by_need": ANY_OBJECT}),
+            _layer_properties("unmet"),
             {"total": INTEGER, "outside_areas": INTEGER},
         ),
         "gapsUnmet",
     )
     paths["/api/v1/gaps/services"] = _gaps_get(
-        "Services with a location, as points (GeoJSON).",
+        _layer_summary("services", "points, GeoJSON"),
         [_param("types", _codes("service-type"), "service-type codes.")],
-        _feature_collection(_obj({"service_id": STRING, "name": STRING, "service_types": STRINGS})),
+        _feature_collection(_layer_properties("services")),
         "gapsServices",
     )
     for item in paths.values():

@@ -687,15 +687,14 @@ def report_rows(issues: Iterable[ImportIssue]) -> Iterator[list[str]]:
 
 def write_report(handle: Any, issues: Iterable[ImportIssue]) -> int:
     """Write the problem report as CSV to a text ``handle``; returns the number of problems.
-    Cells a spreadsheet would run as a formula are made inert (``inventory.csv_cell``)."""
-    import csv
+    Cells a spreadsheet would run as a formula are made inert (``csv_safe``): a value read
+    from the imported file such as ``=HYPERLINK(...)`` is shown as text, never run."""
+    from .. import csv_safe
 
-    from .inventory import csv_cell
-
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = csv_safe.writer(handle, lineterminator="\n")
     count = -1
     for row in report_rows(issues):
-        writer.writerow([csv_cell(cell) for cell in row])
+        writer.writerow(row)
         count += 1
     return count
 

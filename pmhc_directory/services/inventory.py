@@ -7,7 +7,6 @@ commits (the view commits once). Every write goes through ``services.audit`` so 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +17,7 @@ from itertools import combinations
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from ..csv_safe import csv_cell  # the one CSV rule (csv_safe.py); views import it from here
+from .. import csv_safe  # the one CSV writer: formulas made inert
 from ..db import normalize_uuid
 from ..geo.addresses import place_key
 from ..geo.distance import distance_km
@@ -814,7 +813,7 @@ CSV_HEADER = (
 def history_csv_lines(rows: Iterable[HistoryRow]) -> Iterator[str]:
     """The CSV export line by line (header first), for streaming a large log."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_safe.writer(buffer, lineterminator="\r\n")
 
     def take() -> str:
         text = buffer.getvalue()
@@ -828,14 +827,14 @@ def history_csv_lines(rows: Iterable[HistoryRow]) -> Iterator[str]:
         writer.writerow(
             [
                 row.when.isoformat(),
-                csv_cell(row.who),
+                row.who,
                 row.action,
                 row.resource_type,
                 row.resource_id,
-                csv_cell(row.record_name),
+                row.record_name,
                 row.field,
-                csv_cell(row.old),
-                csv_cell(row.new),
+                row.old,
+                row.new,
             ]
         )
         yield take()

@@ -48,6 +48,8 @@ import shapely
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import moments
+from ..gaps.coverage import CRISIS_ELEMENTS
 from ..geo.distance import TravelModel
 from ..hours import ScheduleError, is_open_at, open_intervals
 from ..models import (
@@ -67,11 +69,10 @@ from .roads import current_road_network, road_minutes, road_pairs
 
 log = logging.getLogger(__name__)
 
-CRISIS_ELEMENTS = ("contact", "respond", "place")
 METHODS = ("2sfca", "e2sfca", "gravity")
 MAX_MINUTES_CAP = 600
 MAX_SITES = 50
-MAX_AT_DAYS = 366
+MAX_AT_DAYS = moments.MAX_AT_DAYS
 MAX_CANDIDATES = 5000
 HOURS_IN_WEEK = 168
 #: Luo & Qi (2009) step weights for 0-10, 10-20 and 20-30 minutes.
@@ -180,7 +181,7 @@ def load_areas(session: Session) -> Areas:
 
 
 def has_geography(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(AnalysisArea)) > 0
+    return (session.scalar(select(func.count()).select_from(AnalysisArea)) or 0) > 0
 
 
 def _rules(schedules: Sequence[Any], service_id: str) -> list[Any] | None:
@@ -1068,7 +1069,7 @@ def accessibility(
                 "name": areas.names[i],
                 "population": int(areas.population[i]),
                 "score": values[i],
-                "score_per_100k": None if values[i] is None else values[i] * 100_000,
+                "score_per_100k": None if (value := values[i]) is None else value * 100_000,
             },
         }
         for i, area_id in enumerate(areas.ids)
@@ -1405,7 +1406,7 @@ def unmet_layer(session: Session, since: date | None = None) -> dict[str, Any]:
         by_area[area_id][need_code] += int(count)
     known = set(areas.ids)
     outside = sum(sum(c.values()) for a, c in by_area.items() if a not in known)
-    features = []
+    features: list[dict[str, Any]] = []
     for i, area_id in enumerate(areas.ids):
         counts = by_area.get(area_id, Counter())
         features.append(
@@ -1526,22 +1527,14 @@ def parse_sites(raw: Any) -> int:
 
 
 def parse_at(raw: Any, zone: ZoneInfo, now: datetime) -> datetime:
-    """An ISO 8601 instant (local time of ``zone`` when no offset); now when not given."""
-    if raw is None or raw == "":
-        return now.astimezone(zone)
-    if not isinstance(raw, str):
-        raise PlanningInputError("at", "at must be an ISO 8601 date and time.")
+    """An ISO 8601 instant (local time of ``zone`` when no offset); now when not given.
+
+    :func:`pmhc_directory.moments.parse_at` with its error as a PlanningInputError.
+    """
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
-        raise PlanningInputError(
-            "at", f"at {raw[:40]!r} is not an ISO 8601 date and time (2026-11-28T02:00-07:00)."
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    if moment.year in (1, 9999) or abs(moment - now) > timedelta(days=MAX_AT_DAYS):
-        raise PlanningInputError("at", f"at must be within {MAX_AT_DAYS} days of now.")
-    return moment.astimezone(zone)
+        return moments.parse_at(raw, zone, now, max_days=MAX_AT_DAYS)
+    except moments.MomentError as exc:
+        raise PlanningInputError(exc.field, exc.message) from None
 
 
 def parse_since(raw: Any) -> date | None:

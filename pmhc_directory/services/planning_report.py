@@ -1,10 +1,13 @@
 """``gaps report``: every planning answer as files, plus a printable self-contained HTML report.
 
 Writes into one folder: ``coverage.geojson`` / ``coverage.csv`` (at one instant),
-``week.csv`` (population share per hour of the week), ``access-<method>.geojson`` / ``.csv``
-(one score column per service type, for 2SFCA, E2SFCA and gravity), ``need.csv``,
-``sites.json`` (suggested sites per type), ``unmet.geojson`` and ``report.html`` (static SVG
-maps drawn from the stored geometries, no scripts, no network).
+``gaps.csv`` (areas missing a crisis element), ``week.csv`` (population share per hour of
+the week of ``at``), ``worst.csv`` (the worst hour),
+``access-<method>.geojson`` (one score per service type) / ``.csv`` (one row per area and type,
+for 2SFCA, E2SFCA and gravity), ``need.csv``, ``sites.json`` / ``sites.csv`` (suggested sites
+per type), ``unmet.geojson`` and ``report.html`` (static SVG maps drawn from the stored
+geometries, no scripts, no network). Every CSV is the planning page's download of the same
+layer (``services/planning_layers.py``: same columns, same writer).
 """
 
 from __future__ import annotations
@@ -20,21 +23,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import csv_safe
+from ..gaps.coverage import CRISIS_ELEMENTS
 from ..taxonomy import SERVICE_TYPE, vocabulary
-from . import planning
+from . import planning, planning_layers
+from .planning_layers import DAYS, ELEMENT_NAMES
 
 Advance = Callable[[int], None]
 Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
 
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 REPORT_FILES = (
     "coverage.geojson",
     "coverage.csv",
+    "gaps.csv",
     "week.csv",
+    "worst.csv",
     *(f"access-{m}.{ext}" for m in planning.METHODS for ext in ("geojson", "csv")),
     "need.csv",
     "sites.json",
+    "sites.csv",
     "unmet.geojson",
     "report.html",
 )
@@ -49,11 +55,10 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, allow_nan=False), "utf-8")
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _write_csv(path: Path, layer: str, answers: Sequence[Mapping[str, Any]]) -> None:
+    """The layer's CSV, as the planning page's download writes it (formulas made inert)."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv_safe.writer(fh)  # formulas made inert, as in the web downloads
-        writer.writerow(header)
-        writer.writerows(rows)
+        planning_layers.write_csv(fh, layer, answers)
 
 
 def write_report(
@@ -80,13 +85,15 @@ def write_report(
     with progress("Writing the gaps report", steps) as advance:
         coverage = planning.coverage_at(session, config, types, at)
         _write_json(out / "coverage.geojson", coverage)
-        _write_csv(out / "coverage.csv", *_coverage_rows(coverage))
-        written += [out / "coverage.geojson", out / "coverage.csv"]
+        _write_csv(out / "coverage.csv", "coverage", [coverage])
+        _write_csv(out / "gaps.csv", "gaps", [coverage])
+        written += [out / "coverage.geojson", out / "coverage.csv", out / "gaps.csv"]
         advance(1)
 
-        week = planning.coverage_week(session, config, types)
-        _write_csv(out / "week.csv", *_week_rows(week))
-        written.append(out / "week.csv")
+        week = planning.coverage_week(session, config, types, now=at)  # the week of --at
+        _write_csv(out / "week.csv", "week", [week])
+        _write_csv(out / "worst.csv", "worst", [week])
+        written += [out / "week.csv", out / "worst.csv"]
         advance(1)
 
         access: dict[str, dict[str, dict[str, Any]]] = {}
@@ -99,11 +106,11 @@ def write_report(
                 advance(1)
             collection = _access_collection(method, access[method])
             _write_json(out / f"access-{method}.geojson", collection)
-            _write_csv(out / f"access-{method}.csv", *_access_rows(collection, types))
+            _write_csv(out / f"access-{method}.csv", "access", list(access[method].values()))
             written += [out / f"access-{method}.geojson", out / f"access-{method}.csv"]
 
         need = planning.need_table(session)
-        _write_csv(out / "need.csv", *_need_rows(need))
+        _write_csv(out / "need.csv", "need", [need])
         written.append(out / "need.csv")
         advance(1)
 
@@ -114,7 +121,8 @@ def write_report(
                 sites[service_type] = planning.suggest_sites(session, config, service_type, p)
             advance(1)
         _write_json(out / "sites.json", {"p": p, "by_type": sites})
-        written.append(out / "sites.json")
+        _write_csv(out / "sites.csv", "sites", list(sites.values()))
+        written += [out / "sites.json", out / "sites.csv"]
 
         unmet = planning.unmet_layer(session)
         _write_json(out / "unmet.geojson", unmet)
@@ -139,35 +147,6 @@ def write_report(
 
 
 # --------------------------------------------------------------------------- tables
-
-
-def _coverage_rows(coverage: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    types = coverage["summary"]["types"]
-    elements = list(coverage["summary"]["by_continuum"])
-    header = ["area_id", "name", "population", *types, *elements, "all_three"]
-    rows = []
-    for feature in coverage["features"]:
-        props = feature["properties"]
-        rows.append(
-            [props["area_id"], props["name"], props["population"]]
-            + [int(props["covered"][t]) for t in types]
-            + [int(props["continuum"][e]) for e in elements]
-            + [int(props["all_three"])]
-        )
-    return header, rows
-
-
-def _week_rows(week: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    elements = list(week["by_continuum"])
-    header = ["hour_of_week", "day", "hour", *elements, "all_three"]
-    rows = []
-    for h in range(week["hours"]):
-        rows.append(
-            [h, DAYS[h // 24], f"{h % 24:02d}:00"]
-            + [round(week["by_continuum"][e][h], 6) for e in elements]
-            + [round(week["all_three"][h], 6)]
-        )
-    return header, rows
 
 
 def _access_collection(method: str, by_type: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -200,32 +179,6 @@ def _access_collection(method: str, by_type: dict[str, dict[str, Any]]) -> dict[
         },
         "features": features,
     }
-
-
-def _access_rows(
-    collection: dict[str, Any], types: Sequence[str]
-) -> tuple[list[str], list[list[Any]]]:
-    header = ["area_id", "name", "population", *types]
-    rows = []
-    for feature in collection["features"]:
-        props = feature["properties"]
-        scores = ["" if props["scores"][t] is None else props["scores"][t] for t in types]
-        rows.append([props["area_id"], props["name"], props["population"], *scores])
-    return header, rows
-
-
-def _need_rows(need: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    header = [
-        "service_type",
-        "label",
-        "unit",
-        "monthly_flow",
-        "needed",
-        "in_inventory",
-        "shortfall",
-    ]
-    rows = [[row[k] for k in header] for row in need["rows"]]
-    return header, rows
 
 
 # --------------------------------------------------------------------------- HTML
@@ -304,12 +257,7 @@ def _week_chart(week: dict[str, Any], width: int = 672, height: int = 160) -> st
 
 
 def _worst_lines(week: dict[str, Any]) -> str:
-    names = {
-        "all_three": "All three crisis elements",
-        "contact": "Someone to contact",
-        "respond": "Someone to respond",
-        "place": "A safe place",
-    }
+    names = ELEMENT_NAMES
     rows = "".join(
         f"<tr><td>{escape(names[key])}</td>"
         f"<td>{escape(DAYS[w['hour'] // 24 % 7])} {w['hour'] % 24:02d}:00 "
@@ -324,6 +272,11 @@ def _worst_lines(week: dict[str, Any]) -> str:
         "<h3>Worst hour of the week</h3><table><tr><th>Element</th><th>Hour</th>"
         f"<th>Covered</th><th>People without</th></tr>{rows}</table>"
     )
+
+
+def _continuum_value(element: str) -> Callable[[dict[str, Any]], Any]:
+    """An area's "covered" flag for one continuum element (a map's value)."""
+    return lambda feature: feature["properties"]["continuum"][element]
 
 
 def render_report_html(
@@ -371,12 +324,12 @@ def render_report_html(
         "<h2>Coverage by continuum element</h2><table><tr><th>Element</th><th>Share</th>"
         f"<th>People covered</th></tr>{rows}</table>"
     )
-    for element in ("contact", "respond", "place"):
+    for element in CRISIS_ELEMENTS:
         parts.append(f"<h3>{escape(element.capitalize())}</h3>")
         parts.append(
             _map(
                 features,
-                lambda f, e=element: f["properties"]["continuum"][e],
+                _continuum_value(element),
                 classes=[],
                 legend_title=f"{element.capitalize()} available",
                 standalone=True,
@@ -433,7 +386,7 @@ def render_report_html(
             unmet["features"],
             lambda f: f["properties"]["unmet"] or None,
             classes=None,
-            legend_title="Unmet needs",
+            legend_title=planning_layers.LAYERS["unmet"].legend,
             none_label="None recorded",
             standalone=True,
         )

@@ -1,5 +1,9 @@
 """``/api/v1/gaps/*`` (spec/api.md 6): the planners' gap analysis as GeoJSON and JSON.
 
+Each endpoint parses its parameters and answers with its layer's computation from the
+registry (``services/planning_layers.py``), the same one the page's downloads and the
+``gaps report`` command use.
+
 Readable without login while ``PUBLIC_DIRECTORY`` is on (only public facts and population
 counts). Bad parameters answer 400 (unreadable body) or 422 naming the field; without analysis
 areas every geography-based endpoint answers 409 ``no-geography``.
@@ -19,6 +23,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from ..auth import directory_reader
 from ..db import get_session
 from ..services import planning
+from ..services.planning_layers import LAYERS, LayerQuery
 from .api import bp
 from .errors import json_error
 
@@ -52,6 +57,10 @@ def _types() -> list[str] | None:
     return planning.parse_types(request.args.getlist("types") or None)
 
 
+def _layer(name: str, query: LayerQuery) -> dict[str, Any]:
+    return LAYERS[name].run(get_session(), current_app.config, query)
+
+
 @bp.get("/gaps/coverage")
 @directory_reader
 @_answer
@@ -60,7 +69,7 @@ def gaps_coverage() -> Any:
     types = _types()
     at = planning.parse_at(request.args.get("at"), zone, datetime.now(UTC))
     max_minutes = planning.parse_minutes(request.args.get("max_minutes"))
-    return planning.coverage_at(get_session(), current_app.config, types, at, max_minutes)
+    return _layer("coverage", LayerQuery(types=types, at=at, max_minutes=max_minutes))
 
 
 @bp.get("/gaps/coverage/week")
@@ -71,9 +80,7 @@ def gaps_coverage_week() -> Any:
     types = _types()
     max_minutes = planning.parse_minutes(request.args.get("max_minutes"))
     week_of = planning.parse_at(request.args.get("at"), zone, datetime.now(UTC))
-    return planning.coverage_week(
-        get_session(), current_app.config, types, max_minutes=max_minutes, now=week_of
-    )
+    return _layer("week", LayerQuery(types=types, at=week_of, max_minutes=max_minutes))
 
 
 @bp.get("/gaps/access")
@@ -83,11 +90,8 @@ def gaps_access() -> Any:
     service_type = planning.parse_type(request.args.get("type"))
     method = planning.parse_method(request.args.get("method"))
     max_minutes = planning.parse_minutes(request.args.get("max_minutes"))
-    result = planning.accessibility(
-        get_session(), current_app.config, service_type, method, max_minutes
-    )
-    result["type"] = "FeatureCollection"
-    return result
+    query = LayerQuery(service_type=service_type, method=method, max_minutes=max_minutes)
+    return _layer("access", query)
 
 
 @bp.get("/gaps/need")
@@ -95,7 +99,7 @@ def gaps_access() -> Any:
 @_answer
 def gaps_need() -> Any:
     params = planning.need_parameters(request.args.to_dict())
-    return planning.need_table(get_session(), params)
+    return _layer("need", LayerQuery(need=params))
 
 
 @bp.route("/gaps/sites", methods=["GET", "POST"])
@@ -119,9 +123,10 @@ def gaps_sites() -> Any:
     candidates = None
     if body.get("candidates") is not None:
         candidates = planning.parse_candidates(body.get("candidates"))
-    return planning.suggest_sites(
-        get_session(), current_app.config, service_type, p, max_minutes, candidates
+    query = LayerQuery(
+        service_type=service_type, p=p, max_minutes=max_minutes, candidates=candidates
     )
+    return _layer("sites", query)
 
 
 class _BodyError(planning.PlanningInputError):
@@ -136,11 +141,11 @@ class _BodyError(planning.PlanningInputError):
 @_answer
 def gaps_unmet() -> Any:
     since = planning.parse_since(request.args.get("since"))
-    return planning.unmet_layer(get_session(), since)
+    return _layer("unmet", LayerQuery(since=since))
 
 
 @bp.get("/gaps/services")
 @directory_reader
 @_answer
 def gaps_services() -> Any:
-    return planning.services_layer(get_session(), _types())
+    return _layer("services", LayerQuery(types=_types()))

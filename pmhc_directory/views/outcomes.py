@@ -18,7 +18,6 @@ not public facts about services. The role check comes before any record is looke
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from collections.abc import Iterable, Mapping
@@ -43,6 +42,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from .. import csv_safe
 from ..auth import roles_required
 from ..db import get_session, normalize_uuid
 from ..forms_outcomes import (
@@ -60,7 +60,6 @@ from ..forms_outcomes import (
 )
 from ..models import Encounter, Role, Service
 from ..services import outcomes as outcomes_service
-from ..services.inventory import csv_cell
 
 log = logging.getLogger(__name__)
 
@@ -339,10 +338,10 @@ def export_csv() -> Response:
     header: list[str] = []
     for row in rows:
         header.extend(k for k in row if k not in header)
-    writer = csv.writer(buffer)
+    writer = csv_safe.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([csv_cell("" if row.get(h) is None else str(row.get(h))) for h in header])
+        writer.writerow(["" if row.get(h) is None else str(row.get(h)) for h in header])
     name = f"outcomes-{since.isoformat()}-{until.isoformat()}.csv"
     return Response(
         buffer.getvalue(),

@@ -10,8 +10,10 @@
   Tuesday (next occurrence, in the jurisdiction's time zone, from now: the dates are printed),
   E2SFCA accessibility to crisis receiving centers, unmet needs, the need table and headline
   numbers. No JavaScript.
-- ``GET /planning/download/<layer>.<geojson|csv>``: coverage, access, unmet, services
-  (GeoJSON or CSV), need and week (CSV only), with the same query parameters as the endpoints.
+- ``GET /planning/download/<layer>.<geojson|csv>``: every layer of the registry
+  (``services/planning_layers.py``: coverage, access, unmet, services as GeoJSON or CSV; need,
+  week, worst hour and suggested sites as CSV), with the same query parameters as the
+  endpoints; the CSV is the one ``gaps report`` writes.
 - ``GET /planning/vendor/leaflet/<file>``: Leaflet's files, cached for a year (the URL carries
   the package version).
 
@@ -20,11 +22,9 @@ Readable without login while ``PUBLIC_DIRECTORY`` is on; nothing here writes.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,9 +42,19 @@ from xstatic.pkg import leaflet as xstatic_leaflet
 
 from ..auth import directory_reader
 from ..db import get_session
+from ..gaps.coverage import CRISIS_ELEMENTS
 from ..hours.describe import DAY_NAMES, MONTH_ABBREVIATIONS
 from ..rendering.svg_map import class_labels_for, format_number, quantile_breaks, render_svg_map
-from ..services.inventory import csv_cell
+from ..services import planning as planning_service
+from ..services.planning_layers import (
+    DEFAULT_ACCESS_TYPE,
+    ELEMENT_NAMES,
+    LAYERS,
+    LayerQuery,
+    areas_by_gap,
+    csv_text,
+    week_of,
+)
 from ..services.roads import travel_times_used
 from ..taxonomy import SERVICE_TYPE, vocabulary
 
@@ -55,19 +65,17 @@ LEAFLET_VERSION = xstatic_leaflet.VERSION
 #: Leaflet's URL carries its version, so a year of caching is safe.
 LEAFLET_MAX_AGE = 365 * 24 * 3600
 
-#: The three crisis elements the headline counts (SAMHSA: someone to contact, someone to
-#: respond, a safe place for help).
-CRISIS_ELEMENTS = ("contact", "respond", "place")
 ACCESS_METHOD_NAMES = {
     "e2sfca": "Enhanced two-step floating catchment (E2SFCA)",
     "2sfca": "Two-step floating catchment (2SFCA)",
     "gravity": "Gravity model",
 }
-DEFAULT_ACCESS_TYPE = "crisis-receiving"
 #: Accessibility scores are capacity per person; people read them per 100,000.
 PER_PEOPLE = 100_000
-LAYERS = ("coverage", "access", "unmet", "services", "need", "week")
-CSV_ONLY = ("need", "week")
+#: The layers the map draws as areas (the layer select), in the registry's words.
+MAP_LAYERS = ("coverage", "access", "unmet")
+#: The layers planning.js fetches from the gaps API (``data-layers``: URL, title, legend).
+SCRIPT_LAYERS = (*MAP_LAYERS, "services", "week")
 #: The report's two moments: (weekday, Monday = 0; hour).
 REPORT_MOMENTS = ((5, 2), (1, 14))
 #: Labels for the need calculator's settings (others show their field name).
@@ -91,12 +99,6 @@ PARAMETER_LABELS = {
     "days_per_month": "Days per month",
 }
 ELEMENT_CLASS_LABELS = ["None of the three", "One of three", "Two of three", "All three"]
-ELEMENT_NAMES = {
-    "all_three": "All three crisis elements",
-    "contact": "Someone to contact",
-    "respond": "Someone to respond",
-    "place": "A safe place for help",
-}
 #: Rows of the page's "areas by gap" table (the rest are in the coverage download).
 AREA_ROWS = 25
 #: Every symbol the interactive map draws besides the area colours (their legend is drawn by
@@ -128,8 +130,7 @@ def _now() -> datetime:
 
 def crisis_types() -> list[str]:
     """Service types of the three crisis elements, in taxonomy order."""
-    vocab = vocabulary()
-    return [code for element in CRISIS_ELEMENTS for code in vocab.service_types_in(element)]
+    return planning_service.crisis_types()
 
 
 def analysed_types(chosen: str | None) -> list[str]:
@@ -226,16 +227,24 @@ def _types(args: Mapping[str, str]) -> list[str]:
     return listed or analysed_types(_chosen_type(args))
 
 
-def _need(args: Mapping[str, str]) -> dict[str, Any]:
-    service = _service()
-    return service.need_table(get_session(), service.need_parameters(dict(args)))
-
-
 # -- pages -----------------------------------------------------------------------------------
 
 
 def _tile_url() -> str:
     return str(current_app.config.get("MAP_TILE_URL") or "")
+
+
+def _layers_json(script_root: str) -> str:
+    """What planning.js needs of each layer it fetches, from the registry."""
+    layers = {
+        name: {
+            "url": f"{script_root}{LAYERS[name].api_path}",
+            "title": LAYERS[name].title,
+            "legend": LAYERS[name].legend,
+        }
+        for name in SCRIPT_LAYERS
+    }
+    return json.dumps(layers, separators=(",", ":"))
 
 
 @bp.get("/vendor/leaflet/<path:filename>")
@@ -292,6 +301,9 @@ def index() -> Any:
         "timezone": config["TIMEZONE"],
         "crisis_types": ",".join(crisis_types()),
         "leaflet_version": LEAFLET_VERSION,
+        "map_layers": [(name, LAYERS[name].title) for name in MAP_LAYERS],
+        "layers_json": _layers_json(request.script_root),
+        "default_access_type": DEFAULT_ACCESS_TYPE,
         "downloads": DOWNLOADS,
         "download_query": _download_query(state, moment, {}),
         "parameter_labels": PARAMETER_LABELS,
@@ -363,7 +375,7 @@ def _report_parts(
     service: ModuleType, session: Any, config: Mapping[str, Any], now: datetime, since: Any
 ) -> dict[str, Any]:
     types = crisis_types()
-    moments = []
+    moments: list[dict[str, Any]] = []
     for weekday, hour in REPORT_MOMENTS:
         moment = next_weekday_hour(now, weekday, hour)
         coverage = service.coverage_at(session, config, types, moment, None)
@@ -381,7 +393,7 @@ def _report_parts(
                     elements_covered,
                     [0, 1, 2, 3],
                     class_labels=ELEMENT_CLASS_LABELS,
-                    legend_title="Crisis elements within reach and open",
+                    legend_title=LAYERS["coverage"].legend,
                     label=f"Map: crisis elements available, {text}",
                     places=service.town_labels(session),
                 ),
@@ -402,7 +414,7 @@ def _report_parts(
         elements_covered,
         [0, 1, 2, 3],
         class_labels=ELEMENT_CLASS_LABELS,
-        legend_title="Crisis elements within reach and open",
+        legend_title=LAYERS["coverage"].legend,
         label=f"Map: crisis elements available, {first['text']}, with suggested new sites",
         points=_site_points(sites, first["features"]),
         places=places,
@@ -417,7 +429,7 @@ def _report_parts(
             access_classes,
             class_labels=class_labels_for([c * PER_PEOPLE for c in access_classes]),
             value_format=_per_people,
-            legend_title="E2SFCA score: capacity per 100,000 people within reach",
+            legend_title=f"E2SFCA score: {LAYERS['access'].legend.lower()}",
             none_label="No crisis receiving center within reach",
             label="Map: accessibility of crisis receiving centers (E2SFCA)",
         ),
@@ -430,7 +442,7 @@ def _report_parts(
             lambda f: _prop(f, "unmet"),
             unmet_classes,
             class_labels=unmet_labels(unmet_classes),
-            legend_title="Unmet needs recorded",
+            legend_title=LAYERS["unmet"].legend,
             label="Map: unmet needs recorded per area",
         ),
         "week_low": _week_low(week, ZoneInfo(config["TIMEZONE"])),
@@ -448,10 +460,11 @@ def _report_parts(
 @directory_reader
 def download(layer: str, fmt: str) -> Response:
     service = _service()
-    if fmt == "geojson" and layer in CSV_ONLY:
+    if fmt not in LAYERS[layer].formats:
         abort(404, description=f"The {layer} table is available as CSV only.")
     try:
-        data, stem = _layer_data(layer, request.args)
+        query, stem = _layer_query(layer, request.args)
+        data = LAYERS[layer].run(get_session(), current_app.config, query, service)
     except service.PlanningInputError as exc:
         abort(400, description=exc.message)
     except service.NoGeographyError as exc:
@@ -461,188 +474,41 @@ def download(layer: str, fmt: str) -> Response:
     if fmt == "geojson":
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
         return Response(body, mimetype="application/geo+json", headers=headers)
-    rows = CSV_WRITERS[layer](data)
-    return Response(rows_to_csv(rows), mimetype="text/csv", headers=headers)
+    return Response(csv_text(layer, [data]), mimetype="text/csv", headers=headers)
 
 
-def _layer_data(layer: str, args: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+def _layer_query(layer: str, args: Mapping[str, str]) -> tuple[LayerQuery, str]:
+    """The download's parameters (the page's query string) and its file name stem."""
     service = _service()
-    session = get_session()
-    config = current_app.config
-    if layer == "coverage":
+    if layer in ("coverage", "gaps", "week", "worst"):
         moment = _moment(args)
         minutes = service.parse_minutes(args.get("max_minutes"))
-        data = service.coverage_at(session, config, _types(args), moment, minutes)
-        return data, f"coverage-{moment.strftime('%Y-%m-%d-%H%M')}"
-    if layer == "access":
+        stamp = moment.strftime("%Y-%m-%d-%H%M")
+        stems = {"coverage": f"coverage-{stamp}", "gaps": f"areas-by-gap-{stamp}"}
+        stems["worst"] = "worst-hour"
+        stem = stems.get(layer, "coverage-week")
+        return LayerQuery(types=_types(args), at=moment, max_minutes=minutes), stem
+    if layer in ("access", "sites"):
         service_type = _chosen_type(args) or DEFAULT_ACCESS_TYPE
-        method = service.parse_method(args.get("method"))
         minutes = service.parse_minutes(args.get("max_minutes"))
-        data = service.accessibility(session, config, service_type, method, minutes)
-        return data, f"access-{service_type}-{method}"
+        if layer == "sites":
+            query = LayerQuery(service_type=service_type, max_minutes=minutes)
+            return query, f"sites-{service_type}"
+        method = service.parse_method(args.get("method"))
+        query = LayerQuery(service_type=service_type, method=method, max_minutes=minutes)
+        return query, f"access-{service_type}-{method}"
     if layer == "unmet":
-        return service.unmet_layer(session, service.parse_since(args.get("since"))), "unmet"
-    if layer == "services":
-        return service.services_layer(session), "services"
+        return LayerQuery(since=service.parse_since(args.get("since"))), "unmet"
     if layer == "need":
-        return _need(args), "need-vs-capacity"
-    week = service.coverage_week(session, config, _types(args), now=_moment(args))
-    return week, "coverage-week"
-
-
-def rows_to_csv(rows: Iterable[list[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return csv_cell(value)
-    if isinstance(value, list | tuple):
-        return csv_cell(";".join(str(v) for v in value))
-    return value
-
-
-def _props(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [f.get("properties") or {} for f in data.get("features") or []]
-
-
-def _coverage_rows(data: Mapping[str, Any]) -> Iterable[list[Any]]:
-    props = _props(data)
-    types = _keys(p.get("covered") for p in props)
-    elements = _keys(p.get("continuum") for p in props)
-    yield (
-        ["area_id", "name", "population"]
-        + [f"covered_{t}" for t in types]
-        + [f"continuum_{e}" for e in elements]
-        + ["all_three"]
-    )
-    for p in props:
-        covered = p.get("covered") or {}
-        continuum = p.get("continuum") or {}
-        yield (
-            [p.get("area_id"), p.get("name"), p.get("population")]
-            + [covered.get(t) for t in types]
-            + [continuum.get(e) for e in elements]
-            + [p.get("all_three")]
-        )
-
-
-def _access_rows(data: Mapping[str, Any]) -> Iterable[list[Any]]:
-    yield ["area_id", "name", "population", "score", "type", "method"]
-    for p in _props(data):
-        yield [
-            p.get("area_id"),
-            p.get("name"),
-            p.get("population"),
-            p.get("score"),
-            data.get("service_type"),
-            data.get("method"),
-        ]
-
-
-def _unmet_rows(data: Mapping[str, Any]) -> Iterable[list[Any]]:
-    props = _props(data)
-    needs = _keys(p.get("by_need") for p in props)
-    yield ["area_id", "name", "population", "unmet"] + [f"need_{n}" for n in needs]
-    for p in props:
-        by_need = p.get("by_need") or {}
-        yield [p.get("area_id"), p.get("name"), p.get("population"), p.get("unmet")] + [
-            by_need.get(n, 0) for n in needs
-        ]
-
-
-def _services_rows(data: Mapping[str, Any]) -> Iterable[list[Any]]:
-    yield ["service_id", "name", "service_types", "continuum", "status", "latitude", "longitude"]
-    for feature in data.get("features") or []:
-        p = feature.get("properties") or {}
-        coordinates = (feature.get("geometry") or {}).get("coordinates") or [None, None]
-        yield [
-            p.get("service_id"),
-            p.get("name"),
-            p.get("service_types"),
-            p.get("continuum"),
-            p.get("status"),
-            coordinates[1],
-            coordinates[0],
-        ]
-
-
-def _need_rows(data: Mapping[str, Any]) -> Iterable[list[Any]]:
-    yield ["service_type", "label", "unit", "needed", "in_inventory", "shortfall"]
-    for row in data.get("rows") or []:
-        yield [
-            row.get("service_type"),
-            row.get("label"),
-            row.get("unit"),
-            row.get("needed"),
-            row.get("in_inventory"),
-            row.get("shortfall"),
-        ]
-
-
-def _week_rows(data: Mapping[str, Any]) -> Iterable[list[Any]]:
-    """One row per hour of the week: hour 0 = Monday 00:00-00:59 local wall-clock time."""
-    by_continuum = data.get("by_continuum") or {}
-    elements = list(by_continuum)
-    all_three = data.get("all_three") or []
-    monday = _week_of(data)
-    yield ["hour_of_week", "local_time", "weekday", "hour"] + elements + ["all_three"]
-    for h in range(int(data.get("hours") or len(all_three))):
-        local = datetime.combine(monday, time()) + timedelta(hours=h) if monday else None
-        yield (
-            [
-                h,
-                local.isoformat(timespec="minutes") if local else "",
-                DAY_NAMES[h // 24 % 7],
-                h % 24,
-            ]
-            + [_at(by_continuum[e], h) for e in elements]
-            + [_at(all_three, h)]
-        )
-
-
-CSV_WRITERS: dict[str, Callable[[Mapping[str, Any]], Iterable[list[Any]]]] = {
-    "coverage": _coverage_rows,
-    "access": _access_rows,
-    "unmet": _unmet_rows,
-    "services": _services_rows,
-    "need": _need_rows,
-    "week": _week_rows,
-}
+        return LayerQuery(need=service.need_parameters(dict(args))), "need-vs-capacity"
+    return LayerQuery(), layer
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _keys(dicts: Iterable[Mapping[str, Any] | None]) -> list[str]:
-    seen: dict[str, None] = {}
-    for d in dicts:
-        for key in d or {}:
-            seen.setdefault(key, None)
-    return list(seen)
-
-
 def _at(values: list[Any], index: int) -> Any:
     return values[index] if index < len(values) else None
-
-
-def _week_of(week: Mapping[str, Any]) -> date | None:
-    """The Monday the week profile starts on (``week_of``), or None."""
-    value = week.get("week_of")
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def _per_people(value: Any) -> str:
@@ -707,7 +573,7 @@ def _continuum_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _week_low(week: Mapping[str, Any], zone: ZoneInfo) -> dict[str, Any] | None:
     """The hour of the week with the lowest all-three share (the first, on ties)."""
     shares = [s for s in week.get("all_three") or [] if isinstance(s, int | float)]
-    monday = _week_of(week)
+    monday = week_of(week)
     if not shares or monday is None:
         return None
     low = min(range(len(shares)), key=lambda h: shares[h])
@@ -733,7 +599,7 @@ def _editable(parameters: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _bounds_attr(features: Iterable[Mapping[str, Any]]) -> str:
+def _bounds_attr(features: Iterable[dict[str, Any]]) -> str:
     from ..rendering.svg_map import bounds_of
 
     bounds = bounds_of(list(features))
@@ -743,14 +609,9 @@ def _bounds_attr(features: Iterable[Mapping[str, Any]]) -> str:
     return f"{min_lat:.5f},{min_lon:.5f},{max_lat:.5f},{max_lon:.5f}"
 
 
-#: (layer, what it holds, formats) for the download list.
-DOWNLOADS = (
-    ("coverage", "Coverage at the chosen hour, per area", ("geojson", "csv")),
-    ("access", "Accessibility scores, per area", ("geojson", "csv")),
-    ("unmet", "Unmet needs recorded, per area", ("geojson", "csv")),
-    ("services", "Services on the map", ("geojson", "csv")),
-    ("need", "Need versus capacity table", ("csv",)),
-    ("week", "Coverage hour by hour over this week", ("csv",)),
+#: (layer, title: what it holds, formats) for the download list, from the registry.
+DOWNLOADS = tuple(
+    (layer.name, f"{layer.title}: {layer.holds}", layer.formats) for layer in LAYERS.values()
 )
 
 
@@ -767,6 +628,9 @@ def _download_query(
         "services": {},
         "need": dict(need_args),
         "week": {"at": at, **({"type": chosen} if chosen else {})},
+        "worst": {"at": at, **({"type": chosen} if chosen else {})},
+        "gaps": {"at": at, **({"type": chosen} if chosen else {})},
+        "sites": {"type": chosen or DEFAULT_ACCESS_TYPE},
     }
 
 
@@ -774,7 +638,7 @@ def _download_query(
 
 
 def _week_text(week: Mapping[str, Any]) -> str:
-    monday = _week_of(week)
+    monday = week_of(week)
     if monday is None:
         return ""
     sunday = monday + timedelta(days=6)
@@ -789,7 +653,7 @@ def worst_rows(week: Mapping[str, Any], zone: ZoneInfo) -> list[dict[str, Any]]:
     """The worst hour of the week for all three elements and for each element:
     ``{"name", "when", "share", "people_without", "covered"}`` (empty without a profile)."""
     worst = week.get("worst") or {}
-    monday = _week_of(week)
+    monday = week_of(week)
     rows = []
     for key in ("all_three", *CRISIS_ELEMENTS):
         entry = worst.get(key)
@@ -893,24 +757,5 @@ def _site_points(
 
 
 def gap_rows(features: Sequence[Mapping[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """Areas missing a crisis element at the chosen hour, the largest gap first: most
-    elements missing, then most people; at most ``limit`` rows."""
-    rows = []
-    for feature in features:
-        props = feature.get("properties") or {}
-        continuum = props.get("continuum") or {}
-        have = [e for e in CRISIS_ELEMENTS if continuum.get(e)]
-        missing = [ELEMENT_NAMES[e] for e in CRISIS_ELEMENTS if e not in have]
-        if not missing:
-            continue
-        rows.append(
-            {
-                "area_id": str(props.get("area_id")),
-                "name": str(props.get("name") or props.get("area_id")),
-                "population": int(props.get("population") or 0),
-                "missing": missing,
-                "have": len(have),
-            }
-        )
-    rows.sort(key=lambda r: (r["have"], -r["population"], r["name"]))
-    return rows[:limit]
+    """The registry's areas by gap (``planning_layers.areas_by_gap``), at most ``limit``."""
+    return areas_by_gap(features)[:limit]

@@ -15,7 +15,6 @@ itself is the credential, used once.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +33,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import csv_safe
 from ..auth import EDITORS, roles_required
 from ..db import get_session
 from ..forms_editing import DAY_LABELS, HoursForm, apply_errors
@@ -449,7 +449,7 @@ def stale_capacity() -> str:
 def stale_capacity_csv() -> Response:
     now = _now()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)  # names and phones come from providers: formulas made inert
     writer.writerow(
         ["service_id", "service", "organization", "unit", "last_reported", "hours_ago", "phones"]
     )

@@ -331,20 +331,52 @@ def test_gaps_report_writes_every_file(runner, session, tmp_path, small_geograph
         rows = list(csv.DictReader(fh))
     assert {r["area_id"] for r in rows} == {"west", "east"}
     west = next(r for r in rows if r["area_id"] == "west")
-    assert west["all_three"] == "1"
+    assert west["all_three"] == "true" and west["covered_crisis-receiving"] in ("true", "false")
     with open(out / "week.csv", newline="") as fh:
         week = list(csv.DictReader(fh))
     assert len(week) == 168
-    assert week[0]["day"] == "Monday" and week[0]["all_three"] == "0.5"
+    assert week[0]["weekday"] == "Monday" and week[0]["all_three"] == "0.5"
     with open(out / "access-2sfca.csv", newline="") as fh:
         access = list(csv.DictReader(fh))
-    assert float(access[0]["crisis-receiving"]) == pytest.approx(1 / 2000)
+    receiving = [r for r in access if r["service_type"] == "crisis-receiving"]
+    assert float(receiving[0]["score"]) == pytest.approx(1 / 2000)
+    assert {r["method"] for r in access} == {"2sfca"}
     with open(out / "need.csv", newline="") as fh:
         assert {r["service_type"] for r in csv.DictReader(fh)} >= {"mobile-crisis"}
     sites = json.loads((out / "sites.json").read_text())
     assert "crisis-receiving" in sites["by_type"]
     unmet = json.loads((out / "unmet.geojson").read_text())
     assert unmet["type"] == "FeatureCollection"
+
+
+def test_gaps_report_csvs_are_the_page_downloads(
+    runner, client, session, tmp_path, small_geography
+):
+    """One writer, one column list per layer: the command's CSV files and the planning page's
+    downloads of the same layer and moment are the same bytes."""
+    at = "2026-01-13T02:00:00-07:00"
+    out = tmp_path / "report"
+    assert invoke(runner, "gaps", "report", "--out", out, "--at", at).exit_code == 0
+    for layer, query in (
+        ("coverage", {"at": at}),
+        ("gaps", {"at": at}),
+        ("week", {"at": at}),
+        ("worst", {"at": at}),
+        ("need", {}),
+        ("sites", {"type": "crisis-receiving"}),
+    ):
+        page = client.get(f"/planning/download/{layer}.csv", query_string=query)
+        assert page.status_code == 200, layer
+        written = (out / f"{layer}.csv").read_bytes()
+        if layer == "sites":  # the command writes every crisis type's sites in one file
+            lines = written.decode().splitlines(keepends=True)
+            receiving = [line for line in lines[1:] if line.startswith("crisis-receiving,")]
+            written = "".join([lines[0], *receiving]).encode()
+        assert page.data == written, layer
+    page = client.get("/planning/download/access.csv?type=mobile-crisis&method=gravity")
+    lines = (out / "access-gravity.csv").read_bytes().decode().splitlines(keepends=True)
+    mobile = [line for line in lines[1:] if ",mobile-crisis,gravity," in line]
+    assert page.get_data(as_text=True) == "".join([lines[0], *mobile])
 
 
 def test_gaps_report_without_geography_fails_cleanly(runner, session, tmp_path):

@@ -292,6 +292,20 @@ def test_export_csv_is_suppressed(client, session):
             assert int(cell) == 0 or int(cell) >= 11, cell
 
 
+def test_export_csv_goes_through_the_safe_writer(client, session, monkeypatch):
+    """A text cell starting with '=' (a facility name, a label) comes out inert."""
+    from types import SimpleNamespace
+
+    from pmhc_directory.views import outcomes as outcomes_view
+
+    log_in(client, session, Role.PLANNER)
+    rows = [{"facility": "=HYPERLINK(1)", "encounters": 12}]
+    fake = SimpleNamespace(export_rows=lambda *_args: rows)
+    monkeypatch.setattr(outcomes_view, "_service", lambda: fake)
+    answer = list(csv.reader(io.StringIO(text_of(client.get("/outcomes/export.csv")))))
+    assert answer == [["facility", "encounters"], ["'=HYPERLINK(1)", "12"]]
+
+
 # Follow-up -----------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import io
 import json
 import re
 from datetime import datetime
+from html import unescape as html_unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -174,7 +175,7 @@ class FakePlanning:
     def town_labels(self, session):
         return [["Cedar <Bluff>", 35.104, -106.595]]
 
-    def services_layer(self, session):
+    def services_layer(self, session, types=None):
         return {
             "type": "FeatureCollection",
             "features": [
@@ -258,9 +259,12 @@ def test_page_renders_headline_need_table_and_map_data(client, fake):
     assert "<strong data-headline-value>72%</strong>" in html
     assert 'data-timezone="America/Denver"' in html
     assert 'data-tile-url=""' in html
-    assert 'data-coverage-url="/api/v1/gaps/coverage"' in html
-    assert 'data-access-url="/api/v1/gaps/access"' in html
-    assert 'data-week-url="/api/v1/gaps/coverage/week"' in html
+    layers = json.loads(html_unescape(re.search(r'data-layers="([^"]*)"', html)[1]))
+    assert layers["coverage"]["url"] == "/api/v1/gaps/coverage"
+    assert layers["access"]["url"] == "/api/v1/gaps/access"
+    assert layers["week"]["url"] == "/api/v1/gaps/coverage/week"
+    assert layers["unmet"]["legend"] == planning_view.LAYERS["unmet"].legend
+    assert '<option value="access">Accessibility</option>' in html
     assert re.search(r'data-bounds="35\.10000,-106\.60000,35\.11000,-106\.58000"', html)
     assert '<script src="/planning/vendor/leaflet/leaflet.js?v=' in html
     assert '<script src="/static/js/planning.js"' in html
@@ -402,7 +406,8 @@ def test_coverage_csv_follows_the_query_and_defuses_formulas(client, fake):
 def test_access_unmet_services_need_and_week_csv(client, fake):
     access = read_csv(client.get("/planning/download/access.csv?method=gravity"))
     assert access[0]["score"] == "0.0004" and access[1]["score"] == ""
-    assert access[0]["type"] == "crisis-receiving" and access[0]["method"] == "gravity"
+    assert access[0]["service_type"] == "crisis-receiving" and access[0]["method"] == "gravity"
+    assert float(access[0]["score_per_100k"]) == pytest.approx(40.0)
     unmet = read_csv(client.get("/planning/download/unmet.csv?since=2026-01-01"))
     assert unmet[0]["unmet"] == "3" and unmet[0]["need_intoxicated"] == "3"
     assert unmet[1]["need_intoxicated"] == "0"
@@ -417,6 +422,7 @@ def test_access_unmet_services_need_and_week_csv(client, fake):
             "service_type": "crisis-receiving",
             "label": "Crisis receiving chairs",
             "unit": "chairs",
+            "monthly_flow": "",
             "needed": "12.5",
             "in_inventory": "4.0",
             "shortfall": "8.5",
@@ -567,3 +573,62 @@ def test_next_weekday_hour():
     assert planning_view.describe_moment(datetime(2026, 11, 28, 14, tzinfo=ZONE)) == (
         "Saturday 2 p.m. (Nov 28, 2026)"
     )
+
+
+# -- the layer registry ------------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"^(?P<prefix>[a-z_]*)<(?P<kind>type|element|need)>$")
+
+
+def header_follows(declared: tuple[str, ...], header: list[str]) -> bool:
+    """Does ``header`` read as ``declared``, each ``<placeholder>`` standing for zero or more
+    columns with its prefix?"""
+    pattern = "".join(
+        rf"(?:{re.escape(m['prefix'])}[^,]+,)*"
+        if (m := PLACEHOLDER.match(c))
+        else f"{re.escape(c)},"
+        for c in declared
+    )
+    return re.fullmatch(pattern, ",".join(header) + ",") is not None
+
+
+@pytest.mark.parametrize("name", list(planning_view.LAYERS))
+def test_every_layer_downloads_as_declared(client, fake, name):
+    """Each registry layer is offered on the page and its CSV header is its declared columns."""
+    layer = planning_view.LAYERS[name]
+    html = client.get("/planning").get_data(as_text=True)
+    for fmt in layer.formats:
+        assert f'data-download="{name}" data-format="{fmt}"' in html
+    response = client.get(f"/planning/download/{name}.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert header_follows(layer.columns, rows[0]), (layer.columns, rows[0])
+    assert len(rows) > 1 and all(len(row) == len(rows[0]) for row in rows)
+    if "geojson" not in layer.formats:
+        assert client.get(f"/planning/download/{name}.geojson").status_code == 404
+
+
+def test_planners_doc_lists_every_layers_columns():
+    """docs/planners.md says which columns each CSV has, as the registry declares them."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "planners.md").read_text("utf-8")
+    for layer in planning_view.LAYERS.values():
+        columns = ", ".join(f"`{c}`" for c in layer.columns)
+        assert f"| `{layer.name}` | {layer.holds} | {columns} |" in doc, layer.name
+
+
+def test_areas_by_gap_csv_is_the_page_table(client, fake):
+    """The "areas by gap" download lists every area missing an element, named as on the page."""
+    rows = read_csv(client.get("/planning/download/gaps.csv?at=2026-11-28T02:00"))
+    assert rows == [
+        {
+            "area_id": "A2",
+            "name": "Tract <2>",
+            "population": "1000",
+            "elements_missing": "1",
+            "missing": "A safe place for help",
+        }
+    ]
+    html = client.get("/planning").get_data(as_text=True)
+    assert 'data-area-link="A2"' in html and 'data-area-link="A1"' not in html

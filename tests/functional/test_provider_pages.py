@@ -706,6 +706,24 @@ def test_stale_list_names_facilities_that_have_not_reported(
     assert "Their Crisis Unit" not in by_name
 
 
+def test_stale_list_csv_makes_formulas_inert(coordinator, session):
+    """Service names come from providers and imports: one starting with '=' is text."""
+    old = datetime.now(UTC) - timedelta(hours=30)
+    lat, lon = offset(5, 0)
+    build_service(
+        session,
+        '=HYPERLINK("http://evil.example","Unit")',
+        lat=lat,
+        lon=lon,
+        capacity={"available": 1, "maximum": 4, "unit": "chair", "updated": old},
+    )
+    session.commit()
+    response = coordinator.get("/inventory/stale-capacity.csv")
+    services = [r["service"] for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))]
+    assert """'=HYPERLINK("http://evil.example","Unit")""" in services
+    assert not any(name.startswith("=") for name in services)
+
+
 def test_every_provider_form_carries_a_csrf_token_and_no_inline_script(
     as_provider, session, ours, provider
 ):

@@ -37,13 +37,13 @@
   var zone = mapEl.getAttribute("data-timezone") || "UTC";
   var crisisTypes = (mapEl.getAttribute("data-crisis-types") || "").split(",").filter(Boolean);
   var defaultAccessType = mapEl.getAttribute("data-default-access-type") || "crisis-receiving";
-  var urls = {
-    coverage: mapEl.getAttribute("data-coverage-url"),
-    week: mapEl.getAttribute("data-week-url"),
-    access: mapEl.getAttribute("data-access-url"),
-    unmet: mapEl.getAttribute("data-unmet-url"),
-    services: mapEl.getAttribute("data-services-url")
-  };
+  // Each layer's API URL, title and legend title, from the server's layer registry
+  // (services/planning_layers.py).
+  var LAYERS = JSON.parse(mapEl.getAttribute("data-layers") || "{}");
+  var urls = {};
+  Object.keys(LAYERS).forEach(function (key) {
+    urls[key] = LAYERS[key].url;
+  });
 
   var controls = {
     layer: form.querySelector("[data-layer-select]"),
@@ -364,16 +364,13 @@
       }
     })
   };
-  var layerNames = {
-    coverage: "Coverage at the chosen hour",
-    access: "Accessibility",
-    unmet: "Unmet needs"
-  };
   var baseLayers = {};
-  Object.keys(layerNames).forEach(function (key) {
-    baseLayers[layerNames[key]] = layers[key];
+  ["coverage", "access", "unmet"].forEach(function (key) {
+    baseLayers[LAYERS[key].title] = layers[key];
   });
-  L.control.layers(baseLayers, { Services: layers.services }, { collapsed: true }).addTo(map);
+  var overlays = {};
+  overlays[LAYERS.services.title] = layers.services;
+  L.control.layers(baseLayers, overlays, { collapsed: true }).addTo(map);
 
   var shown = "coverage";
   layers.coverage.addTo(map);
@@ -484,7 +481,7 @@
           ["svgmap-no", "No"]
         ];
       } else {
-        title = "Crisis elements within reach and open, " + current.coverage.when;
+        title = LAYERS.coverage.legend + ", " + current.coverage.when;
         entries = COVERAGE_LABELS.map(function (text, i) {
           return ["svgmap-c" + i, text];
         });
@@ -499,7 +496,7 @@
       });
       entries.push(["svgmap-none", "No service within reach"]);
     } else if (shown === "unmet" && current.unmet) {
-      title = "Unmet needs recorded per area";
+      title = LAYERS.unmet.legend;
       entries = rangeLabels(current.unmet.classes).map(function (text, i) {
         return ["svgmap-c" + i, i === 0 ? "None recorded" : text];
       });
@@ -603,7 +600,8 @@
           (data.type_label || typeName(type)).toLowerCase() +
           ": " +
           (method ? method.textContent : s.method) +
-          " score, capacity per 100,000 people within reach"
+          " score, " +
+          LAYERS.access.legend.toLowerCase()
       };
       layers.access.clearLayers();
       layers.access.addData(data);

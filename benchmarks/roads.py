@@ -1,9 +1,10 @@
 """Road-network figures: build, storage, and drive-time queries on synthetic grid networks.
 
-    python benchmarks/roads.py [--sizes 300,1000] [--sites 2000] [--areas 200]
+    python benchmarks/roads.py [--sizes 300,1000] [--sites 2000] [--areas 200] [--limit 60]
+    python benchmarks/roads.py --sizes 1000 --step-km 0.56   # the state grid of run.py
 
-A grid of ``n x n`` nodes 100 m apart (two-way streets, residential speed 25 km/h, a 65 km/h
-arterial every 10th row and column) stands in for a road network: ``300`` is county size
+A grid of ``n x n`` nodes 100 m apart (``--step-km``; two-way streets, residential speed
+25 km/h, a 65 km/h arterial every 10th row and column) stands in for a road network: ``300`` is county size
 (90,000 nodes, about 360,000 one-way edges), ``1000`` state size (1,000,000 nodes, about 4
 million edges). Grids are a hard case for shortest paths (no hierarchy to exploit), so these
 figures are upper bounds for real networks of the same node count. Prints one figure a line.
@@ -76,6 +77,12 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,1000", help="grid sides, comma-separated")
+    parser.add_argument(
+        "--step-km",
+        type=float,
+        default=STEP_KM,
+        help="block length (0.56 with --sizes 1000: the synthetic state of benchmarks/run.py)",
+    )
     parser.add_argument("--sites", type=int, default=2000, help="destinations per lookup")
     parser.add_argument("--areas", type=int, default=200, help="origins for many-to-many")
     parser.add_argument("--lookups", type=int, default=20)
@@ -85,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     for n in [int(s) for s in args.sizes.split(",")]:
         started = time.perf_counter()
-        network = grid(n)
+        network = grid(n, step_km=args.step_km)
         print(f"grid_{n}_nodes {network.node_count}")
         print(f"grid_{n}_edges {network.edge_count}")
         print(f"grid_{n}_build_seconds {time.perf_counter() - started:.2f}")

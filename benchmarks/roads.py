@@ -4,10 +4,11 @@
     python benchmarks/roads.py --sizes 1000 --step-km 0.56   # the state grid of run.py
 
 A grid of ``n x n`` nodes 100 m apart (``--step-km``; two-way streets, residential speed
-25 km/h, a 65 km/h arterial every 10th row and column) stands in for a road network: ``300`` is county size
-(90,000 nodes, about 360,000 one-way edges), ``1000`` state size (1,000,000 nodes, about 4
-million edges). Grids are a hard case for shortest paths (no hierarchy to exploit), so these
-figures are upper bounds for real networks of the same node count. Prints one figure a line.
+25 km/h, a 65 km/h arterial every 10th row and column) stands in for a road network: ``300``
+is county size (90,000 nodes, about 360,000 one-way edges), ``1000`` state size (1,000,000
+nodes, about 4 million edges). Grids are a hard case for shortest paths (no hierarchy to
+exploit), so these figures are upper bounds for real networks of the same node count. Prints
+one figure a line.
 """
 
 from __future__ import annotations

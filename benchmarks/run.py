@@ -10,7 +10,8 @@ there by default; with ``--database`` the given PostgreSQL database is EMPTIED f
 it a database of its own), then measures and prints a table. Figures (``--json``):
 
 * ``match_p50_ms``, ``match_p95_ms``: ``run_lookup`` in process, varied queries, one session
-  each (what a request does, minus HTTP);
+  each (what a request does, minus HTTP); ``match_cpu_p50_ms``, ``match_cpu_p95_ms``: the
+  process's CPU time per lookup (less inflated than wall time on a busy machine);
 * ``http_match_p95_ms``: ``GET /api/v1/match`` against gunicorn (``--workers``, default 2) on
   127.0.0.1, from ``--clients`` concurrent client threads;
 * ``search_p95_ms``: ``search_services`` with a text query;
@@ -24,7 +25,11 @@ it a database of its own), then measures and prints a table. Figures (``--json``
   ``planning_page_first_seconds``): the sparse coverage and ``/planning``, see
   :func:`measure_coverage`; ``--only coverage`` measures these alone (after the import);
 * ``rss_mb``: peak resident memory (VmHWM) of the largest warm gunicorn worker;
-* ``cold_start_seconds``: from starting gunicorn to the first match answered.
+* ``cold_start_seconds``: from starting gunicorn to the first match answered;
+* with ``--road-grid N``: ``road_match_p50_ms``, ``road_match_p95_ms`` (and ``road_*``
+  figures of the network), the same lookups with an ``N x N`` synthetic grid road network
+  spanning the state loaded (``N=1000``: a million nodes, state size), see
+  :func:`measure_roads`; measured last, after every other stage.
 """
 
 from __future__ import annotations
@@ -178,6 +183,7 @@ def measure_match(app: Any, queries: Sequence[synthetic.MatchQuery]) -> dict[str
     zone = ZoneInfo(TIMEZONE)
     settings = settings_from_config(app.config)
     timings = []
+    cpu_timings = []
     results = 0
     first_ms = math.nan
     with app.app_context():
@@ -185,17 +191,20 @@ def measure_match(app: Any, queries: Sequence[synthetic.MatchQuery]) -> dict[str
             session = database.session()
             try:
                 started = time.perf_counter()
+                cpu_started = time.process_time()
                 request = parse_lookup_params(query.params, zone=zone, now=BENCH_NOW)
                 geocoder = build_geocoder(session, app.config, BENCH_NOW.date())
                 answer = run_lookup(
                     session, request, geocoder=geocoder, settings=settings, now=BENCH_NOW
                 )
                 elapsed = (time.perf_counter() - started) * 1000
+                cpu_elapsed = (time.process_time() - cpu_started) * 1000
                 results += len(answer["results"])
                 if number == 0:
                     first_ms = elapsed
                 else:
                     timings.append(elapsed)
+                    cpu_timings.append(cpu_elapsed)
             finally:
                 session.rollback()  # the unmet-need records: the state stays as generated
                 session.close()
@@ -203,8 +212,88 @@ def measure_match(app: Any, queries: Sequence[synthetic.MatchQuery]) -> dict[str
         "match_first_ms": first_ms,
         "match_p50_ms": percentile(timings, 50),
         "match_p95_ms": percentile(timings, 95),
+        # CPU time of this process per lookup: what a busy machine inflates least.
+        "match_cpu_p50_ms": percentile(cpu_timings, 50),
+        "match_cpu_p95_ms": percentile(cpu_timings, 95),
         "match_mean_results": results / max(1, len(queries)),
     }
+
+
+def measure_roads(app: Any, queries: Sequence[synthetic.MatchQuery], side: int) -> dict[str, float]:
+    """The officer lookup with a road network loaded (docs/roads.md).
+
+    An ``side x side`` grid of streets spanning the synthetic state (``benchmarks/roads.py``:
+    two-way residential streets at 25 km/h, every 10th an arterial at 65; 1000 gives 1,000,000
+    nodes about 560 m apart over 560 x 560 km) is stored as the network in use, then the same
+    lookups as ``measure_match`` run again: ``road_match_first_ms`` includes reading the
+    network from the database and building its graph and KD-tree; ``road_match_p50_ms`` and
+    ``road_match_p95_ms`` are the rest. ``road_part_p50_ms``/``road_part_p95_ms``: the road
+    search alone (``from_point`` bounded at 60 minutes, the default caps' limit, and the times to
+    2,000 sites) from the same points.
+    """
+    import numpy as np
+
+    from benchmarks.roads import grid
+    from pmhc_directory.db import get_database
+    from pmhc_directory.services.roads import current_road_network, store_road_network
+
+    half_km = synthetic.STATE_KM / 2
+    started = time.perf_counter()
+    network = grid(
+        side,
+        step_km=synthetic.STATE_KM / max(1, side - 1),
+        lat0=synthetic.CENTRE_LAT - half_km / synthetic.KM_PER_DEG_LAT,
+        lon0=synthetic.CENTRE_LON - half_km / synthetic.KM_PER_DEG_LON,
+    )
+    figures: dict[str, float] = {
+        "road_grid_side": side,
+        "road_grid_nodes": network.node_count,
+        "road_grid_edges": network.edge_count,
+        "road_grid_build_seconds": time.perf_counter() - started,
+    }
+    with app.app_context():
+        session = get_database(app).session()
+        try:
+            started = time.perf_counter()
+            store_road_network(session, network)
+            session.commit()
+            figures["road_store_seconds"] = time.perf_counter() - started
+            figures["road_stored_mb"] = len(network.to_bytes()) / 1e6
+        finally:
+            session.close()
+    del network
+    found = measure_match(app, queries)
+    figures.update({f"road_{key}": value for key, value in found.items()})
+    with app.app_context():
+        session = get_database(app).session()
+        try:
+            loaded = current_road_network(session)
+        finally:
+            session.close()
+    if loaded is None:
+        raise RuntimeError("the road network was not stored")
+    rng = np.random.default_rng(7)
+    sites = (
+        rng.uniform(loaded.lat.min(), loaded.lat.max(), 2000),
+        rng.uniform(loaded.lon.min(), loaded.lon.max(), 2000),
+    )
+    timings, cpu_timings = [], []
+    for query in queries[1:]:
+        lat, lon = float(query.params["lat"]), float(query.params["lon"])
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        origin = loaded.from_point(
+            lat, lon, max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=60.0
+        )
+        if origin is not None:
+            origin.times_to(*sites)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu_timings.append((time.process_time() - cpu_started) * 1000)
+    figures["road_part_p50_ms"] = percentile(timings, 50)
+    figures["road_part_p95_ms"] = percentile(timings, 95)
+    figures["road_part_cpu_p50_ms"] = percentile(cpu_timings, 50)
+    figures["road_part_cpu_p95_ms"] = percentile(cpu_timings, 95)
+    return figures
 
 
 def measure_coverage(app: Any) -> dict[str, float]:
@@ -533,6 +622,8 @@ ROWS = (
     ("reindex_seconds", "Search reindex (s)", ""),
     ("match_p50_ms", "Match p50 in process (ms)", ""),
     ("match_p95_ms", "Match p95 in process (ms)", "<= 25"),
+    ("match_cpu_p50_ms", "  the same, CPU time p50 (ms)", ""),
+    ("match_cpu_p95_ms", "  the same, CPU time p95 (ms)", ""),
     ("http_match_p50_ms", "Match p50 over HTTP (ms)", ""),
     ("http_match_p95_ms", "Match p95 over HTTP (ms)", "<= 60"),
     ("search_p95_ms", "Search p95 (ms)", "<= 50"),
@@ -552,6 +643,15 @@ ROWS = (
     ("planning_page_seconds", "/planning, warm (s)", "<= 2"),
     ("planning_page_cpu_seconds", "  the same, CPU time (s)", ""),
     ("rss_mb", "Peak RSS of a warm worker (MB)", "<= 500"),
+    ("road_grid_nodes", "Road network: grid nodes", ""),
+    ("road_match_first_ms", "  match, first with the network (ms)", ""),
+    ("road_match_p50_ms", "  match p50 in process (ms)", ""),
+    ("road_match_p95_ms", "  match p95 in process (ms)", "<= 25"),
+    ("road_match_cpu_p50_ms", "  match CPU time p50 (ms)", ""),
+    ("road_match_cpu_p95_ms", "  match CPU time p95 (ms)", ""),
+    ("road_part_p50_ms", "  road search alone p50 (ms)", ""),
+    ("road_part_p95_ms", "  road search alone p95 (ms)", ""),
+    ("road_part_cpu_p95_ms", "  road search alone CPU p95 (ms)", ""),
     ("cold_start_seconds", "Cold start to first match (s)", ""),
 )
 
@@ -624,6 +724,8 @@ def run(args: argparse.Namespace, progress: Callable[[str], None] = say) -> dict
             )
         if not args.skip_coverage:
             all_stages.append(("coverage", lambda: measure_coverage(app)))
+        if args.road_grid:
+            all_stages.append(("roads", lambda: measure_roads(app, queries, args.road_grid)))
         wanted = {w.strip().lower() for w in (args.only or "").split(",") if w.strip()}
         stages = [(n, f) for n, f in all_stages if not wanted or n.lower() in wanted]
         for name, stage in stages:
@@ -667,11 +769,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         help="measure only these stages after the import, comma-separated "
-        "(export, search, match, E2SFCA, HTTP, coverage)",
+        "(export, search, match, E2SFCA, HTTP, coverage, roads)",
+    )
+    parser.add_argument(
+        "--road-grid",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure the lookup with an N x N grid road network over the state "
+        "(1000: state size, a million nodes)",
     )
     args = parser.parse_args(argv)
     if args.services < 1 or args.areas < 1 or args.queries < 2:
         parser.error("--services and --areas must be at least 1, --queries at least 2")
+    if args.road_grid and args.road_grid < 2:
+        parser.error("--road-grid must be at least 2")
     if args.database and not args.database.startswith("postgresql"):
         parser.error("--database takes a PostgreSQL URL (postgresql+psycopg://...)")
     return args

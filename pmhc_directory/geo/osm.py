@@ -62,6 +62,8 @@ def read_road_network(
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for way in processor:
+            if not isinstance(way, osmium.osm.Way):  # the filter passes ways only
+                continue
             seen += 1
             if progress is not None and seen % every == 0:
                 progress(seen)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 __all__ = [
@@ -70,6 +70,9 @@ _EARTH_RADIUS_KM = 6371.0088
 _MIN_EDGE_SECONDS = 1e-3
 #: Rows of a Dijkstra run kept in memory at once are bounded by this many float64 cells.
 _CELLS_PER_CHUNK = 32_000_000
+#: Snapped points remembered per network (a directory's sites recur in every lookup); past
+#: this many the memory starts again.
+_SNAP_CACHE_POINTS = 500_000
 
 
 def parse_maxspeed(value: str | None) -> float | None:
@@ -325,6 +328,65 @@ class RoadNetwork:
         metres = _geodesic_m(lat, lon, self.lat[nodes], self.lon[nodes])
         return nodes, metres / 1000.0
 
+    def snap_remembered(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`snap` for points with coordinates (no NaN), remembering each point's answer:
+        the sites of a directory are snapped once, not in every lookup. The memory is keyed by
+        the exact coordinates (a site that moves is a new point) and swapped whole, so
+        concurrent readers always see a consistent one."""
+        keys = np.asarray(lat, np.float64) + 1j * np.asarray(lon, np.float64)
+        memory: tuple[np.ndarray, np.ndarray, np.ndarray] | None = self.__dict__.get("_snap_memory")
+        known, known_nodes, known_km = memory or (np.zeros(0, complex), _NO_NODES, _NO_KM)
+        nodes, km = _remembered(known, known_nodes, known_km, keys)
+        missing = nodes < 0
+        if missing.any():
+            new = np.unique(keys[missing])
+            new_nodes, new_km = self.snap(new.real, new.imag)
+            at = np.searchsorted(new, keys[missing])
+            nodes[missing], km[missing] = new_nodes[at], new_km[at]
+            if len(known) + len(new) > _SNAP_CACHE_POINTS:
+                known, known_nodes, known_km = new[:0], _NO_NODES, _NO_KM
+            merged = np.concatenate([known, new])
+            order = np.argsort(merged, kind="stable")
+            memory = (
+                merged[order],
+                np.concatenate([known_nodes, new_nodes])[order],
+                np.concatenate([known_km, new_km])[order],
+            )
+            object.__setattr__(self, "_snap_memory", memory)
+        return nodes, km
+
+    @property
+    def _components(self) -> tuple[np.ndarray, csr_matrix]:
+        """Strongly connected component of each node, and the graph between components
+        (an edge where some road leads from one to the other)."""
+        cached = self.__dict__.get("_components_cache")
+        if cached is None:
+            count, labels = connected_components(self._graph, directed=True, connection="strong")
+            tails, heads = labels[self.tail], labels[self.head]
+            cross = tails != heads
+            between = csr_matrix(
+                (np.ones(int(cross.sum())), (tails[cross], heads[cross])), shape=(count, count)
+            )
+            cached = (labels, between)
+            object.__setattr__(self, "_components_cache", cached)
+        return cached
+
+    def reaches(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Whether any route at all leads from node ``source`` to each of ``targets`` (however
+        long): a node of the source's own strongly connected component always, another one when
+        the graph between components leads there. Tells a place beyond a bounded search from
+        one no road reaches."""
+        labels, between = self._components
+        own = labels[source]
+        wanted = labels[np.asarray(targets, np.int64)]
+        result = wanted == own
+        if not result.all():
+            reachable = breadth_first_order(
+                between, int(own), directed=True, return_predecessors=False
+            )
+            result |= np.isin(wanted, reachable)
+        return result
+
     def node_seconds(
         self, sources: np.ndarray, targets: np.ndarray, *, limit_seconds: float = np.inf
     ) -> np.ndarray:
@@ -352,22 +414,45 @@ class RoadNetwork:
         return table if forward else table.T
 
     def from_point(
-        self, lat: float, lon: float, *, max_snap_km: float, snap_speed_kmh: float
+        self,
+        lat: float,
+        lon: float,
+        *,
+        max_snap_km: float,
+        snap_speed_kmh: float,
+        limit_minutes: float = math.inf,
     ) -> OriginTimes | None:
-        """Driving times from one point to anywhere (one Dijkstra over the whole network), or
-        None when the point is off the network (farther than ``max_snap_km`` from any node)."""
+        """Driving times from one point, or None when the point is off the network (farther
+        than ``max_snap_km`` from any node).
+
+        One Dijkstra from the point's node, bounded by ``limit_minutes`` (the point's own snap
+        leg counts against it): a place whose network part would take longer is left without
+        minutes and marked as beyond the limit (:meth:`OriginTimes.times_to`), never given a
+        made-up number. On a state-size network a one-hour bound settles a few per cent of the
+        nodes (docs/roads.md). The default, no limit, times every reachable node."""
         if snap_speed_kmh <= 0 or not math.isfinite(snap_speed_kmh):
             raise ValueError(f"snap speed must be a positive number, got {snap_speed_kmh!r}")
+        if not limit_minutes >= 0:
+            raise ValueError(f"limit must be a number of minutes >= 0, got {limit_minutes!r}")
         nodes, km = self.snap([lat], [lon])
         if not km[0] <= max_snap_km:
             return None
-        seconds = np.atleast_2d(dijkstra(self._graph, directed=True, indices=nodes[:1]))[0]
+        start_minutes = float(km[0]) / snap_speed_kmh * 60.0
+        budget = (limit_minutes - start_minutes) * 60.0
+        if budget < 0:
+            seconds = np.full(self.node_count, np.inf)  # the snap leg alone is over the limit
+        else:
+            seconds = np.atleast_2d(
+                dijkstra(self._graph, directed=True, indices=nodes[:1], limit=budget)
+            )[0]
         return OriginTimes(
             network=self,
             seconds=seconds,
-            start_minutes=float(km[0]) / snap_speed_kmh * 60.0,
+            start_minutes=start_minutes,
             max_snap_km=max_snap_km,
             snap_speed_kmh=snap_speed_kmh,
+            node=int(nodes[0]),
+            limit_minutes=limit_minutes,
         )
 
     def minutes(
@@ -404,6 +489,23 @@ class RoadNetwork:
         return table
 
 
+_NO_NODES = np.zeros(0, np.int64)
+_NO_KM = np.zeros(0)
+
+
+def _remembered(
+    known: np.ndarray, nodes: np.ndarray, km: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The remembered snap of each key (node -1 where none is remembered)."""
+    found_nodes = np.full(len(keys), -1, np.int64)
+    found_km = np.full(len(keys), np.nan)
+    if len(known):
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        hit = known[at] == keys
+        found_nodes[hit], found_km[hit] = nodes[at[hit]], km[at[hit]]
+    return found_nodes, found_km
+
+
 @dataclass(frozen=True, eq=False)
 class OriginTimes:
     """Driving times from one point (see :meth:`RoadNetwork.from_point`)."""
@@ -413,23 +515,34 @@ class OriginTimes:
     start_minutes: float  # the origin's snap leg
     max_snap_km: float
     snap_speed_kmh: float
+    node: int = -1  # the origin's node
+    limit_minutes: float = math.inf  # the search's bound (see from_point)
 
-    def minutes_to(self, lat, lon) -> np.ndarray:
-        """Minutes to each destination: ``nan`` for one off the network (or without a point),
-        ``inf`` for one no route reaches."""
+    def times_to(self, lat, lon) -> tuple[np.ndarray, np.ndarray]:
+        """``(minutes, beyond)`` to each destination. ``minutes``: ``nan`` for one off the
+        network (or without a point), ``inf`` for one no route reaches within the limit, else
+        the exact drive (which may pass the limit by the destination's own snap leg).
+        ``beyond``: True where a route exists but its network part is over the limit, so the
+        drive is *more than* ``limit_minutes`` (its ``inf`` does not mean unreachable)."""
         lat = np.atleast_1d(np.asarray(lat, np.float64))
         lon = np.atleast_1d(np.asarray(lon, np.float64))
-        result = np.full(len(lat), np.nan)
-        placed = ~np.isnan(lat) & ~np.isnan(lon)
-        if not placed.any():
-            return result
-        nodes, km = self.network.snap(lat[placed], lon[placed])
+        minutes = np.full(len(lat), np.nan)
+        beyond = np.zeros(len(lat), dtype=bool)
+        placed = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
+        if not len(placed):
+            return minutes, beyond
+        nodes, km = self.network.snap_remembered(lat[placed], lon[placed])
         on = km <= self.max_snap_km
-        inner = np.full(len(nodes), np.nan)
-        inner[on] = (
-            self.seconds[nodes[on]] / 60.0
-            + self.start_minutes
-            + km[on] / self.snap_speed_kmh * 60.0
+        network_seconds = self.seconds[nodes[on]]
+        minutes[placed[on]] = (
+            network_seconds / 60.0 + self.start_minutes + km[on] / self.snap_speed_kmh * 60.0
         )
-        result[placed] = inner
-        return result
+        unreached = np.isinf(network_seconds)
+        if math.isfinite(self.limit_minutes) and unreached.any():
+            found = self.network.reaches(self.node, nodes[on][unreached])
+            beyond[placed[on][unreached]] = found
+        return minutes, beyond
+
+    def minutes_to(self, lat, lon) -> np.ndarray:
+        """The minutes of :meth:`times_to` (``inf`` also where beyond a limit)."""
+        return self.times_to(lat, lon)[0]

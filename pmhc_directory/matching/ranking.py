@@ -93,10 +93,18 @@ def capacity_part(candidate: Candidate) -> float:
     return 1.0 if fresh_free_units(candidate) > 0 else 0.0
 
 
-def travel_text(minutes: float, source: str | None) -> str:
+def travel_text(minutes: float, source: str | None, *, limit: float | None = None) -> str:
     """How far a place is, as the reasons say it: ``12 min by road`` over the road network,
     ``About 12 min away (estimated: off the mapped roads)`` where a network is loaded but a point
-    is too far from it, ``12 min away`` with no network (docs/roads.md)."""
+    is too far from it, ``12 min away`` with no network (docs/roads.md).
+
+    ``source="beyond"``: a road route exists but is longer than the lookup's road search went
+    (``limit`` minutes, which is at least every travel cap in play): ``More than 45 min by
+    road``, never an exact figure nor "no route". ``inf`` otherwise means no road route."""
+    if source == "beyond":
+        if limit is None or not math.isfinite(limit):
+            return "Farther by road than the lookup searched"
+        return f"More than {limit:g} min by road"
     if math.isinf(minutes):
         return "No road route from here"
     whole = round(minutes)

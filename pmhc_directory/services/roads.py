@@ -27,6 +27,7 @@ from ..geo.roads import RoadNetwork
 from ..models import RoadNetworkFile
 
 __all__ = [
+    "BEYOND",
     "ROAD",
     "ESTIMATE",
     "OsmReadError",
@@ -35,11 +36,14 @@ __all__ = [
     "import_road_network",
     "road_minutes",
     "road_network_summary",
+    "store_road_network",
 ]
 
-#: How a travel time was found (shown to officers and planners).
+#: How a travel time was found (shown to officers and planners). ``BEYOND``: a road route
+#: exists but is longer than the lookup's bounded search went (more than its limit; no minutes).
 ROAD = "road"
 ESTIMATE = "estimate"
+BEYOND = "beyond"
 
 _lock = threading.Lock()
 _cached: tuple[str, RoadNetwork] | None = None
@@ -50,9 +54,17 @@ def import_road_network(
 ) -> RoadNetworkFile:
     """Read the extract at ``path`` and make its network the one in use (replacing any)."""
     network = read_road_network(path, progress=progress)
+    return store_road_network(session, network, source=Path(path).name)
+
+
+def store_road_network(
+    session: Session, network: RoadNetwork, *, source: str | None = None
+) -> RoadNetworkFile:
+    """Make ``network`` the one in use (replacing any; flushed, not committed). ``source``
+    names it where its metadata does not (a synthetic network in benchmarks and tests)."""
     session.execute(delete(RoadNetworkFile))
     row = RoadNetworkFile(
-        source=network.metadata.get("source", Path(path).name),
+        source=network.metadata.get("source") or source or "unnamed network",
         osm_timestamp=network.metadata.get("osm_timestamp"),
         loaded_at=datetime.now(UTC),
         node_count=network.node_count,

@@ -88,3 +88,85 @@ def test_the_officer_page_shows_the_road_time(client, session, sites):
     )
     assert page.status_code == 200
     assert "min by road" in page.get_data(as_text=True)
+
+
+# -- the lookup's road search and its travel limit -----------------------------------------
+
+ROAD_LAT, ROAD_LON = 35.0, -106.6
+BLOCK = 0.01  # degrees of latitude between nodes: about 1.1 km, 1.1 min at 60 km/h
+
+
+def long_road():
+    """A straight 60 km/h road 200 blocks north (about 3 h 40 min), and a two-node island east
+    of it that no road reaches."""
+    from pmhc_directory.geo.roads import NetworkBuilder
+
+    builder = NetworkBuilder()
+    builder.add_way(
+        [(k, ROAD_LAT + BLOCK * k, ROAD_LON) for k in range(201)],
+        {"highway": "primary", "maxspeed": "60"},
+    )
+    builder.add_way(
+        [(1000, ROAD_LAT, ROAD_LON + 0.5), (1001, ROAD_LAT + BLOCK, ROAD_LON + 0.5)],
+        {"highway": "primary", "maxspeed": "60"},
+    )
+    return builder.build(source="long road", osm_timestamp=None, built_at="2026-12-07")
+
+
+def road_lookup(client, **extra):
+    response = client.get(
+        "/api/v1/match",
+        query_string={"lat": ROAD_LAT, "lon": ROAD_LON, "types": "crisis-receiving", **extra},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_beyond_the_lookups_road_search_a_place_is_more_than_the_limit_never_no_route(
+    client, session, app
+):
+    """Crisis receiving centres have a 45-minute limit. Each place has the exact drive where
+    the lookup computes one (equal to the unbounded search); a place farther than the search
+    went is "more than N min by road" or its exact drive, never "no route"; the island has no
+    route."""
+    from pmhc_directory.services.roads import store_road_network
+
+    network = long_road()
+    store_road_network(session, network)
+    blocks = {"Near": 20, "Past The Limit": 45, "Far North": 90, "Farthest North": 190}
+    for name, k in blocks.items():
+        place(session, name, (ROAD_LAT + BLOCK * k, ROAD_LON))
+    place(session, "Island", (ROAD_LAT + BLOCK, ROAD_LON + 0.5))
+    session.commit()
+    exact = network.minutes(
+        ([ROAD_LAT], [ROAD_LON]),
+        ([ROAD_LAT + BLOCK * k for k in blocks.values()], [ROAD_LON] * len(blocks)),
+        max_snap_km=app.config["ROAD_SNAP_MAX_KM"],
+        snap_speed_kmh=app.config["ROAD_SNAP_SPEED_KMH"],
+    )[0]
+    exact_of = dict(zip(blocks, exact.tolist(), strict=True))
+    assert 15 < exact_of["Near"] < 45 < exact_of["Past The Limit"] < 60 < exact_of["Far North"]
+
+    answer = road_lookup(client)
+    near = next(r for r in answer["results"] if r["name"] == "Near")
+    assert near["travel_source"] == "road"
+    assert near["travel_minutes"] == round(exact_of["Near"])
+    too_far = {
+        e["name"]: [r["message"] for r in e["reasons"] if r["code"] == "too-far"]
+        for e in answer["excluded"]
+    }
+    for name in ("Past The Limit", "Far North", "Farthest North"):
+        (message,) = too_far[name]
+        assert message == f"{exact_of[name]:.0f} min away, over the 45-minute limit" or (
+            message.startswith("More than 45 min by road")
+        ), message
+    assert too_far["Island"] == ["No road route from here (road network)"]
+
+    # A longer limit of the officer's: the far place's exact drive, equal to the unbounded one.
+    assert exact_of["Far North"] < 120 < exact_of["Farthest North"]
+    answer = road_lookup(client, max_minutes=120)
+    far = next(r for r in answer["results"] if r["name"] == "Far North")
+    assert far["travel_source"] == "road"
+    assert far["travel_minutes"] == round(exact_of["Far North"])
+    assert f"{round(exact_of['Far North'])} min by road" in reasons(far)
+    assert sorted(e["name"] for e in answer["excluded"]) == ["Farthest North", "Island"]

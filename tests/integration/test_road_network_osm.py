@@ -111,6 +111,41 @@ def test_unreachable_pairs_and_one_way_asymmetry_agree_with_networkx(network):
     assert unreachable > 0 and asymmetric > 0
 
 
+@pytest.mark.parametrize("limit", [1.5, 3.0, 6.0])  # minutes
+def test_a_bounded_search_from_a_point_agrees_with_networkx(network, limit):
+    """The lookup's bounded search on the real extract: within the limit, networkx's exact
+    drive; past it, "beyond" exactly where networkx finds some route; unreachable (no
+    route at all, one-way streets and the extract's cut edges) never called beyond."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(network.node_count))
+    for a, b, s in zip(network.tail, network.head, network.seconds, strict=True):
+        graph.add_edge(int(a), int(b), weight=float(s))
+    rng = np.random.default_rng(11)
+    nodes = rng.choice(network.node_count, size=150, replace=False)
+    lat, lon = network.lat[nodes], network.lon[nodes]
+    beyond_seen = unreachable_seen = 0
+    for origin in rng.choice(network.node_count, size=4, replace=False):
+        times = network.from_point(
+            network.lat[origin],
+            network.lon[origin],
+            max_snap_km=MAX_SNAP_KM,
+            snap_speed_kmh=SNAP_KMH,
+            limit_minutes=limit,
+        )
+        minutes, beyond = times.times_to(lat, lon)
+        lengths = nx.single_source_dijkstra_path_length(graph, int(origin), weight="weight")
+        expected = np.array([lengths.get(int(n), math.inf) / 60 for n in nodes])
+        within = expected <= limit
+        assert np.allclose(minutes[within], expected[within], rtol=1e-6, atol=0)
+        assert np.all(np.isinf(minutes[~within]))
+        assert np.array_equal(beyond, np.isfinite(expected) & ~within)
+        beyond_seen += int(beyond.sum())
+        unreachable_seen += int(np.isinf(expected).sum())
+    assert unreachable_seen > 0
+    # Six minutes reach every reachable node of the extract from these origins.
+    assert (beyond_seen > 0) == (limit < 6.0)
+
+
 def test_one_way_ways_of_the_extract_are_one_way_in_the_network(network):
     import osmium
 

@@ -212,3 +212,130 @@ def test_times_from_one_point_equal_the_many_to_many_table():
     assert math.isnan(ours[0]) and math.isnan(ours[1])
     assert np.allclose(ours[1:], table, equal_nan=True)
     assert network.from_point(LAT0 + 1.0, LON0, max_snap_km=1.0, snap_speed_kmh=15.0) is None
+
+
+# -- the bounded search from one point (the officer lookup) --------------------------------
+
+
+def line_network() -> tuple[RoadNetwork, list[tuple[int, float, float]]]:
+    """Eleven nodes in a row, 36 km/h (one 111 m block in about 11 s), a one-way spur off
+    the east end, and an island of two nodes no road reaches."""
+    row = [node(0, j) for j in range(11)]
+    spur = [row[-1], node(1, 10), node(2, 10)]
+    island = [node(0, 20), node(0, 21)]
+    network = build(
+        (row, {"highway": "residential", "maxspeed": "36"}),
+        (spur, {"highway": "residential", "maxspeed": "36", "oneway": "yes"}),
+        (island, {"highway": "residential", "maxspeed": "36"}),
+    )
+    return network, row + spur[1:] + island
+
+
+def test_within_the_bound_times_are_exact_and_beyond_it_more_than_the_bound_never_unreachable():
+    network, points = line_network()
+    lat = np.array([p[1] for p in points])
+    lon = np.array([p[2] for p in points])
+    start = points[0]
+    free = network.from_point(start[1], start[2], max_snap_km=1.0, snap_speed_kmh=15.0)
+    exact = free.minutes_to(lat, lon)
+    assert np.all(np.isfinite(exact[:13])) and np.all(np.isinf(exact[13:]))
+    # A bound between the 5th and 6th node along the row.
+    bound = (exact[5] + exact[6]) / 2
+    bounded = network.from_point(
+        start[1], start[2], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=bound
+    )
+    minutes, beyond = bounded.times_to(lat, lon)
+    within = exact <= bound
+    assert within[:6].all() and not within[6:].any()
+    assert np.array_equal(minutes[within], exact[within])  # the unbounded figures, to the bit
+    assert np.all(np.isinf(minutes[~within]))
+    assert beyond[6:13].all()  # the rest of the row and the one-way spur: more than the bound
+    assert not beyond[:6].any()
+    assert not beyond[13:].any()  # the island stays unreachable
+
+
+def test_a_one_way_street_out_is_beyond_the_bound_and_the_way_back_unreachable():
+    network, points = line_network()
+    end = points[12]  # the spur's end: one-way streets lead there and none back
+    lat = np.array([points[0][1], points[12][1]])
+    lon = np.array([points[0][2], points[12][2]])
+    from_start = network.from_point(
+        points[0][1], points[0][2], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=0.5
+    )
+    assert from_start.times_to(lat, lon)[1].tolist() == [False, True]
+    from_end = network.from_point(
+        end[1], end[2], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=0.5
+    )
+    minutes, beyond = from_end.times_to(lat, lon)
+    assert math.isinf(minutes[0]) and not beyond[0]  # no route back: unreachable, not "beyond"
+    assert minutes[1] == 0.0
+
+
+def test_a_bound_shorter_than_the_snap_leg_leaves_every_place_beyond_it():
+    network, points = line_network()
+    origin = network.from_point(
+        points[0][1] + 0.003, points[0][2], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=1
+    )
+    # 333 m north of the row at 15 km/h: 1.3 minutes before the first road.
+    island = points[13]
+    minutes, beyond = origin.times_to([points[3][1], island[1]], [points[3][2], island[2]])
+    assert np.all(np.isinf(minutes))
+    assert beyond.tolist() == [True, False]
+    with pytest.raises(ValueError):
+        network.from_point(
+            points[0][1], points[0][2], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=-1
+        )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(0, 5),
+            st.integers(0, 5),
+            st.integers(0, 5),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.floats(0.05, 3.0),
+)
+def test_a_bounded_search_agrees_with_the_unbounded_one(segments, bound):
+    """Exact where the unbounded time is within the bound, ``beyond`` exactly where it is
+    finite but over it, unreachable exactly where it is unreachable."""
+    builder = NetworkBuilder()
+    for i1, j1, i2, j2, oneway in segments:
+        tags = {"highway": "residential", "oneway": "yes" if oneway else "no"}
+        builder.add_way([node(i1, j1), node(i2, j2)], tags)
+    if not builder._tail:
+        return
+    network = builder.build(source="t", osm_timestamp=None, built_at="x")
+    lat, lon = network.lat, network.lon
+    free = network.from_point(lat[0], lon[0], max_snap_km=1.0, snap_speed_kmh=15.0)
+    exact = free.minutes_to(lat, lon)
+    bounded = network.from_point(
+        lat[0], lon[0], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=bound
+    )
+    minutes, beyond = bounded.times_to(lat, lon)
+    within = exact <= bound
+    assert np.array_equal(minutes[within], exact[within])
+    assert np.array_equal(beyond, np.isfinite(exact) & ~within)
+    assert np.all(np.isinf(minutes[~within]))
+
+
+def test_remembered_snaps_equal_fresh_ones_and_a_moved_point_is_snapped_again():
+    ways = [([node(i, j) for j in range(5)], {"highway": "residential"}) for i in range(5)]
+    network = build(*ways)
+    rng = np.random.default_rng(5)
+    lat = LAT0 + rng.uniform(-0.001, 0.005, 30)
+    lon = LON0 + rng.uniform(-0.001, 0.005, 30)
+    for first, count in ((0, 10), (5, 20), (0, 30)):
+        part = slice(first, first + count)
+        remembered = network.snap_remembered(lat[part], lon[part])
+        fresh = network.snap(lat[part], lon[part])
+        assert np.array_equal(remembered[0], fresh[0])
+        assert np.array_equal(remembered[1], fresh[1])
+    moved = network.snap_remembered(lat[:1] + 0.004, lon[:1])
+    assert np.array_equal(moved[0], network.snap(lat[:1] + 0.004, lon[:1])[0])

@@ -29,6 +29,24 @@ def test_travel_text(minutes, source, text):
     assert travel_text(minutes, source) == text
 
 
+@pytest.mark.parametrize(
+    ("limit", "text"),
+    [
+        (45, "More than 45 min by road"),
+        (62.5, "More than 62.5 min by road"),
+        (None, "Farther by road than the lookup searched"),
+        (math.inf, "Farther by road than the lookup searched"),
+    ],
+)
+def test_a_place_beyond_the_road_search_is_more_than_its_limit_never_no_route(limit, text):
+    """A place the bounded road search did not reach but a road does (``beyond``) gets no
+    made-up number and is never called unreachable."""
+    worded = travel_text(math.inf, "beyond", limit=limit)
+    assert worded == text
+    assert "No road route" not in worded and "inf" not in worded
+    assert travel_text(math.inf, "road", limit=limit) == "No road route from here"
+
+
 def test_a_place_no_road_reaches_is_too_far_and_says_why():
     q = query(needs=(), types=("crisis-receiving",))
     c = candidate(travel_minutes=math.inf, travel_source="road")

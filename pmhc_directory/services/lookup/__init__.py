@@ -15,7 +15,8 @@ One module per part, in the order a lookup runs through them:
 - :mod:`.cache`: the per-process candidate cache, kept current from the change sequence.
 - :mod:`.snapshot`: warm starts (the cache's snapshot beside the search index).
 - :mod:`.screening`: from the columns to the shortlist the matcher sees.
-- :mod:`.answer`: the lookup itself and the answer's JSON shape.
+- :mod:`.run`: one lookup from start to answer (``answer_lookup``; ``run_lookup`` gives JSON).
+- :mod:`.answer`: the typed answer (``LookupAnswer``) and its JSON shape (spec/api.md 3).
 - :mod:`.unmet`: recording unmet need (an explicit call; the caller commits).
 
 This package re-exports the names other modules use, so ``from ..services.lookup import X``
@@ -25,7 +26,16 @@ keeps working whichever module holds ``X``.
 from __future__ import annotations
 
 from ...geo.distance import TravelModel
-from .answer import run_lookup
+from .answer import (
+    AnsweredQuery,
+    CapacityAnswer,
+    ContactLineAnswer,
+    ExclusionAnswer,
+    ExclusionReason,
+    GapAnswer,
+    LookupAnswer,
+    ResultAnswer,
+)
 from .cache import CandidateCache, candidate_cache
 from .cache import _caches as _caches  # the fallback caches (tests clear them)
 from .catalogue import (
@@ -53,6 +63,7 @@ from .places import (
     online_answer_cache,
     place_names,
 )
+from .run import answer_lookup, resolve_place, run_lookup
 from .screening import (
     EXCLUDED_LISTED,
     Shortlist,
@@ -62,9 +73,21 @@ from .screening import (
     query_of,
 )
 from .settings import LookupSettings, policy_from_config, settings_from_config
-from .unmet import hour_of_week, record_unmet_needs, unmet_intent_key
+from .unmet import hour_of_week, record_unmet_needs, unmet_gaps, unmet_intent_key, unmet_rows
 
 __all__ = [
+    "unmet_rows",
+    "unmet_gaps",
+    "resolve_place",
+    "answer_lookup",
+    "ResultAnswer",
+    "LookupAnswer",
+    "GapAnswer",
+    "ExclusionReason",
+    "ExclusionAnswer",
+    "ContactLineAnswer",
+    "CapacityAnswer",
+    "AnsweredQuery",
     "site_rules",
     "service_facts",
     "facts_from_rows",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ...models import (
     UnmetNeed,
 )
+from .answer import GapAnswer, LookupAnswer
 from .parameters import LookupRequest
 from .places import area_of_point
 from .settings import LookupSettings
@@ -20,20 +21,6 @@ from .settings import LookupSettings
 def hour_of_week(moment: datetime) -> int:
     """0 for Monday 00:00-00:59 local time, up to 167 for Sunday 23:00-23:59."""
     return moment.weekday() * 24 + moment.hour
-
-
-def _write_after_reading(session: Session) -> None:
-    """On SQLite, end the lookup's read-only transaction before its first write.
-
-    A SQLite transaction that has read cannot wait for another writer (WAL mode): once that
-    writer commits, the reader's snapshot is stale and its write fails at once with "database
-    is locked". A transaction whose first statement is the write waits up to busy_timeout
-    instead. Nothing is committed early when the session holds changes of its own.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-        session.commit()
 
 
 def unmet_intent_key(secret: str, user_key: str, parts: Sequence[Any]) -> str:
@@ -47,35 +34,20 @@ def unmet_intent_key(secret: str, user_key: str, parts: Sequence[Any]) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def record_unmet_needs(
-    session: Session,
-    request: LookupRequest,
-    answer: Mapping[str, Any],
-    *,
-    user_key: str,
-    secret: str,
-    settings: LookupSettings,
-    now: datetime,
-) -> int:
-    """Record the answer's unmet needs for planners, once per lookup intent; returns how many
-    rows were added (the caller commits).
-
-    Only a question about now (``request.at_now``) counts, and only the gaps on the person's
-    facts (``cause == "facts"``): a gap only an officer's option made (drive them there, a
-    maximum travel time) is not unmet need. The intent is the user, the analysis area, the
-    need and the person's facts; within ``settings.unmet_intent_hours`` the same intent
-    (a reload, the back button, the API call sent again) is not counted again. The caller
-    decides who may record (signed-in staff only: anonymous lookups never write).
-    """
+def unmet_gaps(request: LookupRequest, answer: LookupAnswer) -> list[GapAnswer]:
+    """The gaps of an answer that are unmet need: only for a question about now
+    (``request.at_now``), and only the gaps on the person's facts (``cause == "facts"``): a gap
+    only an officer's option made (drive them there, a maximum travel time) is not unmet
+    need. Reads nothing."""
     if not request.at_now:
-        return 0
-    gaps = [g for g in answer.get("gaps") or [] if g.get("cause", "facts") == "facts"]
-    if not gaps:
-        return 0
-    query = answer["query"]
-    area_id = area_of_point(session, query["lat"], query["lon"])
-    local = request.at.astimezone(settings.zone)
-    facts = [
+        return []
+    return [g for g in answer.gaps if g.cause == "facts"]
+
+
+def _person_facts(request: LookupRequest) -> list[Any]:
+    """The person's facts that make a lookup intent (not the place, not the officer's
+    options)."""
+    return [
         sorted(request.needs),
         sorted(request.types),
         request.age,
@@ -86,10 +58,34 @@ def record_unmet_needs(
         request.intoxicated,
         request.involuntary,
     ]
+
+
+def unmet_rows(
+    session: Session,
+    request: LookupRequest,
+    answer: LookupAnswer,
+    *,
+    user_key: str,
+    secret: str,
+    settings: LookupSettings,
+    now: datetime,
+) -> list[UnmetNeed]:
+    """The unmet-need rows a lookup adds, once per lookup intent (reads; adds nothing).
+
+    The intent is the user, the analysis area, the need and the person's facts; within
+    ``settings.unmet_intent_hours`` the same intent (a reload, the back button, the API call
+    sent again) is not counted again. Only the area and the hour are kept, never the point.
+    """
+    gaps = unmet_gaps(request, answer)
+    if not gaps:
+        return []
+    area_id = area_of_point(session, answer.query.lat, answer.query.lon)
+    local = request.at.astimezone(settings.zone)
+    facts = _person_facts(request)
     since = now - timedelta(hours=settings.unmet_intent_hours)
     rows = []
     for gap in gaps:
-        need = gap.get("need") or f"type:{gap.get('service_type')}"
+        need = gap.need or f"type:{gap.service_type}"
         intent = unmet_intent_key(secret, user_key, [area_id, need, *facts])
         seen = session.scalar(
             select(UnmetNeed.id)
@@ -108,8 +104,26 @@ def record_unmet_needs(
                 recorded_at=now,
             )
         )
+    return rows
+
+
+def record_unmet_needs(
+    session: Session,
+    request: LookupRequest,
+    answer: LookupAnswer,
+    *,
+    user_key: str,
+    secret: str,
+    settings: LookupSettings,
+    now: datetime,
+) -> int:
+    """Add the answer's unmet needs for planners (:func:`unmet_rows`) and flush; returns how
+    many rows were added. The caller commits, and decides who may record (signed-in staff
+    only: anonymous lookups never write)."""
+    rows = unmet_rows(
+        session, request, answer, user_key=user_key, secret=secret, settings=settings, now=now
+    )
     if rows:
-        _write_after_reading(session)
         session.add_all(rows)
         session.flush()
     return len(rows)

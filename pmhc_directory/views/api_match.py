@@ -20,15 +20,13 @@ from werkzeug.exceptions import BadRequest
 
 from ..auth import directory_reader
 from ..db import get_session
-from ..services.lookup import LookupInputError, parse_lookup_params
+from ..services.lookup import LookupInputError, parse_lookup_params, query_params
 from .api import bp
 from .errors import json_error
 from .lookup_support import lookup_from_app, record_unmet_from_app
 from .rate_limits import lookup_limits
 
 log = logging.getLogger(__name__)
-
-LIST_FIELDS = ("needs", "types", "population")
 
 
 @bp.route("/match", methods=["GET", "POST"])
@@ -49,9 +47,7 @@ def match() -> Any:
             return json_error(400, "invalid-json", "The request body must be a JSON object.")
     else:
         # Lists may be repeated (needs=a&needs=b) or comma-separated; other fields take one value.
-        params = {
-            key: values if key in LIST_FIELDS else values[0] for key, values in request.args.lists()
-        }
+        params = query_params(request.args)
     session = get_session()
     try:
         lookup = parse_lookup_params(

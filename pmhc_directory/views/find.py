@@ -1,9 +1,10 @@
 """The officer page at ``/``: where can I take this person right now?
 
-One GET form (works without JavaScript, and the back button works) -> ``parse_lookup_params`` ->
-``lookup_from_app`` -> result cards, what was left out and why, gap notices and the national
-lines. From the results: a printable handout (``/handout``, nothing about the person in it) and
-"Report a problem" on every card (``POST /services/<id>/problems``).
+One GET form (works without JavaScript, and the back button works) -> ``query_params`` (the
+query string read once; the form echoes it) -> ``parse_lookup_params`` -> ``lookup_from_app``
+(a typed ``LookupAnswer``) -> result cards, what was left out and why, gap notices and the
+national lines. From the results: a printable handout (``/handout``, nothing about the person
+in it) and "Report a problem" on every card (``POST /services/<id>/problems``).
 
 Input errors are shown beside their field with the form kept as typed, as a normal page
 (status 200): it is the same form asking for a correction, and a 4xx page would be logged by the
@@ -14,7 +15,7 @@ stores it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,9 +53,13 @@ from ..services.lookup import (
     LookupAnswer,
     LookupInputError,
     ResultAnswer,
+    form_params,
+    is_true,
     parse_lookup_params,
     place_names,
     policy_from_config,
+    query_params,
+    split_codes,
 )
 from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from .auth import safe_next
@@ -66,7 +71,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("find", __name__)
 
-#: Query-string names the lookup reads (spec/api.md 3); any of them present means "search".
+#: Query-string names the page's lookup reads (spec/api.md 3; not ``open_now``, which the form
+#: does not offer); any of them present means "search".
 LOOKUP_FIELDS = (
     "lat",
     "lon",
@@ -104,7 +110,6 @@ FORM_FIELDS = {
     "at",
     "max_minutes",
 }
-TRUE_WORDS = {"true", "1", "yes", "on", "y"}
 
 #: Languages offered in the form (ISO 639-1); the lookup takes any code.
 LANGUAGE_CHOICES = [
@@ -170,57 +175,35 @@ class FormState:
     def options_open(self) -> bool:
         return bool(self.at or self.max_minutes)
 
+    @classmethod
+    def of(cls, params: Mapping[str, Any], sort: str | None = None) -> FormState:
+        """The form as typed, from the query string as the lookup reads it (``query_params``):
+        the page's "Intoxicated" box is the need (an older link's ``intoxicated=true`` too)."""
 
-def _codes(args: MultiDict[str, str], name: str) -> list[str]:
-    codes: list[str] = []
-    for value in args.getlist(name):
-        codes.extend(c.strip() for c in value.split(",") if c.strip())
-    return list(dict.fromkeys(codes))
+        def text(name: str) -> str:
+            value = params.get(name)
+            return value.strip() if isinstance(value, str) else ""
 
-
-def form_state(args: MultiDict[str, str], submitted: bool) -> FormState:
-    if not submitted:
-        return FormState()
-
-    def text(name: str) -> str:
-        return (args.get(name) or "").strip()
-
-    return FormState(
-        near=text("near"),
-        lat=text("lat"),
-        lon=text("lon"),
-        location_source=text("location_source"),
-        needs=_codes(args, "needs")
-        + (["intoxicated"] if text("intoxicated").lower() in TRUE_WORDS else []),
-        types=_codes(args, "types"),
-        age=text("age"),
-        language=text("language"),
-        payment=text("payment"),
-        population=_codes(args, "population"),
-        gender=text("gender"),
-        transport=text("transport").lower() in TRUE_WORDS,
-        intoxicated=text("intoxicated").lower() in TRUE_WORDS,
-        involuntary=text("involuntary").lower() in TRUE_WORDS,
-        at=text("at"),
-        max_minutes=text("max_minutes"),
-        sort="nearest" if text("sort") == "nearest" else "best",
-    )
-
-
-def lookup_params(args: MultiDict[str, str]) -> dict[str, Any]:
-    """The query string as the lookup reads it. A typed place wins over stale coordinates."""
-    params: dict[str, Any] = {
-        k: v for k, v in args.to_dict(flat=False).items() if k in LOOKUP_FIELDS
-    }
-    if (args.get("near") or "").strip():
-        for name in ("lat", "lon", "location_source"):
-            params.pop(name, None)
-    # One control per fact: the page's "Intoxicated" is the need, which applies the rule; an
-    # older link's intoxicated=true is read as that need.
-    if (args.get("intoxicated") or "").strip().lower() in TRUE_WORDS:
-        params.pop("intoxicated", None)
-        params["needs"] = [*params.get("needs", []), "intoxicated"]
-    return params
+        intoxicated = is_true(params.get("intoxicated"))
+        return cls(
+            near=text("near"),
+            lat=text("lat"),
+            lon=text("lon"),
+            location_source=text("location_source"),
+            needs=split_codes(params.get("needs")) + (["intoxicated"] if intoxicated else []),
+            types=split_codes(params.get("types")),
+            age=text("age"),
+            language=text("language"),
+            payment=text("payment"),
+            population=split_codes(params.get("population")),
+            gender=text("gender"),
+            transport=is_true(params.get("transport")),
+            intoxicated=intoxicated,
+            involuntary=is_true(params.get("involuntary")),
+            at=text("at"),
+            max_minutes=text("max_minutes"),
+            sort="nearest" if (sort or "").strip() == "nearest" else "best",
+        )
 
 
 def _policy() -> Any:
@@ -266,8 +249,9 @@ def index() -> str:
     and rolled back; the results are shown all the same.
     """
     args = request.args
-    submitted = any(name in args for name in LOOKUP_FIELDS)
-    form = form_state(args, submitted)
+    params = query_params(args, LOOKUP_FIELDS)  # the one reading of the query string
+    submitted = bool(params)
+    form = FormState.of(params, args.get("sort")) if submitted else FormState()
     session = get_session()
     errors: dict[str, str] = {}
     general_error: str | None = None
@@ -276,7 +260,7 @@ def index() -> str:
     if submitted:
         zone = ZoneInfo(current_app.config["TIMEZONE"])
         try:
-            lookup = parse_lookup_params(lookup_params(args), zone=zone, now=datetime.now(UTC))
+            lookup = parse_lookup_params(form_params(params), zone=zone, now=datetime.now(UTC))
             answer = lookup_from_app(session, lookup)
         except LookupInputError as exc:
             choices = _place_choices(args, exc.choices)
@@ -577,7 +561,7 @@ def _gap_view(gap: GapAnswer) -> dict[str, Any]:
 
 
 def _handout_ids(args: MultiDict[str, str]) -> list[str]:
-    return _codes(args, "services")
+    return split_codes(args.getlist("services"))
 
 
 def qr_data_uri(text: str) -> str:

@@ -6,7 +6,8 @@ area it falls in is kept, and only when a need goes unmet (``UnmetNeed``). The a
 
 One module per part, in the order a lookup runs through them:
 
-- :mod:`.parameters`: the one parser of the lookup's parameters (``parse_lookup_params``).
+- :mod:`.parameters`: the one reader of a query string (``query_params``) and the one parser
+  of the lookup's parameters (``parse_lookup_params``).
 - :mod:`.settings`: the lookup's settings and policy from the app's configuration.
 - :mod:`.places`: place resolution (the geocoder chain and the local gazetteer's cache).
 - :mod:`.facts`: a service's facts (types and codes by kind, hours rules, area shapes).
@@ -54,7 +55,16 @@ from .facts import (
     service_facts,
     site_rules,
 )
-from .parameters import LookupInputError, LookupRequest, parse_lookup_params
+from .parameters import (
+    LIST_FIELDS,
+    LookupInputError,
+    LookupRequest,
+    form_params,
+    is_true,
+    parse_lookup_params,
+    query_params,
+    split_codes,
+)
 from .places import (
     area_of_point,
     build_geocoder,
@@ -76,6 +86,11 @@ from .settings import LookupSettings, policy_from_config, settings_from_config
 from .unmet import hour_of_week, record_unmet_needs, unmet_gaps, unmet_intent_key, unmet_rows
 
 __all__ = [
+    "split_codes",
+    "query_params",
+    "is_true",
+    "form_params",
+    "LIST_FIELDS",
     "unmet_rows",
     "unmet_gaps",
     "resolve_place",

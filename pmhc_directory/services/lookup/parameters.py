@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,8 @@ from ...matching.model import GENDERS, MAX_LIMIT
 from ...matching.policy import default_policy
 from ...taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, Vocabulary, vocabulary
 
+#: The lookup's parameters that may be given more than once (or comma-separated).
+LIST_FIELDS = ("needs", "types", "population")
 TRUE_WORDS = {"true", "1", "yes", "on", "y"}
 FALSE_WORDS = {"false", "0", "no", "off", "n", ""}
 LOCATION_SOURCES = ("zip", "address", "place", "coordinates", "geolocation", "map")
@@ -77,7 +79,7 @@ class LookupRequest:
 
 def _first(params: Mapping[str, Any], name: str) -> Any:
     value = params.get(name)
-    if isinstance(value, list | tuple) and name not in ("needs", "types", "population"):
+    if isinstance(value, list | tuple) and name not in LIST_FIELDS:
         value = value[0] if value else None
     if isinstance(value, str):
         value = value.strip()
@@ -161,11 +163,8 @@ def _when(params: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> datetime:
     return moment.astimezone(zone)
 
 
-def parse_lookup_params(
-    params: Mapping[str, Any], *, zone: ZoneInfo, now: datetime, vocab: Vocabulary | None = None
-) -> LookupRequest:
-    """Check and normalise lookup inputs (query string or JSON body); LookupInputError if bad."""
-    vocab = vocab or vocabulary()
+def _place(params: Mapping[str, Any]) -> tuple[float | None, float | None, str | None, str | None]:
+    """(lat, lon, near, location_source): coordinates, or a typed place when there are none."""
     lat, lon = _number(params, "lat"), _number(params, "lon")
     near = _first(params, "near")
     if (lat is None) != (lon is None):
@@ -190,21 +189,28 @@ def parse_lookup_params(
         source = None
     elif source not in ("geolocation", "map"):
         source = "coordinates"
+    return lat, lon, near if lat is None else None, source
 
-    needs = _codes(params, "needs", NEED, vocab)
-    types = _codes(params, "types", SERVICE_TYPE, vocab)
-    if not needs and not types:
-        raise LookupInputError("needs", "Choose at least one need (or a service type).")
+
+def _language(params: Mapping[str, Any]) -> str | None:
+    """An ISO 639 code, lower case, without a region (``es-MX`` is ``es``)."""
+    language = _first(params, "language")
+    if language is None:
+        return None
+    if not isinstance(language, str) or not language.replace("-", "").isalpha():
+        raise LookupInputError("language", "language must be an ISO 639-1 code such as es.")
+    language = language.split("-")[0].lower()
+    if len(language) not in (2, 3):
+        raise LookupInputError("language", "language must be an ISO 639-1 code such as es.")
+    return language
+
+
+def _person(params: Mapping[str, Any], vocab: Vocabulary) -> dict[str, Any]:
+    """The person's facts besides the needs: age, language, payment, populations, gender."""
     age = _integer(params, "age")
     if age is not None and not 0 <= age <= MAX_AGE:
         raise LookupInputError("age", f"age must be between 0 and {MAX_AGE}.")
-    language = _first(params, "language")
-    if language is not None:
-        if not isinstance(language, str) or not language.replace("-", "").isalpha():
-            raise LookupInputError("language", "language must be an ISO 639-1 code such as es.")
-        language = language.split("-")[0].lower()
-        if len(language) not in (2, 3):
-            raise LookupInputError("language", "language must be an ISO 639-1 code such as es.")
+    language = _language(params)
     payment = _first(params, "payment")
     if payment is not None and vocab.find(PAYMENT, str(payment)) is None:
         known = ", ".join(vocab.codes(PAYMENT))
@@ -213,6 +219,17 @@ def parse_lookup_params(
     gender = _first(params, "gender")
     if gender is not None and gender not in GENDERS:
         raise LookupInputError("gender", "gender must be woman or man, or left out.")
+    return {
+        "age": age,
+        "language": language,
+        "payment": payment,
+        "populations": populations,
+        "gender": gender,
+    }
+
+
+def _options(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The officer's options that take a number: a maximum drive, how many results."""
     max_minutes = _number(params, "max_minutes")
     if max_minutes is not None and not 0 < max_minutes <= MAX_MINUTES_CAP:
         raise LookupInputError(
@@ -221,9 +238,25 @@ def parse_lookup_params(
     limit = _integer(params, "limit")
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise LookupInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
+    return {"max_minutes": max_minutes, "limit": limit or 10}
+
+
+def parse_lookup_params(
+    params: Mapping[str, Any], *, zone: ZoneInfo, now: datetime, vocab: Vocabulary | None = None
+) -> LookupRequest:
+    """Check and normalise lookup inputs (a JSON body, or a query string read by
+    :func:`query_params`); ``LookupInputError`` names the first bad one and says what to fix.
+    Names it does not know are ignored."""
+    vocab = vocab or vocabulary()
+    lat, lon, near, source = _place(params)
+    needs = _codes(params, "needs", NEED, vocab)
+    types = _codes(params, "types", SERVICE_TYPE, vocab)
+    if not needs and not types:
+        raise LookupInputError("needs", "Choose at least one need (or a service type).")
+    person = _person(params, vocab)
+    options = _options(params)
     intoxicated = _flag(params, "intoxicated")
-    implied = default_policy().situations_of(needs)
-    if intoxicated is False and "intoxicated" in implied:
+    if intoxicated is False and "intoxicated" in default_policy().situations_of(needs):
         raise LookupInputError(
             "intoxicated",
             "The need \u201cintoxicated\u201d says the person is intoxicated; "
@@ -235,22 +268,64 @@ def parse_lookup_params(
         at_now=_first(params, "at") is None or abs(at - now) <= AT_NOW_SLACK,
         lat=lat,
         lon=lon,
-        near=near if lat is None else None,
+        near=near,
         location_source=source,
         needs=needs,
         types=types,
-        age=age,
-        language=language,
-        payment=payment,
-        populations=populations,
-        gender=gender,
-        transport=bool(_flag(params, "transport")),
         intoxicated=intoxicated,
+        **person,
+        **options,
+        transport=bool(_flag(params, "transport")),
         involuntary=bool(_flag(params, "involuntary")),
-        max_minutes=max_minutes,
-        limit=limit or 10,
         require_open=_flag(params, "open_now"),
     )
 
 
-# --------------------------------------------------------------------------- geocoding
+# --------------------------------------------------------------------------- query strings
+
+
+def query_params(args: Any, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """A query string (werkzeug's ``MultiDict``: anything with ``lists()``) as the lookup
+    reads it: each list field as the list of its values, every other name as its first value;
+    only ``names`` when given. The one reading of a query string: the JSON API's GET and the
+    officer page (whose form echoes the same values) both start here."""
+    wanted = None if names is None else set(names)
+    return {
+        name: values if name in LIST_FIELDS else values[0]
+        for name, values in args.lists()
+        if values and (wanted is None or name in wanted)
+    }
+
+
+def is_true(value: Any) -> bool:
+    """Whether a flag's value is one of :data:`TRUE_WORDS` (a checkbox sends ``true``)."""
+    return isinstance(value, str) and value.strip().lower() in TRUE_WORDS
+
+
+def split_codes(value: Any) -> list[str]:
+    """The codes of a list field (one value or several, each maybe comma-separated), once
+    each, in order; not checked against the vocabulary."""
+    parts = value if isinstance(value, list | tuple) else [value]
+    codes: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            codes.extend(c.strip() for c in part.split(",") if c.strip())
+    return list(dict.fromkeys(codes))
+
+
+def form_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The officer form's values as the lookup reads them; the form has one control per fact:
+
+    - a typed place wins over coordinates left from an earlier search;
+    - its "Intoxicated" is the need (which applies the rule); an older link's
+      ``intoxicated=true`` is read as that need.
+    """
+    found = dict(params)
+    near = found.get("near")
+    if isinstance(near, str) and near.strip():
+        for name in ("lat", "lon", "location_source"):
+            found.pop(name, None)
+    if is_true(found.get("intoxicated")):
+        found.pop("intoxicated")
+        found["needs"] = [*found.get("needs", []), "intoxicated"]
+    return found

@@ -147,11 +147,11 @@ class CapacityColumns:
                 reported[position] = True
                 if fact.available is not None:
                     available[position] = fact.available
-                updated[position] = _microseconds(fact.updated)
+                updated[position] = epoch_microseconds(fact.updated)
         return cls(available, updated, reported)
 
 
-def _microseconds(moment: datetime) -> int:
+def epoch_microseconds(moment: datetime) -> int:
     """Whole microseconds since 1970-01-01 (UTC for an aware moment, naive for a naive one)."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC if moment.tzinfo is not None else None)
     return (moment - epoch) // timedelta(microseconds=1)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...geo.addresses import normalize_address
-from ...geo.distance import haversine_km_to_many as _haversine_km
+from ...geo.distance import haversine_km_to_many
 from ...geo.geocoding import (
     ChainGeocoder,
     CoordinateGeocoder,
@@ -191,7 +191,7 @@ def facility_choices(
     best: dict[str, tuple[float, str]] = {}
     for service_id, name, site_lat, site_lon in rows:
         if lat is not None and lon is not None and site_lat is not None and site_lon is not None:
-            km = float(_haversine_km(lat, lon, [site_lat], [site_lon])[0])
+            km = float(haversine_km_to_many(lat, lon, [site_lat], [site_lon])[0])
         else:
             km = math.inf
         seen = best.get(str(service_id))

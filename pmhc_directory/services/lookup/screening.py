@@ -13,9 +13,7 @@ from zoneinfo import ZoneInfo
 from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
-from ...geo.distance import TravelModel
-from ...geo.distance import geodesic_km_to_many as _geodesic_km
-from ...geo.distance import haversine_km_to_many as _haversine_km
+from ...geo.distance import TravelModel, geodesic_km_to_many, haversine_km_to_many
 from ...hours import OpenState, ScheduleRule, evaluate
 from ...matching import Candidate, Capacity, Fit, Query
 from ...matching.policy import Policy, default_policy
@@ -30,7 +28,7 @@ from ...matching.screen import (
 from ...taxonomy import Vocabulary
 from .cache import candidate_cache
 from .catalogue import CapacityFact
-from .columns import CapacityColumns, Columns, _microseconds
+from .columns import CapacityColumns, Columns, epoch_microseconds
 from .facts import inside_any
 from .parameters import LookupRequest
 from .settings import LookupSettings
@@ -195,7 +193,7 @@ def _exact_km(columns: Columns, positions: Any, lat: float, lon: float) -> list[
     placed = ~np.isnan(lats) & ~np.isnan(lons)
     km = np.full(len(positions), np.nan)
     if placed.any():
-        km[placed] = _geodesic_km(lat, lon, lats[placed], lons[placed])
+        km[placed] = geodesic_km_to_many(lat, lon, lats[placed], lons[placed])
     return [None if not p else float(k) for p, k in zip(placed.tolist(), km.tolist(), strict=True)]
 
 
@@ -353,7 +351,7 @@ def _screen_minutes(
     lats, lons = columns.lat[pool], columns.lon[pool]
     placed = ~np.isnan(lats) & ~np.isnan(lons)
     minutes = np.full(len(pool), np.nan)
-    minutes[placed] = travel.minutes_of(_haversine_km(lat, lon, lats[placed], lons[placed]))
+    minutes[placed] = travel.minutes_of(haversine_km_to_many(lat, lon, lats[placed], lons[placed]))
     cap = np.array([np.nan if f is None or f.max_minutes is None else f.max_minutes for f in fits])[
         table.types_codes[pool]
     ]
@@ -362,7 +360,7 @@ def _screen_minutes(
         certainly_far = ~judged & (minutes > cap * ESTIMATE_SLACK)
     exact = np.flatnonzero(placed & ~judged & ~certainly_far)
     if len(exact):
-        minutes[exact] = travel.minutes_of(_geodesic_km(lat, lon, lats[exact], lons[exact]))
+        minutes[exact] = travel.minutes_of(geodesic_km_to_many(lat, lon, lats[exact], lons[exact]))
     if origin is not None:
         road = origin.minutes_to(lats, lons)
         minutes = np.where(np.isnan(road), minutes, road)
@@ -379,7 +377,7 @@ def _capacity_fresh(
     available = capacity.available[pool]
     fresh = (
         capacity.reported[pool]
-        & (_microseconds(now) - capacity.updated_us[pool] <= fresh_us)
+        & (epoch_microseconds(now) - capacity.updated_us[pool] <= fresh_us)
         & ~np.isnan(available)
     )
     return fresh, available

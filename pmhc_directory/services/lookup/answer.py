@@ -110,6 +110,8 @@ class ContactLineAnswer:
 
 @dataclass(frozen=True)
 class ExclusionReason:
+    """One rule a place breaks: its code (spec/api.md 3) and the words shown for it."""
+
     code: str
     message: str
 

@@ -51,6 +51,9 @@ class CandidateCache:
             return self._columns, self._capacity_columns, self.capacities
 
     def catch_up(self, session: Session, vocab: Vocabulary) -> None:
+        """Apply the change sequence since the cache's position (reloading the services it
+        names), or fill the cache: from the snapshot when there is a usable one, else from the
+        database (then a new snapshot is written)."""
         from ...search import sync
         from ..search import pending_changes, state_for_rebuild
 

@@ -14,7 +14,9 @@ from ...matching.policy import Policy, default_policy, make_policy
 
 @dataclass(frozen=True)
 class LookupSettings:
-    zone: ZoneInfo
+    """What a lookup needs from the deployment's settings (``settings_from_config``)."""
+
+    zone: ZoneInfo  # the jurisdiction's time zone: hours are read and answers written in it
     travel: TravelModel
     capacity_fresh_hours: float = 12.0
     # The jurisdiction's ages, hand-over types, tiers and weights (matching.policy).
@@ -52,16 +54,18 @@ def policy_from_config(config: Mapping[str, Any]) -> Policy:
 
 
 _policies: dict[str, Policy] = {}
-_policies_lock = threading.Lock()
+_policies_lock = threading.Lock()  # a memo of immutable policies keyed by their settings
 
 
 def json_key(value: Any) -> str:
+    """A stable text key of JSON-like settings (the policy memo is keyed by their content)."""
     import json
 
     return json.dumps(value, sort_keys=True, default=str)
 
 
 def settings_from_config(config: Mapping[str, Any]) -> LookupSettings:
+    """The lookup's settings from an app's configuration (``KeyError`` for a missing one)."""
     return LookupSettings(
         policy=policy_from_config(config),
         unmet_intent_hours=float(config.get("UNMET_NEED_INTENT_HOURS", 4)),

@@ -12,6 +12,8 @@ GeoJSON and shapely, which use longitude/latitude.
   value.
 - :class:`TravelModel` turns a distance into estimated minutes by road:
   ``distance x circuity / speed`` (api.md 6, product.md 3.2).
+- :func:`geodesic_km_to_many` and :func:`haversine_km_to_many` are the same two distances
+  from one point to numpy arrays of points (the lookup screens thousands of sites at once).
 - :func:`bounding_box` gives a latitude/longitude box containing a circle, for a cheap SQL
   ``WHERE`` before exact distances are computed.
 """
@@ -19,7 +21,9 @@ GeoJSON and shapely, which use longitude/latitude.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from geopy.distance import geodesic
 
@@ -80,6 +84,50 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * MEAN_EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+_geod: Any = None
+_geod_lock = threading.Lock()
+
+
+def _wgs84() -> Any:
+    """pyproj's WGS84 ``Geod``, made once (its first use loads data files)."""
+    global _geod
+    with _geod_lock:
+        if _geod is None:
+            from pyproj import Geod
+
+            _geod = Geod(ellps="WGS84")
+        return _geod
+
+
+def geodesic_km_to_many(lat: float, lon: float, lats: Any, lons: Any) -> Any:
+    """WGS84 geodesic km from one point to many (numpy arrays or sequences of degrees).
+
+    pyproj's ``Geod.inv`` (Karney's algorithm, as :func:`distance_km` through geopy); returns
+    a float array. Inputs are not range-checked.
+    """
+    import numpy as np
+
+    count = len(lats)
+    _, _, metres = _wgs84().inv(
+        np.full(count, lon), np.full(count, lat), np.asarray(lons, float), np.asarray(lats, float)
+    )
+    return np.asarray(metres, dtype=float) / 1000.0
+
+
+def haversine_km_to_many(lat: float, lon: float, lats: Any, lons: Any) -> Any:
+    """:func:`haversine_km` from one point to many (numpy arrays of degrees): within
+    :data:`HAVERSINE_MAX_RELATIVE_ERROR` of the geodesic, so for pre-filtering only."""
+    import numpy as np
+
+    phi, lam = np.radians(lats), np.radians(lons)
+    phi0, lam0 = math.radians(lat), math.radians(lon)
+    half = (
+        np.sin((phi - phi0) / 2.0) ** 2
+        + math.cos(phi0) * np.cos(phi) * np.sin((lam - lam0) / 2.0) ** 2
+    )
+    return 2.0 * MEAN_EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(half, 1.0)))
+
+
 @dataclass(frozen=True)
 class TravelModel:
     """Estimated road travel time from a straight-line (geodesic) distance.
@@ -109,6 +157,15 @@ class TravelModel:
         """Estimated minutes to travel ``distance_km`` (geodesic km, >= 0) by road."""
         if not math.isfinite(distance_km) or distance_km < 0:
             raise ValueError(f"distance must be a finite number of km >= 0, got {distance_km!r}")
+        return float(self.minutes_of(distance_km))
+
+    def minutes_of(self, distance_km: Any) -> Any:
+        """:meth:`minutes` unchecked, for a number or a numpy array of km (NaN stays NaN).
+
+        The one place the formula is written: every path that estimates minutes (the lookup's
+        screening of thousands of sites, each candidate it shows) calls it, so a site's
+        estimate is the same to the last bit whichever path computed it.
+        """
         return distance_km * self.circuity / self.speed_kmh * 60.0
 
     def minutes_between(self, lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -64,7 +64,7 @@ from ..models import (
     UnmetNeed,
 )
 from ..taxonomy import SERVICE_TYPE, Vocabulary, vocabulary
-from .lookup import _facts, _shapes, _site_rules, schedule_rules
+from .lookup import area_shapes, schedule_rules, service_facts, site_rules
 from .roads import current_road_network, road_minutes, road_pairs
 
 log = logging.getLogger(__name__)
@@ -228,12 +228,12 @@ def load_units(
     for service in _services(session):
         if active_only and service.status != "active":
             continue
-        facts = _facts(service, vocab)
+        facts = service_facts(service, vocab)
         if not facts.types:
             continue
         service_rules = _rules(service.schedules, service.id)
         always_open = "open-24-7" in facts.diversion
-        service_shapes = _shapes(service.service_areas)
+        service_shapes = area_shapes(service.service_areas)
         capacity = _capacity_maximum(service)
         sites = [sal for sal in service.service_at_locations if sal.location is not None]
         common = {
@@ -259,7 +259,7 @@ def load_units(
             rules = (
                 None
                 if service_rules is None
-                else _site_rules(service_rules, location.schedules, sal.schedules, service.id)
+                else site_rules(service_rules, location.schedules, sal.schedules, service.id)
             )
             units.append(
                 SupplyUnit(
@@ -268,7 +268,7 @@ def load_units(
                     service_at_location_id=sal.id,
                     lat=location.latitude,
                     lon=location.longitude,
-                    shapes=_shapes(sal.service_areas) or service_shapes,
+                    shapes=area_shapes(sal.service_areas) or service_shapes,
                     rules=rules,
                     # The service-wide 24/7 flag yields to hours published for this very site.
                     always_open=always_open and not (location.schedules or sal.schedules),

@@ -1,9 +1,10 @@
 """The officer page at ``/``: where can I take this person right now?
 
-One GET form (works without JavaScript, and the back button works) -> ``parse_lookup_params`` ->
-``lookup_from_app`` -> result cards, what was left out and why, gap notices and the national
-lines. From the results: a printable handout (``/handout``, nothing about the person in it) and
-"Report a problem" on every card (``POST /services/<id>/problems``).
+One GET form (works without JavaScript, and the back button works) -> ``query_params`` (the
+query string read once; the form echoes it) -> ``parse_lookup_params`` -> ``lookup_from_app``
+(a typed ``LookupAnswer``) -> result cards, what was left out and why, gap notices and the
+national lines. From the results: a printable handout (``/handout``, nothing about the person
+in it) and "Report a problem" on every card (``POST /services/<id>/problems``).
 
 Input errors are shown beside their field with the form kept as typed, as a normal page
 (status 200): it is the same form asking for a correction, and a 4xx page would be logged by the
@@ -14,6 +15,7 @@ stores it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -44,10 +47,19 @@ from ..services import directory as directory_service
 from ..services import problems as problem_service
 from ..services.directory import PhoneInfo, phone_href
 from ..services.lookup import (
+    AnsweredQuery,
+    ContactLineAnswer,
+    GapAnswer,
+    LookupAnswer,
     LookupInputError,
+    ResultAnswer,
+    form_params,
+    is_true,
     parse_lookup_params,
     place_names,
     policy_from_config,
+    query_params,
+    split_codes,
 )
 from ..taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, vocabulary
 from .auth import safe_next
@@ -59,7 +71,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("find", __name__)
 
-#: Query-string names the lookup reads (spec/api.md 3); any of them present means "search".
+#: Query-string names the page's lookup reads (spec/api.md 3; not ``open_now``, which the form
+#: does not offer); any of them present means "search".
 LOOKUP_FIELDS = (
     "lat",
     "lon",
@@ -97,7 +110,6 @@ FORM_FIELDS = {
     "at",
     "max_minutes",
 }
-TRUE_WORDS = {"true", "1", "yes", "on", "y"}
 
 #: Languages offered in the form (ISO 639-1); the lookup takes any code.
 LANGUAGE_CHOICES = [
@@ -163,57 +175,35 @@ class FormState:
     def options_open(self) -> bool:
         return bool(self.at or self.max_minutes)
 
+    @classmethod
+    def of(cls, params: Mapping[str, Any], sort: str | None = None) -> FormState:
+        """The form as typed, from the query string as the lookup reads it (``query_params``):
+        the page's "Intoxicated" box is the need (an older link's ``intoxicated=true`` too)."""
 
-def _codes(args: MultiDict[str, str], name: str) -> list[str]:
-    codes: list[str] = []
-    for value in args.getlist(name):
-        codes.extend(c.strip() for c in value.split(",") if c.strip())
-    return list(dict.fromkeys(codes))
+        def text(name: str) -> str:
+            value = params.get(name)
+            return value.strip() if isinstance(value, str) else ""
 
-
-def form_state(args: MultiDict[str, str], submitted: bool) -> FormState:
-    if not submitted:
-        return FormState()
-
-    def text(name: str) -> str:
-        return (args.get(name) or "").strip()
-
-    return FormState(
-        near=text("near"),
-        lat=text("lat"),
-        lon=text("lon"),
-        location_source=text("location_source"),
-        needs=_codes(args, "needs")
-        + (["intoxicated"] if text("intoxicated").lower() in TRUE_WORDS else []),
-        types=_codes(args, "types"),
-        age=text("age"),
-        language=text("language"),
-        payment=text("payment"),
-        population=_codes(args, "population"),
-        gender=text("gender"),
-        transport=text("transport").lower() in TRUE_WORDS,
-        intoxicated=text("intoxicated").lower() in TRUE_WORDS,
-        involuntary=text("involuntary").lower() in TRUE_WORDS,
-        at=text("at"),
-        max_minutes=text("max_minutes"),
-        sort="nearest" if text("sort") == "nearest" else "best",
-    )
-
-
-def lookup_params(args: MultiDict[str, str]) -> dict[str, Any]:
-    """The query string as the lookup reads it. A typed place wins over stale coordinates."""
-    params: dict[str, Any] = {
-        k: v for k, v in args.to_dict(flat=False).items() if k in LOOKUP_FIELDS
-    }
-    if (args.get("near") or "").strip():
-        for name in ("lat", "lon", "location_source"):
-            params.pop(name, None)
-    # One control per fact: the page's "Intoxicated" is the need, which applies the rule; an
-    # older link's intoxicated=true is read as that need.
-    if (args.get("intoxicated") or "").strip().lower() in TRUE_WORDS:
-        params.pop("intoxicated", None)
-        params["needs"] = [*params.get("needs", []), "intoxicated"]
-    return params
+        intoxicated = is_true(params.get("intoxicated"))
+        return cls(
+            near=text("near"),
+            lat=text("lat"),
+            lon=text("lon"),
+            location_source=text("location_source"),
+            needs=split_codes(params.get("needs")) + (["intoxicated"] if intoxicated else []),
+            types=split_codes(params.get("types")),
+            age=text("age"),
+            language=text("language"),
+            payment=text("payment"),
+            population=split_codes(params.get("population")),
+            gender=text("gender"),
+            transport=is_true(params.get("transport")),
+            intoxicated=intoxicated,
+            involuntary=is_true(params.get("involuntary")),
+            at=text("at"),
+            max_minutes=text("max_minutes"),
+            sort="nearest" if (sort or "").strip() == "nearest" else "best",
+        )
 
 
 def _policy() -> Any:
@@ -250,18 +240,27 @@ def form_choices() -> dict[str, Any]:
 @directory_reader
 @lookup_limits(is_lookup=lambda: any(name in request.args for name in LOOKUP_FIELDS))
 def index() -> str:
+    """The officer page; any lookup field in the query string makes it a search.
+
+    A search reads, with one write, made here explicitly: for a signed-in officer who asked
+    about now, the answer's unmet needs are recorded (``record_unmet_from_app``: once per
+    lookup intent, only the analysis area and the hour) and committed. Coming back to the same
+    results after a problem report (``again``) records nothing. A failure to record is logged
+    and rolled back; the results are shown all the same.
+    """
     args = request.args
-    submitted = any(name in args for name in LOOKUP_FIELDS)
-    form = form_state(args, submitted)
+    params = query_params(args, LOOKUP_FIELDS)  # the one reading of the query string
+    submitted = bool(params)
+    form = FormState.of(params, args.get("sort")) if submitted else FormState()
     session = get_session()
     errors: dict[str, str] = {}
     general_error: str | None = None
-    answer: dict[str, Any] | None = None
+    answer: LookupAnswer | None = None
     choices: list[dict[str, str]] = []
     if submitted:
         zone = ZoneInfo(current_app.config["TIMEZONE"])
         try:
-            lookup = parse_lookup_params(lookup_params(args), zone=zone, now=datetime.now(UTC))
+            lookup = parse_lookup_params(form_params(params), zone=zone, now=datetime.now(UTC))
             answer = lookup_from_app(session, lookup)
         except LookupInputError as exc:
             choices = _place_choices(args, exc.choices)
@@ -274,7 +273,12 @@ def index() -> str:
             if "again" in args:  # the same results shown again after a problem report
                 session.rollback()
             else:
-                record_unmet_from_app(session, lookup, answer)
+                try:
+                    record_unmet_from_app(session, lookup, answer)
+                    session.commit()
+                except SQLAlchemyError:
+                    session.rollback()
+                    log.warning("could not record unmet needs for a lookup", exc_info=True)
     lines = directory_service.list_national_lines(session)
     view = results_view(answer, form, lines) if answer is not None else None
     return render_template(
@@ -329,15 +333,14 @@ def _miles(km: float | None) -> str | None:
     return f"{miles:.1f} mi" if miles < 10 else f"{round(miles)} mi"
 
 
-def _when_text(iso: str | None) -> str | None:
-    if not iso:
+def _when_text(moment: datetime | None) -> str | None:
+    if moment is None:
         return None
-    moment = datetime.fromisoformat(iso)
     month = MONTH_ABBREVIATIONS[moment.month - 1]
     return f"{DAY_ABBREVIATIONS[moment.weekday()]} {month} {moment.day}, {format_time(moment)}"
 
 
-def _phones(numbers: list[str]) -> list[dict[str, str | None]]:
+def _phones(numbers: Iterable[str]) -> list[dict[str, str | None]]:
     return [{"number": n, "href": phone_href(n)} for n in dict.fromkeys(numbers) if n]
 
 
@@ -347,158 +350,157 @@ def _open_class(open_now: bool | None) -> str:
     return "open" if open_now else "closed"
 
 
-def _card(result: dict[str, Any]) -> dict[str, Any]:
+def _travel_text(result: ResultAnswer) -> str:
+    """How the person gets there: a drive, a team that comes, a call or a video visit."""
+    if result.continuum == "respond":
+        return "Comes to you"  # a team's base is not where the officer drives
+    if result.continuum == "contact":
+        return "By phone"
+    if result.travel_minutes is not None:
+        miles = _miles(result.distance_km)
+        return f"{result.travel_minutes} min drive" + (f", {miles}" if miles else "")
+    if "telehealth" in result.attributes:
+        return "Telehealth: by video or phone"
+    return "Distance not known"
+
+
+def _card(result: ResultAnswer) -> dict[str, Any]:
     vocab = vocabulary()
-    matched = result.get("matched_type") or next(iter(result.get("service_types") or []), None)
+    matched = result.matched_type or next(iter(result.service_types), None)
     type_term = vocab.find(SERVICE_TYPE, matched) if matched else None
-    continuum = result.get("continuum")
-    minutes = result.get("travel_minutes")
-    attributes = set(result.get("attributes") or [])
+    continuum = result.continuum
     comes_to_you = continuum == "respond"
-    if comes_to_you:
-        travel = "Comes to you"  # a team's base is not where the officer drives
-    elif continuum == "contact":
-        travel = "By phone"
-    elif minutes is not None:
-        miles = _miles(result.get("distance_km"))
-        travel = f"{minutes} min drive" + (f", {miles}" if miles else "")
-    elif "telehealth" in attributes:
-        travel = "Telehealth: by video or phone"
-    else:
-        travel = "Distance not known"
     flags = [
         {"label": label, "warning": code in WARNING_FLAGS}
         for code, label in KEY_FLAGS.items()
-        if code in attributes
+        if code in result.attributes
     ]
-    key = result.get("service_at_location_id") or result["service_id"]
-    capacity = result.get("capacity") or {}
+    key = result.service_at_location_id or result.service_id
     return {
         "key": key,
         "anchor": f"result-{key}",
-        "alert": result.get("alert"),
-        "eligibility": list(result.get("eligibility") or []),
-        "service_id": result["service_id"],
-        "name": result["name"],
-        "organization": result.get("organization") or "",
+        "alert": result.alert,
+        "eligibility": list(result.eligibility),
+        "service_id": result.service_id,
+        "name": result.name,
+        "organization": result.organization or "",
         "type_name": type_term.name if type_term else None,
-        "open_text": result.get("open_status_text") or "Hours unknown",
-        "open_class": _open_class(result.get("open_now")),
-        "travel": travel,
-        "capacity_text": result.get("capacity_text"),
-        "capacity_fresh": bool(capacity) and not capacity.get("stale", True),
+        "open_text": result.open_status_text or "Hours unknown",
+        "open_class": _open_class(result.open_now),
+        "travel": _travel_text(result),
+        "travel_minutes": result.travel_minutes,  # for "nearest first"
+        "capacity_text": result.capacity_text,
+        "capacity_fresh": result.capacity is not None and not result.capacity.stale,
         "flags": flags,
-        "phones": _phones(result.get("phones") or []),
-        "address": result.get("address"),
+        "phones": _phones(result.phones),
+        "address": result.address,
         # The phone's own map app (geo: URI), and the web map as the fallback; a team that
         # comes to the person has no address to drive to.
-        "geo_uri": None if comes_to_you else result.get("geo_uri"),
-        "directions_url": None if comes_to_you else result.get("directions_url"),
-        "reasons": list(result.get("reasons") or []),
+        "geo_uri": None if comes_to_you else result.geo_uri,
+        "directions_url": None if comes_to_you else result.directions_url,
+        "reasons": list(result.reasons),
         "is_service": continuum not in ("contact",),
         "is_place": continuum == "place",
     }
 
 
-def _query_summary(query: dict[str, Any]) -> dict[str, Any]:
+def _query_rules(query: AnsweredQuery) -> list[str]:
+    """The rules the lookup applied, in words (the person's facts and the officer's options)."""
     vocab = vocabulary()
-    needs = [vocab.term(NEED, c).name for c in query.get("needs") or [] if vocab.find(NEED, c)]
-    types = [
-        vocab.term(SERVICE_TYPE, c).name
-        for c in query.get("types") or []
-        if vocab.find(SERVICE_TYPE, c)
-    ]
-    source = query.get("location_source")
-    if query.get("location_label"):
-        where = query["location_label"]
-    elif source == "geolocation":
-        where = "your location"
-    else:
-        where = f"{query.get('lat')}, {query.get('lon')}"
     rules: list[str] = []
-    if query.get("transport"):
+    if query.transport:
         rules.append(
             "officer will drive them: crisis places where you hand the person over must take"
             " police drop-offs (clinics, housing and lines are not judged by it)"
         )
-    if query.get("intoxicated") or "intoxicated" in (query.get("needs") or []):
+    if query.intoxicated or "intoxicated" in query.needs:
         rules.append("intoxicated: only places that accept intoxicated people")
-    if query.get("involuntary"):
+    if query.involuntary:
         rules.append("on an emergency hold: only places that accept holds")
-    if query.get("age") is not None:
-        rules.append(f"age {query['age']}")
-    if query.get("gender"):
-        rules.append(query["gender"])
-    if query.get("language"):
-        rules.append(f"speaks {language_name(query['language'])}")
-    if query.get("payment") and vocab.find(PAYMENT, query["payment"]):
-        rules.append(f"payment: {vocab.term(PAYMENT, query['payment']).name}")
-    for code in query.get("population") or []:
-        if vocab.find(POPULATION, code):
-            rules.append(vocab.term(POPULATION, code).name)
-    if query.get("max_minutes"):
-        rules.append(f"within {query['max_minutes']:g} minutes")
+    if query.age is not None:
+        rules.append(f"age {query.age}")
+    if query.gender:
+        rules.append(query.gender)
+    if query.language:
+        rules.append(f"speaks {language_name(query.language)}")
+    if query.payment and vocab.find(PAYMENT, query.payment):
+        rules.append(f"payment: {vocab.term(PAYMENT, query.payment).name}")
+    rules.extend(
+        vocab.term(POPULATION, c).name for c in query.population if vocab.find(POPULATION, c)
+    )
+    if query.max_minutes:
+        rules.append(f"within {query.max_minutes:g} minutes")
+    return rules
+
+
+def _query_summary(query: AnsweredQuery) -> dict[str, Any]:
+    vocab = vocabulary()
+    needs = [vocab.term(NEED, c).name for c in query.needs if vocab.find(NEED, c)]
+    types = [vocab.term(SERVICE_TYPE, c).name for c in query.types if vocab.find(SERVICE_TYPE, c)]
+    source = query.location_source
+    if query.location_label:
+        where = query.location_label
+    elif source == "geolocation":
+        where = "your location"
+    else:
+        where = f"{query.lat}, {query.lon}"
     return {
         "where": where,
         "source": source,
         "wanted": needs + types,
-        "rules": rules,
-        "at": _when_text(query.get("at")),
+        "rules": _query_rules(query),
+        "at": _when_text(query.at),
     }
 
 
 def _contact_lines(
-    lines: list[directory_service.NationalLine], answer_lines: list[dict[str, Any]]
+    lines: list[directory_service.NationalLine], answer_lines: Iterable[ContactLineAnswer]
 ) -> list[Any]:
     """The national lines with their full phone facts, plus any other line the lookup gave."""
     known = {line.id for line in lines}
     extra = [
         directory_service.NationalLine(
-            id=line["service_id"],
-            name=line["name"],
-            description=line.get("description"),
-            phones=[PhoneInfo(number=n) for n in dict.fromkeys(line.get("phones") or [])],
+            id=line.service_id,
+            name=line.name,
+            description=None,
+            phones=[PhoneInfo(number=n) for n in dict.fromkeys(line.phones)],
         )
         for line in answer_lines
-        if line.get("service_id") not in known
+        if line.service_id not in known
     ]
     return [*lines, *extra]
 
 
+def _more_url(query: AnsweredQuery, more: int) -> str | None:
+    """The same search with room for ``more`` results (at most 50), or None."""
+    if not more:
+        return None
+    wider = MultiDict(request.args)
+    wider.setlist("limit", [str(min(50, query.limit + more))])
+    wider.poplist("again")
+    return f"{request.path}?{urlencode(list(wider.items(multi=True)))}"
+
+
 def results_view(
-    answer: dict[str, Any], form: FormState, lines: list[directory_service.NationalLine]
+    answer: LookupAnswer, form: FormState, lines: list[directory_service.NationalLine]
 ) -> dict[str, Any]:
-    cards = _distinct_cards([_card(r) for r in answer.get("results") or []])
+    cards = _distinct_cards([_card(r) for r in answer.results])
     if form.sort == "nearest":
-        cards_by_distance = sorted(
-            zip(cards, answer.get("results") or [], strict=True),
-            key=lambda pair: (
-                pair[1].get("travel_minutes") is None,
-                pair[1].get("travel_minutes") or 0,
-            ),
-        )
-        cards = [card for card, _ in cards_by_distance]
+        cards.sort(key=lambda card: (card["travel_minutes"] is None, card["travel_minutes"] or 0))
     excluded = [
         {
-            "name": e["name"],
-            "service_id": e.get("service_id"),
-            "reasons": [r.get("message") or r.get("code") for r in e.get("reasons") or []],
+            "name": e.name,
+            "service_id": e.service_id,
+            "reasons": [r.message or r.code for r in e.reasons],
         }
-        for e in answer.get("excluded") or []
+        for e in answer.excluded
     ]
-    more = int(answer.get("more_results") or 0)
-    more_url = None
-    query = answer.get("query") or {}
-    if more:
-        wider = MultiDict(request.args)
-        wider.setlist("limit", [str(min(50, int(query.get("limit") or 10) + more))])
-        wider.poplist("again")
-        more_url = f"{request.path}?{urlencode(list(wider.items(multi=True)))}"
-    gaps = [_gap_view(g) for g in answer.get("gaps") or [] if g.get("message")]
+    query = answer.query
+    gaps = [_gap_view(g) for g in answer.gaps if g.message]
     return {
         "cards": cards,
         "excluded": excluded,
-        "excluded_more": int(answer.get("excluded_more") or 0),
+        "excluded_more": answer.excluded_more,
         "gaps": gaps,
         # "No place fits" only when nothing fits the person's facts: not when only the
         # officer's options (drive them there, a maximum drive) left the places out.
@@ -506,14 +508,14 @@ def results_view(
         # "Log encounter" carries the lookup's place and needs over (issue #14 item 11).
         "encounter_args": {
             "near": form.near or None,
-            "lat": None if form.near else query.get("lat"),
-            "lon": None if form.near else query.get("lon"),
-            "needs": list(query.get("needs") or []),
+            "lat": None if form.near else query.lat,
+            "lon": None if form.near else query.lon,
+            "needs": list(query.needs),
         },
         "summary": _query_summary(query),
-        "more": more,
-        "more_url": more_url,
-        "contact_lines": _contact_lines(lines, answer.get("contact_lines") or []),
+        "more": answer.more_results,
+        "more_url": _more_url(query, answer.more_results),
+        "contact_lines": _contact_lines(lines, answer.contact_lines),
     }
 
 
@@ -535,24 +537,23 @@ def _distinct_cards(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
 OPTION_PARAMS = {"no-law-enforcement-dropoff": "transport", "too-far": "max_minutes"}
 
 
-def _gap_view(gap: dict[str, Any]) -> dict[str, Any]:
+def _gap_view(gap: GapAnswer) -> dict[str, Any]:
     """A gap notice: the headline, what blocked the places that exist, and for a gap only the
     officer's options made, a link that shows those places (the same search without them)."""
-    cause = gap.get("cause") or "facts"
+    cause = gap.cause or "facts"
     show_url = None
     if cause == "options":
-        codes = {b.get("code") for b in gap.get("blocked") or []}
-        drop = {OPTION_PARAMS[c] for c in codes if c in OPTION_PARAMS}
+        drop = {OPTION_PARAMS[code] for code, _ in gap.blocked if code in OPTION_PARAMS}
         wider = MultiDict(request.args)
         for name in (*drop, "again", "reported", "limit"):
             wider.poplist(name)
         show_url = f"{request.path}?{urlencode(list(wider.items(multi=True)))}"
     return {
-        "message": gap["message"],
-        "detail": gap.get("detail"),
+        "message": gap.message,
+        "detail": gap.detail,
         "cause": cause,
         "show_url": show_url,
-        "shown_count": int(gap.get("left_out_by_options") or 0),
+        "shown_count": gap.left_out_by_options,
     }
 
 
@@ -560,7 +561,7 @@ def _gap_view(gap: dict[str, Any]) -> dict[str, Any]:
 
 
 def _handout_ids(args: MultiDict[str, str]) -> list[str]:
-    return _codes(args, "services")
+    return split_codes(args.getlist("services"))
 
 
 def qr_data_uri(text: str) -> str:

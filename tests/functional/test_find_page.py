@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pmhc_directory.models import Address, Phone, Schedule, UnmetNeed
+from pmhc_directory.services.lookup import LookupAnswer
 from pmhc_directory.taxonomy import NEED, vocabulary
 from pmhc_directory.views import find
 from tests.factories import make_location, make_service
@@ -121,7 +122,7 @@ def fake_lookup(monkeypatch):
 
     def lookup(session, request):
         calls.append(request)
-        return calls_answer[0]
+        return LookupAnswer.from_json(calls_answer[0])  # the answer as the API writes it
 
     calls_answer = [fake_answer()]
     monkeypatch.setattr(find, "lookup_from_app", lookup)

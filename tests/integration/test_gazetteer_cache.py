@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from pmhc_directory.models import Address, Place
-from pmhc_directory.services import lookup as lookup_module
-from pmhc_directory.services.lookup import build_geocoder
+from pmhc_directory.services.lookup import build_geocoder, places
 from tests.factories import make_location, make_service
 
 TODAY = datetime(2026, 11, 28, tzinfo=UTC).date()
@@ -18,7 +17,7 @@ TODAY = datetime(2026, 11, 28, tzinfo=UTC).date()
 def _geocoder(session):
     config = {"DATABASE_URL": f"gazetteer-cache-{id(session)}", "GEOCODER": ""}
     geocoder = build_geocoder(session, config, TODAY)
-    return geocoder, lookup_module._gazetteers[config["DATABASE_URL"]]
+    return geocoder, places.gazetteer_cache(config)
 
 
 def _site(session, address_1: str, lat: float, lon: float) -> None:
@@ -76,6 +75,6 @@ def test_a_database_failure_is_not_taken_for_a_place_not_found(session, monkeypa
     def down(_session):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(lookup_module, "_gazetteer_fingerprint", down)
+    monkeypatch.setattr(places, "_gazetteer_fingerprint", down)
     with pytest.raises(OperationalError):
         geocoder.geocode("Mesa Lookout")

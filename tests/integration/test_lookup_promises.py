@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete
 
 from pmhc_directory.models import Place, SearchChange
-from pmhc_directory.services.lookup import _facts, _facts_of, build_geocoder
+from pmhc_directory.services.lookup import build_geocoder, facts_from_rows, service_facts
 from pmhc_directory.taxonomy import vocabulary
 from tests.scenario_builders import build_service
 
@@ -31,7 +31,7 @@ def test_a_services_facts_sort_its_attributes_by_kind(session):
     )
     vocab = vocabulary()
 
-    facts = _facts(service, vocab)
+    facts = service_facts(service, vocab)
 
     assert facts.types == ("crisis-receiving", "mobile-crisis")  # in order, once each
     assert facts.diversion == {"open-24-7", "accepts-law-enforcement-dropoff"}
@@ -41,7 +41,7 @@ def test_a_services_facts_sort_its_attributes_by_kind(session):
     rows = [
         (a.taxonomy_term.taxonomy, a.taxonomy_term.code, a.link_type) for a in service.attributes
     ]
-    assert _facts_of(rows, vocab) == facts
+    assert facts_from_rows(rows, vocab) == facts
 
 
 def test_unknown_codes_are_not_facts(session):
@@ -52,7 +52,7 @@ def test_unknown_codes_are_not_facts(session):
         ("population", "veterans", "audience"),
         (None, "veterans", "eligibility"),
     ]
-    facts = _facts_of(rows, vocab)
+    facts = facts_from_rows(rows, vocab)
     assert facts.types == () and facts.eligibility == frozenset()
     assert facts.audience == {"veterans"}
 

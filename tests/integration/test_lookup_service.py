@@ -20,8 +20,10 @@ from pmhc_directory.models import (
     UnmetNeed,
 )
 from pmhc_directory.services.lookup import (
+    LookupAnswer,
     LookupInputError,
     LookupSettings,
+    answer_lookup,
     area_of_point,
     build_geocoder,
     load_gazetteer,
@@ -138,8 +140,9 @@ def test_area_of_point_uses_the_polygon_not_just_the_box(session):
 
 
 def record(session, answer, request, *, user="officer-1", now=NOW, settings=SETTINGS):
+    typed = LookupAnswer.from_json(answer)  # the API's JSON read back as the typed answer
     return record_unmet_needs(
-        session, request, answer, user_key=user, secret="test-secret", settings=settings, now=now
+        session, request, typed, user_key=user, secret="test-secret", settings=settings, now=now
     )
 
 
@@ -267,3 +270,22 @@ def test_national_lines_are_contact_lines_never_results(session):
     assert "988 Suicide & Crisis Lifeline" in names
     result_names = {r["name"] for r in answer["results"]}
     assert not names & result_names
+
+
+def test_the_json_is_the_typed_answer_written_out(session):
+    """The API's body and the page's typed answer are one answer: reading the JSON back gives
+    the typed answer field for field (results, left out, gaps, lines, the query)."""
+    always_open_receiving(session)
+    geocoder = build_geocoder(session, {**CONFIG, "DATABASE_URL": str(id(session))}, NOW.date())
+    asked = [
+        {"near": "87102", "needs": "crisis-now", "transport": "false"},
+        {"lat": "35.08", "lon": "-106.65", "needs": "housing,crisis-now", "age": "15"},
+    ]
+    for params in asked:
+        request = parse_lookup_params(params, zone=ZONE, now=NOW)
+        answer = answer_lookup(session, request, geocoder=geocoder, settings=SETTINGS, now=NOW)
+        body = answer.to_json()
+        assert LookupAnswer.from_json(body) == answer, params
+        assert body == run_lookup(session, request, geocoder=geocoder, settings=SETTINGS, now=NOW)
+        assert answer.results or answer.gaps
+        assert answer.contact_lines

@@ -1,4 +1,4 @@
-"""Warm starts: the lookup cache's snapshot beside the search index (services/lookup_snapshot).
+"""Warm starts: the lookup cache's snapshot beside the search index (services/lookup/snapshot).
 
 A new cache (a new worker) reads the snapshot instead of loading every service, then catches up
 through the change sequence; a deleted, unreadable or out-of-step snapshot is rebuilt from the
@@ -13,7 +13,8 @@ import pickle
 import pytest
 
 from pmhc_directory.search.sync import SyncState
-from pmhc_directory.services import lookup, lookup_snapshot
+from pmhc_directory.services import lookup
+from pmhc_directory.services.lookup import snapshot as lookup_snapshot
 from pmhc_directory.taxonomy import vocabulary
 from tests.scenario_builders import ROUND_THE_CLOCK, build_service
 

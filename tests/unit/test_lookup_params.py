@@ -104,3 +104,41 @@ def test_hour_of_week_counts_from_monday_midnight():
     assert hour_of_week(monday) == 0
     assert hour_of_week(datetime(2026, 11, 29, 23, 59, tzinfo=ZONE)) == 167
     assert hour_of_week(datetime(2026, 11, 28, 2, 0, tzinfo=ZONE)) == 5 * 24 + 2
+
+
+def test_a_query_string_is_read_once_with_lists_for_the_list_fields():
+    from werkzeug.datastructures import MultiDict
+
+    from pmhc_directory.services.lookup import query_params
+
+    args = MultiDict(
+        [("needs", "crisis-now"), ("needs", "housing,peer-support"), ("lat", "35.1"), ("lat", "9")]
+        + [("limit", "3"), ("sort", "nearest")]
+    )
+    assert query_params(args) == {
+        "needs": ["crisis-now", "housing,peer-support"],
+        "lat": "35.1",  # one value: the first
+        "limit": "3",
+        "sort": "nearest",
+    }
+    assert query_params(args, ("needs", "limit")) == {
+        "needs": ["crisis-now", "housing,peer-support"],
+        "limit": "3",
+    }
+    request = parse_lookup_params(
+        query_params(MultiDict([*args.items(multi=True), ("lon", "-106.6")])), zone=ZONE, now=NOW
+    )
+    assert request.needs == ("crisis-now", "housing", "peer-support") and request.lat == 35.1
+
+
+def test_the_officer_form_has_one_control_per_fact():
+    from pmhc_directory.services.lookup import form_params, split_codes
+
+    typed = form_params({"near": "87102", "lat": "35.1", "lon": "-106.6", "needs": ["housing"]})
+    assert "lat" not in typed and "lon" not in typed  # a typed place wins over old coordinates
+    assert parse_lookup_params(typed, zone=ZONE, now=NOW).near == "87102"
+    located = form_params({"near": " ", "lat": "35.1", "lon": "-106.6", "needs": ["housing"]})
+    assert parse_lookup_params(located, zone=ZONE, now=NOW).lat == 35.1
+    drunk = form_params({"near": "87102", "needs": ["housing"], "intoxicated": "true"})
+    assert drunk["needs"] == ["housing", "intoxicated"] and "intoxicated" not in drunk
+    assert split_codes(["a, b", "b,,c", None]) == ["a", "b", "c"]

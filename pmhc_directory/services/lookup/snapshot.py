@@ -1,6 +1,6 @@
 """Warm starts for the officer lookup: a snapshot of the lookup cache beside the search index.
 
-Filling a worker's ``CandidateCache`` (``services.lookup``) from the database takes tens of
+Filling a worker's ``CandidateCache`` (``services.lookup.cache``) from the database takes tens of
 seconds at 50,000 services, and every restart or deploy made the first officer wait for it. After
 each full load the cache's facts are written to ``lookup-cache.pickle`` in the search index's
 folder (``SEARCH_INDEX_DIR``, by default ``<instance>/search-index``), together with the position
@@ -55,7 +55,7 @@ def snapshot_path() -> Path | None:
     """The snapshot's file for the current app, or None when snapshots are off."""
     from flask import current_app, has_app_context
 
-    from ..search import IN_MEMORY
+    from ...search import IN_MEMORY
 
     if not has_app_context() or not current_app.config.get("LOOKUP_SNAPSHOT", True):
         return None
@@ -68,10 +68,9 @@ def snapshot_path() -> Path | None:
 def signature(session: Session, vocab: Any) -> str:
     """A fingerprint of what the cached facts depend on besides the data: the fields of an
     entry, the vocabulary's codes and the database (its URL without the password)."""
-    from .lookup import SiteEntry
+    from .catalogue import SiteEntry
 
-    bind = session.get_bind()
-    url = getattr(bind, "engine", bind).url
+    url = session.get_bind().engine.url
     parts = [
         str(FORMAT),
         ",".join(f.name for f in fields(SiteEntry)),
@@ -166,14 +165,12 @@ def restore(cache: Any, session: Session, vocab: Any) -> bool:
     snapshot = read(session, vocab)
     if snapshot is None or not getattr(snapshot.state, "last_seq", 0):
         return False
-    from . import lookup
+    from .catalogue import load_closures
 
     cache.entries = snapshot.entries
     cache.capacities = snapshot.capacities
     # Facts the cache keeps besides the entries are read fresh (they are small).
-    load_closures = getattr(lookup, "load_closures", None)
-    if load_closures is not None and hasattr(cache, "closures"):
-        cache.closures = load_closures(session)
+    cache.closures = load_closures(session)
     cache._columns = None
     cache._capacity_columns = None
     cache.state = snapshot.state

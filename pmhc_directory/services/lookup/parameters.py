@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ... import moments
 from ...matching.model import GENDERS, MAX_LIMIT
 from ...matching.policy import default_policy
 from ...taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, Vocabulary, vocabulary
@@ -22,7 +23,7 @@ LOCATION_SOURCES = ("zip", "address", "place", "coordinates", "geolocation", "ma
 MAX_NEAR_LENGTH = 200
 MAX_AGE = 130
 MAX_MINUTES_CAP = 600
-MAX_AT_DAYS = 366
+MAX_AT_DAYS = moments.MAX_AT_DAYS
 #: An ``at`` this close to the present is still a question about now (a form filled in a
 #: minute ago, a clock a little off).
 AT_NOW_SLACK = timedelta(minutes=15)
@@ -143,24 +144,11 @@ def _flag(params: Mapping[str, Any], name: str) -> bool | None:
 
 
 def _when(params: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> datetime:
-    value = _first(params, "at")
-    if value is None:
-        return now.astimezone(zone)
-    if not isinstance(value, str):
-        raise LookupInputError("at", "at must be an ISO 8601 date and time.")
+    """The ``at`` parameter, read as every page and the gaps API read it (``moments``)."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
-        raise LookupInputError(
-            "at", f"at {value!r} is not an ISO 8601 date and time (2026-11-28T02:00-07:00)."
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    # Hours, seasons and capacity only mean something near the present; a year either way
-    # covers planning questions and keeps date arithmetic far from datetime's limits.
-    if moment.year in (1, 9999) or abs(moment - now) > timedelta(days=MAX_AT_DAYS):
-        raise LookupInputError("at", f"at must be within {MAX_AT_DAYS} days of now.")
-    return moment.astimezone(zone)
+        return moments.parse_at(_first(params, "at"), zone, now, max_days=MAX_AT_DAYS)
+    except moments.MomentError as exc:
+        raise LookupInputError(exc.field, exc.message) from None
 
 
 def _place(params: Mapping[str, Any]) -> tuple[float | None, float | None, str | None, str | None]:

@@ -52,9 +52,10 @@ from ..hours.freeform import (
 from ..taxonomy import ATTRIBUTE, PAYMENT, POPULATION, SERVICE_TYPE, Term, Vocabulary, vocabulary
 from .bounded import check_zip_size
 from .errors import ImportIssue, ProblemLog, ReadFailed
+from .sample import FileSample
 from .taxonomy_map import TaxonomyMap, read_taxonomy_map
 
-__all__ = ["NAMESPACE", "read_hsds1_package", "stable_id", "uuid5"]
+__all__ = ["NAMESPACE", "looks_like_hsds1", "read_hsds1_package", "stable_id", "uuid5"]
 
 #: Namespace of the uuid5 ids given to HSDS 1.x rows (documented; never change it).
 NAMESPACE = uuid.UUID("98b06d75-e996-45a7-9c5a-6a40ce894cf9")
@@ -1443,3 +1444,14 @@ def read_hsds1_package(
             for issue in found:
                 log.flag(sid, issue)
     return services
+
+
+def looks_like_hsds1(sample: FileSample) -> bool:
+    """A zip without ``datapackage.json`` holding a services and an organizations table
+    (plural names, or HSDS 1.0's singular ones)."""
+    members = sample.members
+    if members is None or "datapackage.json" in members:
+        return False
+    return bool(members & {"services.csv", "service.csv"}) and bool(
+        members & {"organizations.csv", "organization.csv"}
+    )

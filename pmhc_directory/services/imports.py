@@ -90,6 +90,7 @@ from ..hsds.deserialize import (
     row_sort_key,
 )
 from ..hsds.errors import ImportIssue, ProblemLog, ReadFailed
+from ..hsds.readers import READERS, UnknownFormatError, format_named, read_with
 from ..models import Base, ImportFlag, Location, Organization, Service, ServiceAtLocation
 from ..search.sync import Touched, write_changes
 from ..taxonomy import vocabulary
@@ -103,13 +104,11 @@ __all__ = [
     "ImportSummary",
     "import_file",
     "import_services",
-    "read_hsds_json",
+    "read_records",
     "report_rows",
     "write_report",
 ]
 
-#: Import formats (spec/api.md 1); each reader turns a file into compiled HSDS 3.1 services.
-FORMATS = ("hsds-json", "hsds-ndjson", "hsds-csv", "hsds1-csv", "samhsa-csv")
 # Records per write batch, and a cap on the rows of one table in a batch (the unpacked rows
 # of a batch are held at once; fewer, bigger batches spend less time per statement).
 BATCH_RECORDS = 2000
@@ -207,92 +206,32 @@ class ImportSummary:
         return text
 
 
-def _file_issue(message: str) -> ImportFailed:
-    return ImportFailed([ImportIssue(None, -1, "file", message)])
-
-
 @contextmanager
 def _no_progress(_label: str, _total: int | None = None) -> Iterator[Advance]:
     yield lambda _n: None
 
 
-def read_hsds_json(path: Path) -> list[Any]:
-    """The records of an ``hsds-json`` file: a JSON array of services, or one service."""
-    try:
-        with path.open("rb") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise _file_issue(
-            f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except UnicodeDecodeError:
-        raise _file_issue("is not UTF-8 text") from None
-    except IsADirectoryError:
-        raise _file_issue(f"{path} is a folder; hsds-json needs a .json file") from None
-    except OSError as exc:
-        raise _file_issue(f"cannot be read: {exc.strerror or exc}") from None
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict) and ("id" in data or "name" in data):
-        return [data]
-    raise _file_issue("expected a JSON array of HSDS services (or a single service object)")
-
-
-class _Released:
-    """A list handed on item by item, each dropped from the list once taken (so a parsed
-    record's raw dict can be freed); ``len()`` is the original length."""
-
-    def __init__(self, items: list[Any]) -> None:
-        self._items = items
-        self._length = len(items)
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __iter__(self) -> Iterator[Any]:
-        items = self._items
-        items.reverse()
-        while items:
-            yield items.pop()
-
-
 def read_records(
     path: Path, fmt: str, *, taxonomy_map: Path | None = None, log: ProblemLog | None = None
 ) -> Iterable[dict[str, Any]]:
-    """The services in ``path`` as compiled HSDS 3.1 dicts, read with the reader of ``fmt``.
+    """The services in ``path`` as compiled HSDS 3.1 dicts, read with the reader of ``fmt``
+    (``hsds.readers``).
 
-    ``taxonomy_map`` (``hsds1-csv`` and ``samhsa-csv`` only) is a CSV mapping external codes to
+    ``taxonomy_map`` (formats whose reader takes one) is a CSV mapping external codes to
     PMHC service types. Readers raise ``ReadFailed`` listing every problem they found; with
-    ``log`` (``--on-error skip``) the ``hsds1-csv`` and ``samhsa-csv`` readers handle the
-    problems of single rows themselves and list them there.
+    ``log`` (``--on-error skip``) the readers that take it handle the problems of single rows
+    themselves and list them there.
     """
-    if fmt not in FORMATS:
-        supported = ", ".join(FORMATS)
-        raise ImportFailed(
-            [ImportIssue(None, -1, "format", f"{fmt!r} is not supported (use {supported})")]
-        )
-    if taxonomy_map is not None and fmt not in ("hsds1-csv", "samhsa-csv"):
-        message = "--taxonomy-map applies to hsds1-csv and samhsa-csv imports only"
-        raise ImportFailed([ImportIssue(None, -1, "taxonomy_map", message)])
-    path = Path(path)
     try:
-        if fmt == "hsds-json":
-            return _Released(read_hsds_json(path))
-        if fmt == "hsds-ndjson":
-            from ..hsds.ndjson import read_ndjson
-
-            return read_ndjson(path)
-        if fmt == "hsds-csv":
-            from ..hsds.tabular import read_package
-
-            return read_package(path, log=log)
-        if fmt == "hsds1-csv":
-            from ..hsds.legacy211 import read_hsds1_package
-
-            return read_hsds1_package(path, taxonomy_map=taxonomy_map, log=log)
-        from ..hsds.samhsa import read_samhsa_csv
-
-        return read_samhsa_csv(path, taxonomy_map=taxonomy_map, log=log)
+        reader = format_named(fmt)
+    except UnknownFormatError as exc:
+        raise ImportFailed([ImportIssue(None, -1, "format", str(exc))]) from None
+    if taxonomy_map is not None and not reader.takes_taxonomy_map:
+        takers = " and ".join(r.name for r in READERS if r.takes_taxonomy_map)
+        message = f"--taxonomy-map applies to {takers} imports only"
+        raise ImportFailed([ImportIssue(None, -1, "taxonomy_map", message)])
+    try:
+        return read_with(reader, Path(path), taxonomy_map=taxonomy_map, log=log)
     except ReadFailed as exc:
         raise ImportFailed(exc.issues) from None
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from .errors import ProblemLog
 from .json_array import looks_like_json_array, read_hsds_json
 from .legacy211 import looks_like_hsds1, read_hsds1_package
@@ -124,8 +125,8 @@ FORMAT_NAMES: tuple[str, ...] = tuple(reader.name for reader in READERS)
 _BY_NAME = {reader.name: reader for reader in READERS}
 
 
-class UnknownFormatError(ValueError):
-    """No import format has this name."""
+class UnknownFormatError(InputError):
+    """No import format has this name (``field`` is ``format``)."""
 
 
 def format_named(name: str) -> ImportFormat:
@@ -134,7 +135,7 @@ def format_named(name: str) -> ImportFormat:
         return _BY_NAME[name]
     except KeyError:
         supported = ", ".join(FORMAT_NAMES)
-        raise UnknownFormatError(f"{name!r} is not supported (use {supported})") from None
+        raise UnknownFormatError("format", f"{name!r} is not supported (use {supported})") from None
 
 
 def read_with(

@@ -26,6 +26,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..db import normalize_uuid
+from ..errors import InputError, SearchUnavailableError
 from ..geo.addresses import looks_like_zip
 from ..geo.distance import bounding_box, distance_km
 from ..hsds.profile import (
@@ -96,18 +97,14 @@ _FALSE = ("false", "0", "no")
 _SPACED_OFFSET = re.compile(r"^(.*\d) (\d\d(:?\d\d)?)$")
 
 
-class FeedInputError(ValueError):
-    """A query parameter that cannot be used; ``field`` names it, ``code`` is the error slug."""
+class FeedInputError(InputError):
+    """A query parameter that cannot be used; ``field`` names it, ``code`` is the error slug
+    (``unsupported-parameter`` is answered with 400, the others with 422)."""
 
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
-
-
-class SearchUnavailableError(RuntimeError):
-    """The search index could not be read, even after a rebuild."""
+    def __init__(self, field: str | None, message: str, code: str | None = None) -> None:
+        super().__init__(field, message, code)
+        if self.code == "unsupported-parameter":
+            self.status = 400
 
 
 # ---------------------------------------------------------------------------------------------

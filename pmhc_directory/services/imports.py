@@ -74,6 +74,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import new_id
+from ..errors import InputError
 from ..geo.addresses import place_key
 from ..geo.distance import distance_km
 from ..hsds.bounded import unzipped_limit
@@ -128,8 +129,11 @@ ON_ERROR = ("fail", "skip")
 REPORT_COLUMNS = ("file", "row", "record_id", "field", "severity", "problem", "action")
 
 
-class ImportFailed(Exception):  # noqa: N818 (the name the CLI and callers use)
-    """The import found problems and wrote nothing; ``errors`` lists every one."""
+class ImportFailed(InputError):  # noqa: N818 (the name the CLI and callers use)
+    """The import found problems and wrote nothing; ``errors`` lists every one (``field``
+    is the problem's field when there is only one)."""
+
+    code = "import-refused"
 
     def __init__(self, errors: Sequence[ImportIssue]) -> None:
         # nothing was written: whatever a problem would have cost in skip mode, it refused
@@ -138,7 +142,8 @@ class ImportFailed(Exception):  # noqa: N818 (the name the CLI and callers use)
             key=lambda issue: issue.record_index,
         )
         first = str(self.errors[0]) if self.errors else "no details"
-        super().__init__(f"{len(self.errors)} error(s); first: {first}")
+        only = self.errors[0].field if len(self.errors) == 1 else None
+        super().__init__(only, f"{len(self.errors)} error(s); first: {first}")
 
     def report(self, limit: int = 50) -> str:
         """One line per issue (at most ``limit``), e.g.

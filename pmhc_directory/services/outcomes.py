@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import normalize_uuid
+from ..errors import InputError
 from ..models import AnalysisArea, Service
 from ..models.outcomes import (
     DECLINE_REASONS,
@@ -64,13 +65,11 @@ COMPUTED_QUESTIONS = (4, 5)
 Q4_MOMENTS = (("Saturday 2 a.m.", 5, 2), ("Tuesday 2 p.m.", 1, 14))
 
 
-class OutcomeInputError(ValueError):
+class OutcomeInputError(InputError):
     """A field of an outcomes request is missing or wrong; the message never echoes a person."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
 
 
 # --------------------------------------------------------------------------- logging

@@ -15,10 +15,10 @@ from wtforms import StringField, ValidationError
 
 from ..auth import directory_reader
 from ..db import get_session
+from ..errors import SearchUnavailableError
 from ..forms import BrowseForm
 from ..services import directory as directory_service
 from ..services import directory_search
-from ..services.search import SearchUnavailableError
 from .history_text import change_lines
 
 bp = Blueprint("directory", __name__)

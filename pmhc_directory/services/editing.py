@@ -172,6 +172,18 @@ def get_organization(session: Session, organization_id: str) -> Organization:
     return _get(session, Organization, organization_id)
 
 
+def organization_choices(session: Session) -> list[tuple[str, str]]:
+    """Every organization as (id, name), by name (for the new-service form)."""
+    rows = session.execute(select(Organization.id, Organization.name).order_by(Organization.name))
+    return [(str(oid), name) for oid, name in rows]
+
+
+def area_choices(session: Session) -> list[tuple[str, str | None]]:
+    """Every analysis area as (id, name), by id (for the service-areas form)."""
+    rows = session.execute(select(AnalysisArea.id, AnalysisArea.name).order_by(AnalysisArea.id))
+    return [(str(aid), name) for aid, name in rows]
+
+
 def get_location(session: Session, location_id: str) -> Location:
     return _get(session, Location, location_id)
 

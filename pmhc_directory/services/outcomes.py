@@ -90,6 +90,21 @@ def _by_uuid(session: Session, model: Any, ident: Any) -> Any:
         return None
 
 
+def get_encounter(session: Session, encounter_id: str) -> Encounter | None:
+    """The encounter with this id, or None (also for text that is not a UUID)."""
+    found: Encounter | None = _by_uuid(session, Encounter, encounter_id)
+    return found
+
+
+def service_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """The names of the services with these ids, by id (unknown ids left out)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    found = session.execute(select(Service.id, Service.name).where(Service.id.in_(wanted)))
+    return {str(sid): name for sid, name in found}
+
+
 def service_types_of(service: Service) -> list[str]:
     """PMHC service-type codes of a service, in attribute order."""
     vocab = vocabulary()

@@ -24,7 +24,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, FieldList, FormField, SelectFieldBase
 
@@ -47,7 +46,7 @@ from ..forms_editing import (
     choices,
 )
 from ..hours.freeform import FreeformError, parse_time
-from ..models import AnalysisArea, Location, Organization, Schedule, Service
+from ..models import Location, Organization, Schedule, Service
 from ..services import editing
 from ..services.audit import VersionConflictError, history
 from ..services.directory import describe_hours
@@ -128,10 +127,7 @@ def _service_page(service: Service, form: ServiceForm) -> str:
 @roles_required(*EDITORS)
 def new_service() -> Any:
     session = get_session()
-    organizations = [
-        (o.id, o.name) for o in session.scalars(select(Organization).order_by(Organization.name))
-    ]
-    form = NewServiceForm(organizations=organizations)
+    form = NewServiceForm(organizations=editing.organization_choices(session))
     if request.method == "POST":
         form.validate_on_submit()
         data = {k: v for k, v in form.data.items() if k != "csrf_token"}
@@ -492,10 +488,9 @@ def _areas_form(service: Service, **kwargs: Any) -> AreasForm:
 
 
 def _area_choices() -> list[Any]:
-    session = get_session()
     return choices(
-        (a.id, f"{a.name} ({a.id})" if a.name else a.id)
-        for a in session.scalars(select(AnalysisArea).order_by(AnalysisArea.id))
+        (area_id, f"{name} ({area_id})" if name else area_id)
+        for area_id, name in editing.area_choices(get_session())
     )
 
 

@@ -40,11 +40,10 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..auth import roles_required
-from ..db import get_session, normalize_uuid
+from ..db import get_session
 from ..forms_outcomes import (
     DECLINE_REASON_LABELS,
     DISPOSITION_LABELS,
@@ -58,7 +57,7 @@ from ..forms_outcomes import (
     parse_months,
     tri_state,
 )
-from ..models import Encounter, Role, Service
+from ..models import Role
 from ..services import outcomes as outcomes_service
 from ..services.inventory import csv_cell
 
@@ -354,14 +353,6 @@ def export_csv() -> Response:
 # The encounter form --------------------------------------------------------------------------
 
 
-def _service_names(session: Any, ids: Iterable[str]) -> dict[str, str]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    found = session.execute(select(Service.id, Service.name).where(Service.id.in_(ids))).all()
-    return {str(sid): name for sid, name in found}
-
-
 def _facility_choices(session: Any, form: EncounterForm | None = None) -> list[SelectChoice]:
     """Places a person can be taken to only (no lines, courts or teams), nearest first to the
     encounter's point when it has one (issue #14 item 11)."""
@@ -376,7 +367,7 @@ def _facility_choices(session: Any, form: EncounterForm | None = None) -> list[S
     found = facility_choices(session, lat, lon)
     chosen = form.facility_id.data if form is not None else None
     if chosen and chosen not in {sid for sid, _ in found}:
-        name = session.scalar(select(Service.name).where(Service.id == chosen))
+        name = _service().service_names(session, [chosen]).get(chosen)
         if name is not None:
             found.append((chosen, name))
     return choices([("", "Choose a facility")] + found)
@@ -417,7 +408,7 @@ def new_encounter() -> Any:
                 flash(logged, "success")
                 return redirect(url_for("outcomes.new_encounter"), code=303)
     form.facility_id.choices = _facility_choices(session, form)
-    names = _service_names(session, form.services.data or [])
+    names = _service().service_names(session, form.services.data or [])
     return (
         render_template(
             "outcomes/new_encounter.html",
@@ -514,10 +505,7 @@ def follow_ups() -> str:
 @roles_required(*LEADS)
 def follow_up(encounter_id: str) -> Any:
     session = get_session()
-    try:
-        encounter = session.get(Encounter, normalize_uuid(encounter_id))
-    except ValueError:
-        encounter = None
+    encounter = _service().get_encounter(session, encounter_id)
     if encounter is None:
         abort(404)
     form = FollowUpForm()

@@ -158,10 +158,6 @@ class EncounterForm(FlaskForm):
             raise ValidationError("That hour is in the future.")
         self.occurred = moment
 
-    def validate_decline_reason(self, field: SelectField) -> None:
-        if self.disposition.data == "facility-declined" and not field.data:
-            raise ValidationError("Choose why the facility declined.")
-
     def validate_facility_id(self, field: SelectField) -> None:
         value = (field.data or "").strip()
         if value and not _UUID_RE.match(value):
@@ -180,11 +176,6 @@ class EncounterForm(FlaskForm):
             return False
         self.point = (lat, lon) if lat is not None and lon is not None else None
         return ok
-
-    def add_error(self, name: str, message: str) -> None:
-        field = self._fields.get(name)
-        target = field if field is not None and not isinstance(field, HiddenField) else self.near
-        target.errors = [*target.errors, message]
 
 
 class FollowUpForm(FlaskForm):

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
@@ -46,7 +45,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from itertools import combinations
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -67,7 +65,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    type_coerce,
     update,
 )
 from sqlalchemy.exc import DataError, IntegrityError
@@ -75,8 +72,6 @@ from sqlalchemy.orm import Session
 
 from ..db import new_id
 from ..errors import InputError
-from ..geo.addresses import place_key
-from ..geo.distance import distance_km
 from ..hsds.bounded import unzipped_limit
 from ..hsds.deserialize import (
     COLUMNS,
@@ -92,10 +87,10 @@ from ..hsds.deserialize import (
 )
 from ..hsds.errors import ImportIssue, ProblemLog, ReadFailed
 from ..hsds.readers import READERS, UnknownFormatError, format_named, read_with
-from ..models import Base, ImportFlag, Location, Organization, Service, ServiceAtLocation
+from ..models import Base, ImportFlag
 from ..search.sync import Touched, write_changes
 from ..taxonomy import vocabulary
-from .inventory import DEFUNCT, DUPLICATE_DISTANCE_KM, DuplicatePair, ServiceRef
+from .inventory import DuplicatePair, probable_duplicates
 
 __all__ = [
     "ON_ERROR",
@@ -362,7 +357,7 @@ def _import(
     written = {record[1] for record in packed}
     packed.clear()
     summary = writer.summary
-    summary.duplicates = probable_duplicates_of(session, writer.touched)
+    summary.duplicates = probable_duplicates(session, writer.touched)
     summary.warnings = list(parsed.warnings)
     if log is not None:
         summary.on_error = "skip"
@@ -1568,139 +1563,3 @@ def _plan(
             updates.append(row)
     deletes = [r["id"] for r in owned if r["id"] not in desired_ids]
     return inserts, updates, deletes
-
-
-# ---------------------------------------------------------------------------------------------
-# Probable duplicates involving the services an import touched
-
-# Grid cells for the 50 m comparison, in degrees; km per degree of latitude (WGS84 mean).
-_CELL_DEGREES = 0.001
-_KM_PER_DEGREE = 111.2
-
-
-# ``place_key`` of service names seen lately: every import compares its services with all
-# the others by name, and recomputing the key of each name would cost the most.
-_NAME_KEYS: dict[str, str] = {}
-_NAME_KEYS_MAX = 100_000
-# Candidate services above which their locations are found in one pass over all links.
-_SCAN_LOCATIONS_OVER = 5000
-
-
-def probable_duplicates_of(
-    session: Session, touched: Sequence[tuple[str, str]]
-) -> list[DuplicatePair]:
-    """Probable duplicate pairs (as in ``inventory.probable_duplicates``) with at least one
-    service of ``touched`` ((id, name) pairs): same ``place_key`` of the name, not defunct,
-    closest locations under 50 m apart, or neither service has a location.
-
-    One pass over the service names finds the candidates by name; only their locations are
-    loaded, and points are compared through a grid of about 100 m cells, never all pairs.
-    """
-    name_keys = _NAME_KEYS
-    if len(name_keys) > _NAME_KEYS_MAX:
-        name_keys.clear()
-    keys = set()
-    for _id, name in touched:
-        key = name_keys.get(name)
-        if key is None:
-            key = name_keys[name] = place_key(name)
-        keys.add(key)
-    keys.discard("")
-    if not keys:
-        return []
-    touched_ids = {service_id for service_id, _name in touched}
-    # One pass over the services, ids as the driver gives them (converted only for the
-    # candidates: same key as a touched service, in a group of more than one).
-    dialect = session.get_bind().dialect
-    id_type = Service.__table__.c.id.type
-    to_id = id_type.dialect_impl(dialect).result_processor(dialect, None) or str
-    raw_groups: dict[str, list[tuple[Any, str, str, str]]] = defaultdict(list)
-    rows = session.execute(
-        select(type_coerce(Service.id, String), Service.name, Organization.name, Service.status)
-        .join(Service.organization)
-        .where(Service.status != DEFUNCT)
-    )
-    for raw_id, name, organization, status in rows:
-        key = name_keys.get(name)
-        if key is None:
-            key = name_keys[name] = place_key(name)
-        if key in keys:
-            raw_groups[key].append((raw_id, name, organization, status))
-    groups: dict[str, list[ServiceRef]] = {}
-    raw_ids: dict[Any, str] = {}
-    for key, members in raw_groups.items():
-        if len(members) < 2:
-            continue
-        refs = [ServiceRef(to_id(raw), name, org, status) for raw, name, org, status in members]
-        if any(ref.id in touched_ids for ref in refs):
-            groups[key] = refs
-            raw_ids.update((member[0], ref.id) for member, ref in zip(members, refs, strict=True))
-    del raw_groups
-    linked: set[str] = set()
-    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    located_query = select(
-        type_coerce(ServiceAtLocation.service_id, String), Location.latitude, Location.longitude
-    ).join(Location, Location.id == ServiceAtLocation.location_id)
-    if len(raw_ids) > _SCAN_LOCATIONS_OVER:  # one pass over every link beats many look-ups
-        conditions: list[ColumnElement[bool] | None] = [None]
-    else:
-        conditions = list(_among(session, ServiceAtLocation.service_id, list(raw_ids.values())))
-    for condition in conditions:
-        query = located_query if condition is None else located_query.where(condition)
-        for raw_id, lat, lon in session.execute(query):
-            service_id = raw_ids.get(raw_id)
-            if service_id is None:
-                continue
-            linked.add(service_id)
-            if lat is not None and lon is not None:
-                points[service_id].append((lat, lon))
-    pairs: dict[tuple[str, str], DuplicatePair] = {}
-    for key in sorted(groups):
-        refs = sorted(groups[key], key=lambda r: (r.organization.lower(), r.id))
-        unlocated = [r for r in refs if r.id not in linked]
-        for first, second in combinations(unlocated, 2):
-            if first.id in touched_ids or second.id in touched_ids:
-                pairs[(first.id, second.id)] = DuplicatePair(first, second, None)
-        for first, second, km in _near_pairs(refs, points, touched_ids):
-            pairs[(first.id, second.id)] = DuplicatePair(first, second, round(km * 1000, 1))
-    return list(pairs.values())
-
-
-def _near_pairs(
-    refs: list[ServiceRef],
-    points: dict[str, list[tuple[float, float]]],
-    touched_ids: set[str],
-) -> Iterator[tuple[ServiceRef, ServiceRef, float]]:
-    """Pairs of ``refs`` (in their order) whose closest points are under the duplicate
-    distance, at least one of them touched; with that distance in km."""
-    order = {ref.id: i for i, ref in enumerate(refs)}
-    cells: dict[tuple[int, int], list[tuple[ServiceRef, float, float]]] = defaultdict(list)
-    for ref in refs:
-        for lat, lon in points.get(ref.id, ()):
-            cells[_cell(lat, lon)].append((ref, lat, lon))
-    best: dict[tuple[str, str], tuple[ServiceRef, ServiceRef, float]] = {}
-    lat_span = DUPLICATE_DISTANCE_KM / _KM_PER_DEGREE
-    for ref in refs:
-        if ref.id not in touched_ids:
-            continue
-        for lat, lon in points.get(ref.id, ()):
-            cos = max(math.cos(math.radians(lat)), 1e-6)
-            lon_span = min(DUPLICATE_DISTANCE_KM / (_KM_PER_DEGREE * cos), 180.0)
-            low, high = _cell(lat - lat_span, lon - lon_span), _cell(lat + lat_span, lon + lon_span)
-            for row in range(low[0], high[0] + 1):
-                for column in range(low[1], high[1] + 1):
-                    for other, lat2, lon2 in cells.get((row, column), ()):
-                        if other.id == ref.id:
-                            continue
-                        km = distance_km(lat, lon, lat2, lon2)
-                        if km >= DUPLICATE_DISTANCE_KM:
-                            continue
-                        first, second = sorted((ref, other), key=lambda r: order[r.id])
-                        pair = (first.id, second.id)
-                        if pair not in best or km < best[pair][2]:
-                            best[pair] = (first, second, km)
-    yield from best.values()
-
-
-def _cell(lat: float, lon: float) -> tuple[int, int]:
-    return (math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES))

@@ -159,7 +159,7 @@ def log_encounter(
 
     if disposition == "facility-declined":
         if not decline_reason:
-            raise OutcomeInputError("decline_reason", "Say why the facility declined.")
+            raise OutcomeInputError("decline_reason", "Choose why the facility declined.")
         if decline_reason not in DECLINE_REASONS:
             raise OutcomeInputError(
                 "decline_reason", f"Decline reason must be one of {', '.join(DECLINE_REASONS)}."

@@ -62,7 +62,7 @@ def browse() -> Any:
             )
         else:
             result = directory_service.browse_services(session, form.filters())
-    except directory_service.FilterError as exc:  # the form checks first; kept as a safety net
+    except directory_service.FilterError as exc:  # a type or continuum it does not know
         abort(400, description=exc.message)
     except SearchUnavailableError:
         abort(503, description="Search is unavailable right now; try again in a moment.")

@@ -44,6 +44,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth import roles_required
 from ..db import get_session
+from ..forms import show_input_error
 from ..forms_outcomes import (
     DECLINE_REASON_LABELS,
     DISPOSITION_LABELS,
@@ -458,7 +459,7 @@ def _log(session: Any, form: EncounterForm, key: str | None) -> str | None:
         session.commit()
     except _service().OutcomeInputError as exc:
         session.rollback()
-        form.add_error(_form_field(exc.field), exc.message)
+        show_input_error(form, exc, fallback=form.near, names=SERVICE_FIELDS)
         return None
     if (near or form.point) and area_id is None:
         return "Encounter logged (the place was not found in an area, so no area was kept)"
@@ -484,10 +485,6 @@ SERVICE_FIELDS = {
     "injury": "injury",
     "person_identifier": "person_identifier",
 }
-
-
-def _form_field(name: str | None) -> str:
-    return SERVICE_FIELDS.get(name or "", "near")
 
 
 # Follow-up -----------------------------------------------------------------------------------
@@ -525,8 +522,7 @@ def follow_up(encounter_id: str) -> Any:
                 session.commit()
             except _service().OutcomeInputError as exc:
                 session.rollback()
-                target = getattr(form, exc.field or "", None) or form.connected_30_days
-                target.errors = [*target.errors, exc.message]
+                show_input_error(form, exc, fallback=form.connected_30_days)
             else:
                 flash("Follow-up saved", "success")
                 return redirect(url_for("outcomes.follow_up", encounter_id=encounter_id), 303)
@@ -633,8 +629,7 @@ def answer(question_text: str) -> Any:
             get_session().commit()
         except _service().OutcomeInputError as exc:
             get_session().rollback()
-            target = form.evidence if exc.field == "evidence" else form.status
-            target.errors = [*target.errors, exc.message]
+            show_input_error(form, exc, fallback=form.status)
         else:
             flash(f"Answer to question {question} saved", "success")
             return redirect(url_for("outcomes.scorecard", _anchor=f"q{question}"), 303)

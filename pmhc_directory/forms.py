@@ -17,10 +17,18 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
+
+# The stubs (types-WTForms 3.2) lack ``SelectChoice``, which WTForms 3.3 (installed) has.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from .errors import InputError
 from .services.directory import BrowseFilters
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """``SelectChoice`` options from (value, label) pairs (tuples are deprecated in WTForms)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def show_input_error(

@@ -26,9 +26,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from .forms import SelectChoice, choices
 from .models import DECLINE_REASONS, DISPOSITIONS, SCORECARD_STATUSES
 from .taxonomy import NEED, vocabulary
 
@@ -64,11 +64,6 @@ MAX_REFERRALS = 20
 _UUID_RE = re.compile(r"^[0-9a-fA-F-]{32,36}$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _COORD_RE = re.compile(r"^-?\d{1,3}(\.\d{1,12})?$")
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """``SelectChoice`` options from (value, label) pairs (tuples are deprecated in WTForms)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def need_choices() -> list[SelectChoice]:

@@ -10,7 +10,7 @@ flashes "Saved" and redirects.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -25,10 +25,11 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, FieldList, FormField, SelectFieldBase
+from wtforms import BooleanField, FieldList, FormField, SelectField
 
 from ..auth import EDITORS, roles_required
 from ..db import get_session
+from ..forms import SelectChoice
 from ..forms_editing import (
     BLANK_CLOSURES,
     BLANK_PHONES,
@@ -623,14 +624,16 @@ def _field_text(field: Any) -> list[str]:
         return lines
     if isinstance(field, BooleanField):
         return ["Yes" if field.data else "No"]
-    if isinstance(field, SelectFieldBase):
+    if isinstance(field, SelectField):  # RadioField and SelectMultipleField are SelectFields
         values = field.data if isinstance(field.data, list) else [field.data]
         if not field.choices:
             return [str(v) for v in values if v not in (None, "")]
         # In the order the form offers them; values it does not offer (open-24-7 is set by the
         # hours editor, not here) are not part of this form, so neither side shows them.
         chosen = {str(v) for v in values if v not in (None, "")}
-        return [str(c.label) for c in field.choices if str(c.value) in chosen and c.value != ""]
+        # Our choices are SelectChoice objects (forms.choices); the stubs only know tuples.
+        offered = cast(list[SelectChoice], field.choices)
+        return [str(c.label) for c in offered if str(c.value) in chosen and c.value != ""]
     text = "" if field.data is None else str(field.data).strip()
     return [text] if text else []
 

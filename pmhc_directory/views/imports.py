@@ -28,11 +28,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import FileField, RadioField, SelectField
-from wtforms.fields.choices import SelectChoice
 
 from ..auth import EDITORS, roles_required
 from ..db import get_session
 from ..extensions import csrf
+from ..forms import SelectChoice
 from ..hsds.readers import FORMAT_NAMES, READERS, detect_format
 from ..services import import_runs as runs
 from ..services.imports import REPORT_COLUMNS

@@ -40,11 +40,10 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup, escape
-from wtforms.fields.choices import SelectChoice
 
 from ..auth import roles_required
 from ..db import get_session
-from ..forms import show_input_error
+from ..forms import SelectChoice, show_input_error
 from ..forms_outcomes import (
     DECLINE_REASON_LABELS,
     DISPOSITION_LABELS,

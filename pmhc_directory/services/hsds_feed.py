@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Executable, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..db import normalize_uuid
@@ -339,8 +339,8 @@ def _db_page(session: Session, ordered: Select[Any], params: ListParams, stream:
     total = total or 0
     if _offset(params) >= total:
         return _Ids([], total)
-    ids = session.scalars(ordered.offset(_offset(params)).limit(params.per_page)).all()
-    return _Ids([str(i) for i in ids], total)
+    page_ids = session.scalars(ordered.offset(_offset(params)).limit(params.per_page)).all()
+    return _Ids([str(i) for i in page_ids], total)
 
 
 def _list_page(ids: Sequence[str], params: ListParams, stream: bool) -> _Ids:
@@ -435,7 +435,7 @@ def _ranked_service_ids(session: Session, index: Any, text: str) -> list[str]:
 
 
 def _keep_ranked(
-    session: Session, ranked: Sequence[str], query: Callable[[Sequence[str]], Select[Any]]
+    session: Session, ranked: Sequence[str], query: Callable[[Sequence[str]], Executable]
 ) -> list[tuple[Any, ...]]:
     """Rows of ``query(chunk)`` for the ranked ids, in rank order (first column: the rank key)."""
     rows: list[tuple[Any, ...]] = []

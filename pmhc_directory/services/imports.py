@@ -857,9 +857,9 @@ def _parse_stream(
                     )
         for record in part.records:
             record.index += offset
-            first = first_service.setdefault(record.id, record.index)
-            if first != record.index:
-                message = f"duplicate service id: also record {first + 1}"
+            first_index = first_service.setdefault(record.id, record.index)
+            if first_index != record.index:
+                message = f"duplicate service id: also record {first_index + 1}"
                 merged.issues.append(ImportIssue(record.id, record.index, "service.id", message))
             for table in OWNED_TABLES:
                 ids = claimed[table]
@@ -921,7 +921,7 @@ def _sqlite_page_cache(session: Session) -> Iterator[None]:
         yield
         return
     conn = session.connection()
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
         yield
@@ -1093,7 +1093,7 @@ def _insert_plan(dialect: Any, table: Table, names: tuple[str, ...]) -> _InsertP
     for column in table.columns:
         if column.name in names or column.default is None:
             continue
-        if column.default.is_scalar:  # type: ignore[attr-defined]
+        if column.default.is_scalar:
             defaults[column.name] = column.default.arg  # type: ignore[attr-defined]
         else:
             computed = True
@@ -1106,7 +1106,7 @@ def _insert_plan(dialect: Any, table: Table, names: tuple[str, ...]) -> _InsertP
             sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
         else:
             sql = f"COPY {target} FROM STDIN"
-        processors = []
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
         for position, name in enumerate(columns):
             column_type = table.c[name].type
             processor = column_type.dialect_impl(dialect).bind_processor(dialect)
@@ -1147,7 +1147,7 @@ def _bulk_insert(session: Session, table: Table, rows: list[Row]) -> bool:
             if item is not None:
                 value[position] = processor(item)
         values.append(value)
-    dbapi = conn.dialect.dbapi
+    dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "sqlite":

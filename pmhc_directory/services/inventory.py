@@ -15,9 +15,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import combinations
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, update
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, joinedload, selectinload
 
 from ..csv_safe import csv_cell  # the one CSV rule (csv_safe.py); views import it from here
 from ..db import normalize_uuid
@@ -152,7 +154,11 @@ def _open_problem_count() -> ColumnElement[int]:
     )
 
 
-def _contains(column: ColumnElement[str | None], text: str) -> ColumnElement[bool]:
+#: A column expression or a mapped attribute (``Service.name``), for the helpers below.
+_Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _contains(column: _Column, text: str) -> ColumnElement[bool]:
     return func.lower(column).contains(text.lower(), autoescape=True)
 
 
@@ -590,7 +596,7 @@ class Queue:
 
 
 def _section(
-    session: Session, condition: ColumnElement[bool], order: Sequence[ColumnElement]
+    session: Session, condition: ColumnElement[bool], order: Sequence[_Column]
 ) -> QueueSection:
     where = (Service.status != DEFUNCT, condition)
     total = session.scalar(select(func.count(Service.id)).where(*where)) or 0
@@ -806,7 +812,8 @@ def resolve_problem(
         )
     status = "dismissed" if dismiss else "resolved"
     moment = now or datetime.now(UTC)
-    result = session.execute(
+    # An UPDATE's result is a CursorResult (it has the row count the typing hides).
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ProblemReport)
         .where(ProblemReport.id == report.id, ProblemReport.status == "open")
         .values(status=status, resolved_at=moment, resolved_by=user_email, resolution_note=text)

@@ -512,7 +512,7 @@ def dashboard(
                 },
             }
         )
-    declines.sort(key=lambda d: d["facility"])
+    declines.sort(key=lambda d: str(d["facility"]))
     return {
         "min_cell": min_cell,
         "suppressed_label": suppressed_label(min_cell),

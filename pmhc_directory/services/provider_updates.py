@@ -259,6 +259,8 @@ def _set(
     now: datetime,
     **extra: object,
 ) -> None:
+    old: object
+    new: object
     if field == "alert":
         before = current_alert(service.alert, service.alert_expires_at, now)
         old = {"alert": before, "expires_at": _iso(service.alert_expires_at) if before else None}

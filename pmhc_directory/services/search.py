@@ -143,7 +143,8 @@ def search_services(
     codes = _check(q, types, page, per_page)
     if not q:
         return _all_by_name(session, codes, page, per_page)
-    _report, seen = _catch_up(session, index, None, None)
+    _report, seen_rows = _catch_up(session, index, None, None)
+    seen: tuple[int | None, ...] | None = seen_rows
     if seen is None:  # the index was empty or unreadable: no change rows read yet
         seen = (session.scalar(select(func.max(SearchChange.seq))),)
 

@@ -22,6 +22,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from .db import get_database, get_session
+from .hsds.readers import FORMAT_NAMES, READERS
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed" / "demo"
 
@@ -106,14 +107,14 @@ def seed_command() -> None:
     click.echo(summary)
 
 
-IMPORT_FORMATS = ["hsds-json", "hsds-ndjson", "hsds-csv", "hsds1-csv", "samhsa-csv"]
 EXPORT_FORMATS = ["hsds-json", "hsds-ndjson", "hsds-csv"]
+_ROW_READERS = ", ".join(reader.name for reader in READERS if reader.takes_log)
 
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(IMPORT_FORMATS), default="hsds-json", show_default=True
+    "--format", "fmt", type=click.Choice(FORMAT_NAMES), default="hsds-json", show_default=True
 )
 @click.option(
     "--taxonomy-map",
@@ -127,7 +128,9 @@ EXPORT_FORMATS = ["hsds-json", "hsds-ndjson", "hsds-csv"]
     default="fail",
     show_default=True,
     help="fail: import nothing when anything is wrong. skip: import what is sound, drop or "
-    "skip only what is not, flag what needs a person.",
+    "skip only what is not, flag what needs a person. "
+    + _ROW_READERS
+    + " readers also handle each bad row themselves (the report names file, row and column).",
 )
 @click.option(
     "--report",

@@ -1,16 +1,51 @@
-"""Web forms (Flask-WTF). Every POST form carries a CSRF token; GET filter forms do not."""
+"""Web forms (Flask-WTF). Every POST form carries a CSRF token; GET filter forms do not.
+
+One idiom for every form (docs/development.md): the form checks *shape* (present, parses as a
+number, a date or a UUID, not too long, one of the field's fixed options) with WTForms
+validators; the service checks *meaning* (a code the taxonomy knows, a rule between fields, a
+row that must exist) and raises an ``InputError`` naming the field, which the view puts back
+on the form with :func:`show_input_error` (``forms_editing.apply_errors`` for an
+``EditError``'s several fields). A rule is written once, in the service, so the API, the CLI
+and the page refuse the same things.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
+
+# The stubs (types-WTForms 3.2) lack ``SelectChoice``, which WTForms 3.3 (installed) has.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from .errors import InputError
 from .services.directory import BrowseFilters
-from .taxonomy import SERVICE_TYPE, vocabulary
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """``SelectChoice`` options from (value, label) pairs (tuples are deprecated in WTForms)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_input_error(
+    form: Any,
+    exc: InputError,
+    *,
+    fallback: Field,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Put a service's ``InputError`` on the form field it names (through ``names``, the
+    service's field names -> the form's, when they differ), or on ``fallback`` when it names
+    no visible field of the form (none, a hidden one, one the form does not have)."""
+    name = (names or {}).get(exc.field or "", exc.field or "")
+    target = form._fields.get(name)
+    if target is None or isinstance(target, HiddenField):
+        target = fallback
+    target.errors = [*target.errors, exc.message]
 
 
 class LoginForm(FlaskForm):
@@ -34,15 +69,8 @@ _PAGE_RE = re.compile(r"^\d{1,6}$")
 
 
 class ListFilterMixin:
-    """Checks shared by the listing filter forms: the ``type`` and ``page`` query fields."""
-
-    def validate_type(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and vocabulary().find(SERVICE_TYPE, value) is None:
-            raise ValidationError(
-                f"\u201c{value}\u201d is not a service type in this directory. "
-                "Choose a type from the list."
-            )
+    """The shape check shared by the listing filter forms: the ``page`` query field (whether
+    ``type`` names a known service type is the service's to say)."""
 
     def validate_page(self, field: StringField) -> None:
         value = (field.data or "").strip()
@@ -63,14 +91,6 @@ class BrowseForm(ListFilterMixin, FlaskForm):
     continuum = StringField("Part of the crisis continuum")
     inactive = StringField("Include inactive services")
     page = StringField("Page")
-
-    def validate_continuum(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and value not in vocabulary().continuum:
-            choices = ", ".join(vocabulary().continuum)
-            raise ValidationError(
-                f"\u201c{value}\u201d is not part of the crisis continuum. Use one of: {choices}."
-            )
 
     def validate_inactive(self, field: StringField) -> None:
         if (field.data or "").strip().lower() not in _TRUE | _FALSE:

@@ -24,9 +24,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .forms import SelectChoice, choices
 from .models import LOCATION_TYPES, SERVICE_STATUSES
 from .services.editing import (
     CAPACITY_UNITS,
@@ -50,11 +50,6 @@ class CheckboxesField(SelectMultipleField):
 
     def pre_validate(self, form: Any) -> None:  # the service layer names unknown codes
         pass
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """``SelectChoice`` options from (value, label) pairs (tuples are deprecated in WTForms)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _choices(taxonomy: str, exclude: tuple[str, ...] = ()) -> list[SelectChoice]:

@@ -13,7 +13,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from .forms import ListFilterMixin
-from .services.inventory import MAX_NOTE, STATUS_CHOICES, InventoryFilters
+from .services.inventory import MAX_NOTE, InventoryFilters
 
 _TRUE = {"y", "yes", "on", "1", "true"}
 _FALSE = {"", "n", "no", "off", "0", "false"}
@@ -51,13 +51,6 @@ class InventoryFilterForm(ListFilterMixin, FlaskForm):
     problems = StringField("Open problem reports")
     duplicates = StringField("Probable duplicates")
     page = StringField("Page")
-
-    def validate_status(self, field: StringField) -> None:
-        value = (field.data or "").strip()
-        if value and value not in STATUS_CHOICES:
-            raise ValidationError(
-                f"\u201c{value}\u201d is not a status. Use one of: {', '.join(STATUS_CHOICES)}."
-            )
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

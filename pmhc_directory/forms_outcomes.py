@@ -26,9 +26,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from .forms import SelectChoice, choices
 from .models import DECLINE_REASONS, DISPOSITIONS, SCORECARD_STATUSES
 from .taxonomy import NEED, vocabulary
 
@@ -64,11 +64,6 @@ MAX_REFERRALS = 20
 _UUID_RE = re.compile(r"^[0-9a-fA-F-]{32,36}$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _COORD_RE = re.compile(r"^-?\d{1,3}(\.\d{1,12})?$")
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """``SelectChoice`` options from (value, label) pairs (tuples are deprecated in WTForms)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def need_choices() -> list[SelectChoice]:
@@ -158,10 +153,6 @@ class EncounterForm(FlaskForm):
             raise ValidationError("That hour is in the future.")
         self.occurred = moment
 
-    def validate_decline_reason(self, field: SelectField) -> None:
-        if self.disposition.data == "facility-declined" and not field.data:
-            raise ValidationError("Choose why the facility declined.")
-
     def validate_facility_id(self, field: SelectField) -> None:
         value = (field.data or "").strip()
         if value and not _UUID_RE.match(value):
@@ -180,11 +171,6 @@ class EncounterForm(FlaskForm):
             return False
         self.point = (lat, lon) if lat is not None and lon is not None else None
         return ok
-
-    def add_error(self, name: str, message: str) -> None:
-        field = self._fields.get(name)
-        target = field if field is not None and not isinstance(field, HiddenField) else self.near
-        target.errors = [*target.errors, message]
 
 
 class FollowUpForm(FlaskForm):

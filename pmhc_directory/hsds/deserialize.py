@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -903,7 +904,7 @@ class _RecordParser:
         for i, item, item_path in self.items(obj, "schedules", path):
             schedule = self.owned("schedules", item, item_path, owner, into)
             freq = item.get("freq") if isinstance(item.get("freq"), str) else None
-            days = self.value(item, "byday", item_path, lambda v, f=freq: byday(v, f))
+            days = self.value(item, "byday", item_path, partial(byday, freq=freq))
             if schedule is None:
                 continue
             schedule["byday"] = days

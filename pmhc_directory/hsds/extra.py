@@ -12,6 +12,7 @@ the importer reports it as a warning naming it.
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .fields import BY_NAME
@@ -92,7 +93,7 @@ _OFFICIAL: dict[str, frozenset[str]] = {table: _official(table) for table in OBJ
 
 
 def split_extra(
-    table: str, obj: dict[str, Any], columns: frozenset[str] | set[str]
+    table: str, obj: dict[str, Any], columns: AbstractSet[str]
 ) -> tuple[str | None, list[str]]:
     """(``hsds_extra`` text or None, keys that are not HSDS 3.1 fields of the object).
 

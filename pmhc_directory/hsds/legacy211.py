@@ -52,9 +52,10 @@ from ..hours.freeform import (
 from ..taxonomy import ATTRIBUTE, PAYMENT, POPULATION, SERVICE_TYPE, Term, Vocabulary, vocabulary
 from .bounded import check_zip_size
 from .errors import ImportIssue, ProblemLog, ReadFailed
+from .sample import FileSample
 from .taxonomy_map import TaxonomyMap, read_taxonomy_map
 
-__all__ = ["NAMESPACE", "read_hsds1_package", "stable_id", "uuid5"]
+__all__ = ["NAMESPACE", "looks_like_hsds1", "read_hsds1_package", "stable_id", "uuid5"]
 
 #: Namespace of the uuid5 ids given to HSDS 1.x rows (documented; never change it).
 NAMESPACE = uuid.UUID("98b06d75-e996-45a7-9c5a-6a40ce894cf9")
@@ -1103,7 +1104,7 @@ class _Builder:
             row = rows[original][1] if original in rows else {"name": original}
             vocabulary_name = row.get("vocabulary") or row.get("taxonomy") or "HSDS 1.x taxonomy"
             code = row.get("code") or original
-            term: Obj = {
+            entry: Obj = {
                 "id": stable_id("taxonomy", original),
                 "code": code,
                 "name": row.get("name") or code,
@@ -1118,9 +1119,9 @@ class _Builder:
             }
             parent = row.get("parent_id", "")
             if parent and parent in used:  # a parent is kept when the file also uses it
-                term["parent_id"] = stable_id("taxonomy", parent)
-            self.terms[original] = term
-            self.term_codes[original] = (code, term["name"])
+                entry["parent_id"] = stable_id("taxonomy", parent)
+            self.terms[original] = entry
+            self.term_codes[original] = (code, entry["name"])
         for _number, row, term in links:
             key = row.get("id") or f"{row['service_id']}:{term}"
             self.service_terms[row["service_id"]].append(
@@ -1226,10 +1227,12 @@ class _Builder:
             location = self.locations[location_key]
             sal.update(service_id=sid, location_id=location["id"], location=location)
             sal["phones"] = self.phones.get(("sal", key), [])
-            own = self.schedules.get(("sal", key))
-            sal["schedules"] = own.rows if own else []
+            own_hours = self.schedules.get(("sal", key))
+            sal["schedules"] = own_hours.rows if own_hours else []
             sals.append(sal)
-            effective.append(own or self.schedules.get(("location", location_key)) or service_hours)
+            effective.append(
+                own_hours or self.schedules.get(("location", location_key)) or service_hours
+            )
         out["service_at_locations"] = sals
         out["phones"] = self.phones.get(("service", original), [])
         out["schedules"] = service_hours.rows if service_hours else []
@@ -1322,10 +1325,13 @@ class _Builder:
             if (taxonomy, code) in seen:
                 continue
             seen.add((taxonomy, code))
-            term = vocab.term(taxonomy, code)
+            found_term = vocab.term(taxonomy, code)
             out.append(
                 pmhc_attribute(
-                    stable_id("attributes", f"{original}:{taxonomy}:{code}"), sid, term, link_type
+                    stable_id("attributes", f"{original}:{taxonomy}:{code}"),
+                    sid,
+                    found_term,
+                    link_type,
                 )
             )
         for term, key, detail in self.service_terms.get(original, []):
@@ -1443,3 +1449,14 @@ def read_hsds1_package(
             for issue in found:
                 log.flag(sid, issue)
     return services
+
+
+def looks_like_hsds1(sample: FileSample) -> bool:
+    """A zip without ``datapackage.json`` holding a services and an organizations table
+    (plural names, or HSDS 1.0's singular ones)."""
+    members = sample.members
+    if members is None or "datapackage.json" in members:
+        return False
+    return bool(members & {"services.csv", "service.csv"}) and bool(
+        members & {"organizations.csv", "organization.csv"}
+    )

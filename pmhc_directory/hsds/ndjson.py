@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import ImportIssue, ReadFailed
+from .sample import FileSample
 
-__all__ = ["NdjsonRecords", "read_ndjson"]
+__all__ = ["NdjsonRecords", "looks_like_ndjson", "read_ndjson"]
 
 
 def _file_problem(message: str) -> ReadFailed:
@@ -91,3 +92,12 @@ def read_ndjson(path: Path) -> NdjsonRecords:
     if not path.exists():
         raise _file_problem(f"{path} does not exist")
     return NdjsonRecords(path)
+
+
+def looks_like_ndjson(sample: FileSample) -> bool:
+    """Named ``.ndjson`` / ``.jsonl``, or a plain file whose first lines are JSON objects."""
+    if sample.is_zip:
+        return False
+    if sample.name.endswith((".ndjson", ".jsonl")):
+        return True
+    return sample.text.startswith("{") and "\n{" in sample.text.strip()

@@ -52,9 +52,10 @@ from .legacy211 import (
     uuid5,
     web_address,
 )
+from .sample import FileSample
 from .taxonomy_map import TaxonomyMap, read_taxonomy_map
 
-__all__ = ["DEFAULT_TYPES", "NAMESPACE", "read_samhsa_csv"]
+__all__ = ["DEFAULT_TYPES", "NAMESPACE", "looks_like_samhsa", "read_samhsa_csv"]
 
 #: Namespace of the uuid5 ids of SAMHSA rows (documented; never change it).
 NAMESPACE = uuid.UUID("a6a03d78-371b-4b22-8022-64dacd8afd43")
@@ -411,3 +412,14 @@ def read_samhsa_csv(
             for issue in found:
                 log.flag(sid, issue)
     return services
+
+
+def looks_like_samhsa(sample: FileSample) -> bool:
+    """A plain ``.csv`` file whose header names ``name1`` (MH, SUD) or ``id`` and
+    ``address`` (OTP)."""
+    if sample.is_zip or not sample.name.endswith(".csv"):
+        return False
+    if sample.text.startswith(("[", "{")):
+        return False
+    columns = sample.header_columns()
+    return "name1" in columns or {"id", "address"} <= columns

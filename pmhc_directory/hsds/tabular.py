@@ -47,6 +47,7 @@ from .errors import ImportIssue, ProblemLog, ReadFailed
 from .fields import HsdsField as Field
 from .fields import HsdsTable as Resource
 from .fields import link_column
+from .sample import FileSample
 
 __all__ = [
     "DESCRIPTOR_NAME",
@@ -56,6 +57,7 @@ __all__ = [
     "PackageRefused",
     "Resource",
     "descriptor",
+    "looks_like_package",
     "read_package",
     "write_package",
 ]
@@ -861,3 +863,8 @@ def read_package(path: Path, *, log: ProblemLog | None = None) -> PackageRecords
     if not path.exists():
         raise _problem("file", f"{path} does not exist")
     return PackageRecords(path, log=log)
+
+
+def looks_like_package(sample: FileSample) -> bool:
+    """A zip holding ``datapackage.json``."""
+    return sample.members is not None and "datapackage.json" in sample.members

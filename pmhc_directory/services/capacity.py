@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import normalize_uuid
+from ..errors import InputError
 from ..models import CapacityReport, Service, ServiceCapacity, Unit
 from .audit import record_change
 
@@ -26,13 +27,8 @@ UNIT_SCHEME = "PMHC"
 MAX_COUNT = 100_000
 
 
-class CapacityInputError(ValueError):
+class CapacityInputError(InputError):
     """A capacity figure that cannot be stored; ``field`` names it, ``message`` says why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

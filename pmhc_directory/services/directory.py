@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..db import normalize_uuid
+from ..errors import InputError
 from ..models import (
     Address,
     Attribute,
@@ -48,13 +49,8 @@ _DAY_ORDER = tuple(_DAY_NAMES)
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last", -2: "second-to-last"}
 
 
-class FilterError(ValueError):
+class FilterError(InputError):
     """A browse filter value that is not in the vocabulary; ``field`` names the filter."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # Small shared pieces ---------------------------------------------------------------------------
@@ -186,6 +182,13 @@ def continuum_choices() -> list[tuple[str, str]]:
     return list(vocabulary().continuum.items())
 
 
+def unknown_type_message(code: str) -> str:
+    """What a person is told about a service type code the taxonomy does not know."""
+    return (
+        f"\u201c{code}\u201d is not a service type in this directory. Choose a type from the list."
+    )
+
+
 def _filter_conditions(filters: BrowseFilters) -> list[ColumnElement[bool]]:
     vocab = vocabulary()
     conditions: list[ColumnElement[bool]] = []
@@ -194,11 +197,16 @@ def _filter_conditions(filters: BrowseFilters) -> list[ColumnElement[bool]]:
     type_sets: list[list[str]] = []
     if filters.service_type:
         if vocab.find(SERVICE_TYPE, filters.service_type) is None:
-            raise FilterError("type", f"{filters.service_type!r} is not a PMHC service type.")
+            raise FilterError("type", unknown_type_message(filters.service_type))
         type_sets.append([filters.service_type])
     if filters.continuum:
         if filters.continuum not in vocab.continuum:
-            raise FilterError("continuum", f"{filters.continuum!r} is not a continuum element.")
+            elements = ", ".join(vocab.continuum)
+            raise FilterError(
+                "continuum",
+                f"\u201c{filters.continuum}\u201d is not part of the crisis continuum. "
+                f"Use one of: {elements}.",
+            )
         type_sets.append(vocab.service_types_in(filters.continuum))
     # Each filter must hold on its own: type AND continuum, each matched by any of the types.
     for codes in type_sets:

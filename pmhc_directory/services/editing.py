@@ -172,6 +172,18 @@ def get_organization(session: Session, organization_id: str) -> Organization:
     return _get(session, Organization, organization_id)
 
 
+def organization_choices(session: Session) -> list[tuple[str, str]]:
+    """Every organization as (id, name), by name (for the new-service form)."""
+    rows = session.execute(select(Organization.id, Organization.name).order_by(Organization.name))
+    return [(str(oid), name) for oid, name in rows]
+
+
+def area_choices(session: Session) -> list[tuple[str, str | None]]:
+    """Every analysis area as (id, name), by id (for the service-areas form)."""
+    rows = session.execute(select(AnalysisArea.id, AnalysisArea.name).order_by(AnalysisArea.id))
+    return [(str(aid), name) for aid, name in rows]
+
+
 def get_location(session: Session, location_id: str) -> Location:
     return _get(session, Location, location_id)
 
@@ -277,15 +289,15 @@ def _set_attributes(
     for code in wanted:
         if code in kept:
             continue
-        term = session.get(TaxonomyTerm, vocab.id_for_code(taxonomy, code))
-        if term is None:  # reference data not loaded: a setup error, not user input
+        found = session.get(TaxonomyTerm, vocab.id_for_code(taxonomy, code))
+        if found is None:  # reference data not loaded: a setup error, not user input
             raise RuntimeError(f"taxonomy term {taxonomy}/{code} is missing; run init-db")
         service.attributes.append(
             Attribute(
                 link_id=service.id,
                 link_entity="service",
                 link_type=link_type,
-                taxonomy_term=term,
+                taxonomy_term=found,
             )
         )
     # Service types keep the order given (the first is primary); renumber every attribute.
@@ -293,7 +305,7 @@ def _set_attributes(
         order = {code: i for i, code in enumerate(wanted)}
         types = [a for a in service.attributes if a.link_type == link_type]
         others = [a for a in service.attributes if a.link_type != link_type]
-        types.sort(key=lambda a: order.get(a.taxonomy_term.code, len(order)))
+        types.sort(key=lambda a: order.get(a.taxonomy_term.code or "", len(order)))
         service.attributes[:] = types + others
     for position, attribute in enumerate(service.attributes):
         attribute.position = position
@@ -1380,12 +1392,12 @@ def area_map(session: Session, service: Service, chosen_ids: Iterable[str] = ())
             shapes.append((area.id, area.name or area.id, polygonal_shape(area.geometry), False))
         except ShapeError:
             continue
-    for area in service.service_areas:
-        if area.extent_type not in (None, "geojson") or not area.extent:
+    for served in service.service_areas:
+        if served.extent_type not in (None, "geojson") or not served.extent:
             continue
         try:
             shapes.append(
-                (area.id, area.name or "Service area", polygonal_shape(area.extent), True)
+                (served.id, served.name or "Service area", polygonal_shape(served.extent), True)
             )
         except ShapeError:
             continue

@@ -22,10 +22,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Executable, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..db import normalize_uuid
+from ..errors import InputError, SearchUnavailableError
 from ..geo.addresses import looks_like_zip
 from ..geo.distance import bounding_box, distance_km
 from ..hsds.profile import (
@@ -96,18 +97,14 @@ _FALSE = ("false", "0", "no")
 _SPACED_OFFSET = re.compile(r"^(.*\d) (\d\d(:?\d\d)?)$")
 
 
-class FeedInputError(ValueError):
-    """A query parameter that cannot be used; ``field`` names it, ``code`` is the error slug."""
+class FeedInputError(InputError):
+    """A query parameter that cannot be used; ``field`` names it, ``code`` is the error slug
+    (``unsupported-parameter`` is answered with 400, the others with 422)."""
 
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
-
-
-class SearchUnavailableError(RuntimeError):
-    """The search index could not be read, even after a rebuild."""
+    def __init__(self, field: str | None, message: str, code: str | None = None) -> None:
+        super().__init__(field, message, code)
+        if self.code == "unsupported-parameter":
+            self.status = 400
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,8 +339,8 @@ def _db_page(session: Session, ordered: Select[Any], params: ListParams, stream:
     total = total or 0
     if _offset(params) >= total:
         return _Ids([], total)
-    ids = session.scalars(ordered.offset(_offset(params)).limit(params.per_page)).all()
-    return _Ids([str(i) for i in ids], total)
+    page_ids = session.scalars(ordered.offset(_offset(params)).limit(params.per_page)).all()
+    return _Ids([str(i) for i in page_ids], total)
 
 
 def _list_page(ids: Sequence[str], params: ListParams, stream: bool) -> _Ids:
@@ -438,7 +435,7 @@ def _ranked_service_ids(session: Session, index: Any, text: str) -> list[str]:
 
 
 def _keep_ranked(
-    session: Session, ranked: Sequence[str], query: Callable[[Sequence[str]], Select[Any]]
+    session: Session, ranked: Sequence[str], query: Callable[[Sequence[str]], Executable]
 ) -> list[tuple[Any, ...]]:
     """Rows of ``query(chunk)`` for the ranked ids, in rank order (first column: the rank key)."""
     rows: list[tuple[Any, ...]] = []

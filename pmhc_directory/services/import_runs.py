@@ -24,7 +24,6 @@ import logging
 import os
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -38,9 +37,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import get_database, normalize_uuid
+from ..hsds.readers import READERS, format_named
 from ..models import ImportRun
 from .audit import record_change
-from .imports import FORMATS, ImportFailed, ImportSummary, import_file, write_report
+from .imports import ImportFailed, ImportSummary, import_file, write_report
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,8 @@ UNCONFIRMED_SECONDS = 24 * 3600
 PROGRESS_EVERY = 0.5
 #: Problems shown in the table on the page; all are in the CSV download.
 SHOWN_PROBLEMS = 200
-FORMAT_LABELS = {
-    "hsds-json": "HSDS 3.1 JSON (an array of services)",
-    "hsds-ndjson": "HSDS 3.1 NDJSON (one service per line)",
-    "hsds-csv": "HSDS 3.1 tabular package (zip with datapackage.json)",
-    "hsds1-csv": "Legacy 211 export, HSDS 1.x (zip of CSV files)",
-    "samhsa-csv": "SAMHSA treatment locator CSV",
-}
+#: Each import format's label, for the page (``hsds.readers``).
+FORMAT_LABELS = {reader.name: reader.label for reader in READERS}
 ACTIVE = ("checking", "importing")
 
 
@@ -76,50 +71,6 @@ class UnknownRunError(LookupError):
 
 class RunStateError(ValueError):
     """The run is not in a state that allows this (e.g. confirming one already imported)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Format detection
-
-
-def detect_format(path: Path, file_name: str) -> str | None:
-    """The import format of an uploaded file, from its name and first bytes; None if unsure.
-
-    ``.zip``: an HSDS 3.1 package when it holds ``datapackage.json``, a legacy HSDS 1.x
-    export when it holds ``services.csv`` / ``organizations.csv`` (or the 1.0 singular names);
-    ``.ndjson`` / ``.jsonl``: NDJSON; ``.json``: an array or object of HSDS 3.1; ``.csv``: a
-    SAMHSA locator file (its header names ``name1`` or the OTP layout's ``id`` + ``address``).
-    """
-    name = file_name.lower()
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                stems = {Path(n).name.lower() for n in archive.namelist()}
-            if "datapackage.json" in stems:
-                return "hsds-csv"
-            if stems & {"services.csv", "service.csv"} and stems & {
-                "organizations.csv",
-                "organization.csv",
-            }:
-                return "hsds1-csv"
-            return None
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except (OSError, zipfile.BadZipFile):
-        return None
-    text = head.decode("utf-8-sig", errors="replace").lstrip()
-    if name.endswith((".ndjson", ".jsonl")):
-        return "hsds-ndjson"
-    if name.endswith(".json") or text.startswith(("[", "{")):
-        if text.startswith("{") and "\n{" in text.strip():
-            return "hsds-ndjson"
-        return "hsds-json" if text.startswith(("[", "{")) else None
-    if name.endswith(".csv"):
-        header = text.splitlines()[0].lower() if text else ""
-        columns = {c.strip().strip('"') for c in header.split(",")}
-        if "name1" in columns or {"id", "address"} <= columns:
-            return "samhsa-csv"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,8 +129,7 @@ def create_run(
     user: str,
 ) -> ImportRun:
     """A new run, checking (active); ``ImportBusyError`` when another is active."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
+    format_named(fmt)  # UnknownFormatError (a ValueError) when there is no such format
     busy = active_run(session)
     if busy is not None:
         raise ImportBusyError(busy)

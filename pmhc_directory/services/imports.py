@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
@@ -46,7 +45,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from itertools import combinations
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -67,15 +65,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    type_coerce,
     update,
 )
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import new_id
-from ..geo.addresses import place_key
-from ..geo.distance import distance_km
+from ..errors import InputError
 from ..hsds.bounded import unzipped_limit
 from ..hsds.deserialize import (
     COLUMNS,
@@ -90,10 +86,11 @@ from ..hsds.deserialize import (
     row_sort_key,
 )
 from ..hsds.errors import ImportIssue, ProblemLog, ReadFailed
-from ..models import Base, ImportFlag, Location, Organization, Service, ServiceAtLocation
+from ..hsds.readers import READERS, UnknownFormatError, format_named, read_with
+from ..models import Base, ImportFlag
 from ..search.sync import Touched, write_changes
 from ..taxonomy import vocabulary
-from .inventory import DEFUNCT, DUPLICATE_DISTANCE_KM, DuplicatePair, ServiceRef
+from .inventory import DuplicatePair, probable_duplicates
 
 __all__ = [
     "ON_ERROR",
@@ -103,13 +100,11 @@ __all__ = [
     "ImportSummary",
     "import_file",
     "import_services",
-    "read_hsds_json",
+    "read_records",
     "report_rows",
     "write_report",
 ]
 
-#: Import formats (spec/api.md 1); each reader turns a file into compiled HSDS 3.1 services.
-FORMATS = ("hsds-json", "hsds-ndjson", "hsds-csv", "hsds1-csv", "samhsa-csv")
 # Records per write batch, and a cap on the rows of one table in a batch (the unpacked rows
 # of a batch are held at once; fewer, bigger batches spend less time per statement).
 BATCH_RECORDS = 2000
@@ -129,8 +124,11 @@ ON_ERROR = ("fail", "skip")
 REPORT_COLUMNS = ("file", "row", "record_id", "field", "severity", "problem", "action")
 
 
-class ImportFailed(Exception):  # noqa: N818 (the name the CLI and callers use)
-    """The import found problems and wrote nothing; ``errors`` lists every one."""
+class ImportFailed(InputError):  # noqa: N818 (the name the CLI and callers use)
+    """The import found problems and wrote nothing; ``errors`` lists every one (``field``
+    is the problem's field when there is only one)."""
+
+    code = "import-refused"
 
     def __init__(self, errors: Sequence[ImportIssue]) -> None:
         # nothing was written: whatever a problem would have cost in skip mode, it refused
@@ -139,7 +137,8 @@ class ImportFailed(Exception):  # noqa: N818 (the name the CLI and callers use)
             key=lambda issue: issue.record_index,
         )
         first = str(self.errors[0]) if self.errors else "no details"
-        super().__init__(f"{len(self.errors)} error(s); first: {first}")
+        only = self.errors[0].field if len(self.errors) == 1 else None
+        super().__init__(only, f"{len(self.errors)} error(s); first: {first}")
 
     def report(self, limit: int = 50) -> str:
         """One line per issue (at most ``limit``), e.g.
@@ -207,92 +206,32 @@ class ImportSummary:
         return text
 
 
-def _file_issue(message: str) -> ImportFailed:
-    return ImportFailed([ImportIssue(None, -1, "file", message)])
-
-
 @contextmanager
 def _no_progress(_label: str, _total: int | None = None) -> Iterator[Advance]:
     yield lambda _n: None
 
 
-def read_hsds_json(path: Path) -> list[Any]:
-    """The records of an ``hsds-json`` file: a JSON array of services, or one service."""
-    try:
-        with path.open("rb") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise _file_issue(
-            f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except UnicodeDecodeError:
-        raise _file_issue("is not UTF-8 text") from None
-    except IsADirectoryError:
-        raise _file_issue(f"{path} is a folder; hsds-json needs a .json file") from None
-    except OSError as exc:
-        raise _file_issue(f"cannot be read: {exc.strerror or exc}") from None
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict) and ("id" in data or "name" in data):
-        return [data]
-    raise _file_issue("expected a JSON array of HSDS services (or a single service object)")
-
-
-class _Released:
-    """A list handed on item by item, each dropped from the list once taken (so a parsed
-    record's raw dict can be freed); ``len()`` is the original length."""
-
-    def __init__(self, items: list[Any]) -> None:
-        self._items = items
-        self._length = len(items)
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __iter__(self) -> Iterator[Any]:
-        items = self._items
-        items.reverse()
-        while items:
-            yield items.pop()
-
-
 def read_records(
     path: Path, fmt: str, *, taxonomy_map: Path | None = None, log: ProblemLog | None = None
 ) -> Iterable[dict[str, Any]]:
-    """The services in ``path`` as compiled HSDS 3.1 dicts, read with the reader of ``fmt``.
+    """The services in ``path`` as compiled HSDS 3.1 dicts, read with the reader of ``fmt``
+    (``hsds.readers``).
 
-    ``taxonomy_map`` (``hsds1-csv`` and ``samhsa-csv`` only) is a CSV mapping external codes to
+    ``taxonomy_map`` (formats whose reader takes one) is a CSV mapping external codes to
     PMHC service types. Readers raise ``ReadFailed`` listing every problem they found; with
-    ``log`` (``--on-error skip``) the ``hsds1-csv`` and ``samhsa-csv`` readers handle the
-    problems of single rows themselves and list them there.
+    ``log`` (``--on-error skip``) the readers that take it handle the problems of single rows
+    themselves and list them there.
     """
-    if fmt not in FORMATS:
-        supported = ", ".join(FORMATS)
-        raise ImportFailed(
-            [ImportIssue(None, -1, "format", f"{fmt!r} is not supported (use {supported})")]
-        )
-    if taxonomy_map is not None and fmt not in ("hsds1-csv", "samhsa-csv"):
-        message = "--taxonomy-map applies to hsds1-csv and samhsa-csv imports only"
-        raise ImportFailed([ImportIssue(None, -1, "taxonomy_map", message)])
-    path = Path(path)
     try:
-        if fmt == "hsds-json":
-            return _Released(read_hsds_json(path))
-        if fmt == "hsds-ndjson":
-            from ..hsds.ndjson import read_ndjson
-
-            return read_ndjson(path)
-        if fmt == "hsds-csv":
-            from ..hsds.tabular import read_package
-
-            return read_package(path, log=log)
-        if fmt == "hsds1-csv":
-            from ..hsds.legacy211 import read_hsds1_package
-
-            return read_hsds1_package(path, taxonomy_map=taxonomy_map, log=log)
-        from ..hsds.samhsa import read_samhsa_csv
-
-        return read_samhsa_csv(path, taxonomy_map=taxonomy_map, log=log)
+        reader = format_named(fmt)
+    except UnknownFormatError as exc:
+        raise ImportFailed([ImportIssue(None, -1, "format", str(exc))]) from None
+    if taxonomy_map is not None and not reader.takes_taxonomy_map:
+        takers = " and ".join(r.name for r in READERS if r.takes_taxonomy_map)
+        message = f"--taxonomy-map applies to {takers} imports only"
+        raise ImportFailed([ImportIssue(None, -1, "taxonomy_map", message)])
+    try:
+        return read_with(reader, Path(path), taxonomy_map=taxonomy_map, log=log)
     except ReadFailed as exc:
         raise ImportFailed(exc.issues) from None
 
@@ -418,7 +357,7 @@ def _import(
     written = {record[1] for record in packed}
     packed.clear()
     summary = writer.summary
-    summary.duplicates = probable_duplicates_of(session, writer.touched)
+    summary.duplicates = probable_duplicates(session, writer.touched)
     summary.warnings = list(parsed.warnings)
     if log is not None:
         summary.on_error = "skip"
@@ -917,9 +856,9 @@ def _parse_stream(
                     )
         for record in part.records:
             record.index += offset
-            first = first_service.setdefault(record.id, record.index)
-            if first != record.index:
-                message = f"duplicate service id: also record {first + 1}"
+            first_index = first_service.setdefault(record.id, record.index)
+            if first_index != record.index:
+                message = f"duplicate service id: also record {first_index + 1}"
                 merged.issues.append(ImportIssue(record.id, record.index, "service.id", message))
             for table in OWNED_TABLES:
                 ids = claimed[table]
@@ -981,7 +920,7 @@ def _sqlite_page_cache(session: Session) -> Iterator[None]:
         yield
         return
     conn = session.connection()
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
         yield
@@ -1153,7 +1092,7 @@ def _insert_plan(dialect: Any, table: Table, names: tuple[str, ...]) -> _InsertP
     for column in table.columns:
         if column.name in names or column.default is None:
             continue
-        if column.default.is_scalar:  # type: ignore[attr-defined]
+        if column.default.is_scalar:
             defaults[column.name] = column.default.arg  # type: ignore[attr-defined]
         else:
             computed = True
@@ -1166,7 +1105,7 @@ def _insert_plan(dialect: Any, table: Table, names: tuple[str, ...]) -> _InsertP
             sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
         else:
             sql = f"COPY {target} FROM STDIN"
-        processors = []
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
         for position, name in enumerate(columns):
             column_type = table.c[name].type
             processor = column_type.dialect_impl(dialect).bind_processor(dialect)
@@ -1207,7 +1146,7 @@ def _bulk_insert(session: Session, table: Table, rows: list[Row]) -> bool:
             if item is not None:
                 value[position] = processor(item)
         values.append(value)
-    dbapi = conn.dialect.dbapi
+    dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "sqlite":
@@ -1623,139 +1562,3 @@ def _plan(
             updates.append(row)
     deletes = [r["id"] for r in owned if r["id"] not in desired_ids]
     return inserts, updates, deletes
-
-
-# ---------------------------------------------------------------------------------------------
-# Probable duplicates involving the services an import touched
-
-# Grid cells for the 50 m comparison, in degrees; km per degree of latitude (WGS84 mean).
-_CELL_DEGREES = 0.001
-_KM_PER_DEGREE = 111.2
-
-
-# ``place_key`` of service names seen lately: every import compares its services with all
-# the others by name, and recomputing the key of each name would cost the most.
-_NAME_KEYS: dict[str, str] = {}
-_NAME_KEYS_MAX = 100_000
-# Candidate services above which their locations are found in one pass over all links.
-_SCAN_LOCATIONS_OVER = 5000
-
-
-def probable_duplicates_of(
-    session: Session, touched: Sequence[tuple[str, str]]
-) -> list[DuplicatePair]:
-    """Probable duplicate pairs (as in ``inventory.probable_duplicates``) with at least one
-    service of ``touched`` ((id, name) pairs): same ``place_key`` of the name, not defunct,
-    closest locations under 50 m apart, or neither service has a location.
-
-    One pass over the service names finds the candidates by name; only their locations are
-    loaded, and points are compared through a grid of about 100 m cells, never all pairs.
-    """
-    name_keys = _NAME_KEYS
-    if len(name_keys) > _NAME_KEYS_MAX:
-        name_keys.clear()
-    keys = set()
-    for _id, name in touched:
-        key = name_keys.get(name)
-        if key is None:
-            key = name_keys[name] = place_key(name)
-        keys.add(key)
-    keys.discard("")
-    if not keys:
-        return []
-    touched_ids = {service_id for service_id, _name in touched}
-    # One pass over the services, ids as the driver gives them (converted only for the
-    # candidates: same key as a touched service, in a group of more than one).
-    dialect = session.get_bind().dialect
-    id_type = Service.__table__.c.id.type
-    to_id = id_type.dialect_impl(dialect).result_processor(dialect, None) or str
-    raw_groups: dict[str, list[tuple[Any, str, str, str]]] = defaultdict(list)
-    rows = session.execute(
-        select(type_coerce(Service.id, String), Service.name, Organization.name, Service.status)
-        .join(Service.organization)
-        .where(Service.status != DEFUNCT)
-    )
-    for raw_id, name, organization, status in rows:
-        key = name_keys.get(name)
-        if key is None:
-            key = name_keys[name] = place_key(name)
-        if key in keys:
-            raw_groups[key].append((raw_id, name, organization, status))
-    groups: dict[str, list[ServiceRef]] = {}
-    raw_ids: dict[Any, str] = {}
-    for key, members in raw_groups.items():
-        if len(members) < 2:
-            continue
-        refs = [ServiceRef(to_id(raw), name, org, status) for raw, name, org, status in members]
-        if any(ref.id in touched_ids for ref in refs):
-            groups[key] = refs
-            raw_ids.update((member[0], ref.id) for member, ref in zip(members, refs, strict=True))
-    del raw_groups
-    linked: set[str] = set()
-    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    located_query = select(
-        type_coerce(ServiceAtLocation.service_id, String), Location.latitude, Location.longitude
-    ).join(Location, Location.id == ServiceAtLocation.location_id)
-    if len(raw_ids) > _SCAN_LOCATIONS_OVER:  # one pass over every link beats many look-ups
-        conditions: list[ColumnElement[bool] | None] = [None]
-    else:
-        conditions = list(_among(session, ServiceAtLocation.service_id, list(raw_ids.values())))
-    for condition in conditions:
-        query = located_query if condition is None else located_query.where(condition)
-        for raw_id, lat, lon in session.execute(query):
-            service_id = raw_ids.get(raw_id)
-            if service_id is None:
-                continue
-            linked.add(service_id)
-            if lat is not None and lon is not None:
-                points[service_id].append((lat, lon))
-    pairs: dict[tuple[str, str], DuplicatePair] = {}
-    for key in sorted(groups):
-        refs = sorted(groups[key], key=lambda r: (r.organization.lower(), r.id))
-        unlocated = [r for r in refs if r.id not in linked]
-        for first, second in combinations(unlocated, 2):
-            if first.id in touched_ids or second.id in touched_ids:
-                pairs[(first.id, second.id)] = DuplicatePair(first, second, None)
-        for first, second, km in _near_pairs(refs, points, touched_ids):
-            pairs[(first.id, second.id)] = DuplicatePair(first, second, round(km * 1000, 1))
-    return list(pairs.values())
-
-
-def _near_pairs(
-    refs: list[ServiceRef],
-    points: dict[str, list[tuple[float, float]]],
-    touched_ids: set[str],
-) -> Iterator[tuple[ServiceRef, ServiceRef, float]]:
-    """Pairs of ``refs`` (in their order) whose closest points are under the duplicate
-    distance, at least one of them touched; with that distance in km."""
-    order = {ref.id: i for i, ref in enumerate(refs)}
-    cells: dict[tuple[int, int], list[tuple[ServiceRef, float, float]]] = defaultdict(list)
-    for ref in refs:
-        for lat, lon in points.get(ref.id, ()):
-            cells[_cell(lat, lon)].append((ref, lat, lon))
-    best: dict[tuple[str, str], tuple[ServiceRef, ServiceRef, float]] = {}
-    lat_span = DUPLICATE_DISTANCE_KM / _KM_PER_DEGREE
-    for ref in refs:
-        if ref.id not in touched_ids:
-            continue
-        for lat, lon in points.get(ref.id, ()):
-            cos = max(math.cos(math.radians(lat)), 1e-6)
-            lon_span = min(DUPLICATE_DISTANCE_KM / (_KM_PER_DEGREE * cos), 180.0)
-            low, high = _cell(lat - lat_span, lon - lon_span), _cell(lat + lat_span, lon + lon_span)
-            for row in range(low[0], high[0] + 1):
-                for column in range(low[1], high[1] + 1):
-                    for other, lat2, lon2 in cells.get((row, column), ()):
-                        if other.id == ref.id:
-                            continue
-                        km = distance_km(lat, lon, lat2, lon2)
-                        if km >= DUPLICATE_DISTANCE_KM:
-                            continue
-                        first, second = sorted((ref, other), key=lambda r: order[r.id])
-                        pair = (first.id, second.id)
-                        if pair not in best or km < best[pair][2]:
-                            best[pair] = (first, second, km)
-    yield from best.values()
-
-
-def _cell(lat: float, lon: float) -> tuple[int, int]:
-    return (math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES))

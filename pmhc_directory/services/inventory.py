@@ -8,17 +8,21 @@ commits (the view commits once). Every write goes through ``services.audit`` so 
 from __future__ import annotations
 
 import io
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import combinations
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, update
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, joinedload, selectinload
 
 from .. import csv_safe  # the one CSV writer: formulas made inert
 from ..db import normalize_uuid
+from ..errors import InputError
 from ..geo.addresses import place_key
 from ..geo.distance import distance_km
 from ..models import (
@@ -36,6 +40,7 @@ from ..models import (
 )
 from ..taxonomy import ATTRIBUTE, SERVICE_TYPE, vocabulary
 from .audit import history, record_change
+from .directory import unknown_type_message
 from .paging import PagedResult
 from .problems import PROBLEM_KIND_LABELS
 
@@ -52,17 +57,10 @@ CURRENT = "current"
 STATUS_CHOICES = (CURRENT, *SERVICE_STATUSES)
 RESPOND = "respond"
 OPEN_24_7 = "open-24-7"
-# One degree of latitude is about 111 km: a cheap test before the geodesic distance.
-_LAT_DEGREES_NEAR = 0.001
 
 
-class InventoryError(ValueError):
+class InventoryError(InputError):
     """Input that cannot be used; ``field`` names the form field and ``message`` says why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class UnknownRecordError(LookupError):
@@ -155,7 +153,11 @@ def _open_problem_count() -> ColumnElement[int]:
     )
 
 
-def _contains(column: ColumnElement[str | None], text: str) -> ColumnElement[bool]:
+#: A column expression or a mapped attribute (``Service.name``), for the helpers below.
+_Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _contains(column: _Column, text: str) -> ColumnElement[bool]:
     return func.lower(column).contains(text.lower(), autoescape=True)
 
 
@@ -205,6 +207,27 @@ class InventoryPage(PagedResult):
     page_size: int = PAGE_SIZE
 
 
+def _type_and_status(filters: InventoryFilters) -> list[ColumnElement[bool]]:
+    """The type and status filters; ``InventoryError`` for a type or status not known."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.service_type:
+        if vocabulary().find(SERVICE_TYPE, filters.service_type) is None:
+            raise InventoryError("type", unknown_type_message(filters.service_type))
+        conditions.append(has_type([filters.service_type]))
+    if filters.status:
+        if filters.status == CURRENT:
+            conditions.append(Service.status != DEFUNCT)
+        elif filters.status in SERVICE_STATUSES:
+            conditions.append(Service.status == filters.status)
+        else:
+            raise InventoryError(
+                "status",
+                f"\u201c{filters.status}\u201d is not a status. "
+                f"Use one of: {', '.join(STATUS_CHOICES)}.",
+            )
+    return conditions
+
+
 def _conditions(
     session: Session, filters: InventoryFilters, today: date, reverify_days: int
 ) -> list[ColumnElement[bool]]:
@@ -219,17 +242,7 @@ def _conditions(
                 _contains(Organization.alternate_name, text),
             )
         )
-    if filters.service_type:
-        if vocabulary().find(SERVICE_TYPE, filters.service_type) is None:
-            raise InventoryError("type", f"{filters.service_type!r} is not a PMHC service type.")
-        conditions.append(has_type([filters.service_type]))
-    if filters.status:
-        if filters.status == CURRENT:
-            conditions.append(Service.status != DEFUNCT)
-        elif filters.status in SERVICE_STATUSES:
-            conditions.append(Service.status == filters.status)
-        else:
-            raise InventoryError("status", f"{filters.status!r} is not a service status.")
+    conditions.extend(_type_and_status(filters))
     if filters.organization and filters.organization.strip():
         text = filters.organization.strip()
         conditions.append(
@@ -341,12 +354,71 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def probable_duplicates(session: Session) -> list[DuplicatePair]:
-    """Pairs of non-defunct services with the same normalised name (``place_key``) whose
-    locations are within 50 m of each other, or which both have no location at all.
+# Grid cells for the 50 m comparison, in degrees; km per degree of latitude (WGS84 mean).
+_CELL_DEGREES = 0.001
+_KM_PER_DEGREE = 111.2
+# ``place_key`` of service names seen lately: every import compares its services with all
+# the others by name, and recomputing the key of each name would cost the most.
+_NAME_KEYS: dict[str, str] = {}
+_NAME_KEYS_MAX = 100_000
+# Candidate services above which their locations are found in one pass over all links.
+_SCAN_LOCATIONS_OVER = 5000
 
-    Locations without coordinates cannot be compared; they show under missing coordinates.
+Points = dict[str, list[tuple[float, float]]]
+
+
+def probable_duplicates(
+    session: Session, touched: Sequence[tuple[str, str]] | None = None
+) -> list[DuplicatePair]:
+    """Pairs of non-defunct services with the same normalised name (``place_key``) whose
+    closest locations are under 50 m apart, or which both have no location at all.
+
+    ``touched`` ((id, name) pairs; an import passes the services it created or updated)
+    keeps only the pairs with at least one of them; None: every pair (the verification
+    queue). Locations without coordinates cannot be compared; they show under missing
+    coordinates. Pairs come by name key, then in (organization, id) order within a name.
+
+    One pass over the service names finds the candidates by name; only their locations are
+    loaded, and points are compared through a grid of about 100 m cells, never all pairs.
     """
+    touched_ids = None if touched is None else {service_id for service_id, _name in touched}
+    keys = None if touched is None else {_name_key(name) for _id, name in touched} - {""}
+    if keys is not None and not keys:
+        return []
+    groups = _name_groups(session, keys, touched_ids)
+    linked, points = _located(session, [ref.id for refs in groups.values() for ref in refs])
+    pairs: list[DuplicatePair] = []
+    for key in sorted(groups):
+        refs = sorted(groups[key], key=lambda r: (r.organization.lower(), r.id))
+        order = {ref.id: i for i, ref in enumerate(refs)}
+        found = {
+            (first.id, second.id): DuplicatePair(first, second, None)
+            for first, second in combinations([r for r in refs if r.id not in linked], 2)
+            if touched_ids is None or first.id in touched_ids or second.id in touched_ids
+        }
+        for first, second, km in _near_pairs(refs, points, touched_ids):
+            found[(first.id, second.id)] = DuplicatePair(first, second, round(km * 1000, 1))
+        pairs.extend(
+            found[pair] for pair in sorted(found, key=lambda p: (order[p[0]], order[p[1]]))
+        )
+    return pairs
+
+
+def _name_key(name: str) -> str:
+    name_keys = _NAME_KEYS
+    key = name_keys.get(name)
+    if key is None:
+        if len(name_keys) > _NAME_KEYS_MAX:
+            name_keys.clear()
+        key = name_keys[name] = place_key(name)
+    return key
+
+
+def _name_groups(
+    session: Session, keys: set[str] | None, touched_ids: set[str] | None
+) -> dict[str, list[ServiceRef]]:
+    """Non-defunct services by name key, only groups of two or more (with a touched service
+    and of a key in ``keys`` when those are given)."""
     groups: dict[str, list[ServiceRef]] = defaultdict(list)
     rows = session.execute(
         select(Service.id, Service.name, Organization.name, Service.status)
@@ -354,48 +426,85 @@ def probable_duplicates(session: Session) -> list[DuplicatePair]:
         .where(Service.status != DEFUNCT)
     )
     for service_id, name, organization, status in rows:
-        key = place_key(name)
-        if key:
-            groups[key].append(ServiceRef(service_id, name, organization, status))
-    candidates = {key: refs for key, refs in groups.items() if len(refs) > 1}
-    ids = [ref.id for refs in candidates.values() for ref in refs]
+        key = _name_key(name)
+        if key and (keys is None or key in keys):
+            groups[key].append(ServiceRef(str(service_id), name, organization, status))
+    return {
+        key: refs
+        for key, refs in groups.items()
+        if len(refs) > 1 and (touched_ids is None or any(r.id in touched_ids for r in refs))
+    }
+
+
+def _located(session: Session, ids: list[str]) -> tuple[set[str], Points]:
+    """Which of ``ids`` have a location at all, and the coordinates of those that have some."""
     linked: set[str] = set()
-    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        located = session.execute(
-            select(ServiceAtLocation.service_id, Location.latitude, Location.longitude)
-            .join(Location, Location.id == ServiceAtLocation.location_id)
-            .where(ServiceAtLocation.service_id.in_(chunk))
-        )
-        for service_id, lat, lon in located:
+    points: Points = defaultdict(list)
+    wanted = set(ids)
+    query = select(ServiceAtLocation.service_id, Location.latitude, Location.longitude).join(
+        Location, Location.id == ServiceAtLocation.location_id
+    )
+    if len(ids) > _SCAN_LOCATIONS_OVER:  # one pass over every link beats many look-ups
+        queries = [query]
+    else:
+        queries = [query.where(ServiceAtLocation.service_id.in_(chunk)) for chunk in _chunks(ids)]
+    for each in queries:
+        for raw_id, lat, lon in session.execute(each):
+            service_id = str(raw_id)
+            if service_id not in wanted:
+                continue
             linked.add(service_id)
             if lat is not None and lon is not None:
                 points[service_id].append((lat, lon))
-    pairs: list[DuplicatePair] = []
-    for key in sorted(candidates):
-        refs = sorted(candidates[key], key=lambda r: (r.organization.lower(), r.id))
-        for first, second in combinations(refs, 2):
-            if first.id not in linked and second.id not in linked:
-                pairs.append(DuplicatePair(first, second, None))
-                continue
-            nearest = _nearest_km(points.get(first.id, ()), points.get(second.id, ()))
-            if nearest is not None and nearest < DUPLICATE_DISTANCE_KM:
-                pairs.append(DuplicatePair(first, second, round(nearest * 1000, 1)))
-    return pairs
+    return linked, points
 
 
-def _nearest_km(
-    first: Sequence[tuple[float, float]], second: Sequence[tuple[float, float]]
-) -> float | None:
-    best: float | None = None
-    for lat1, lon1 in first:
-        for lat2, lon2 in second:
-            if abs(lat1 - lat2) > _LAT_DEGREES_NEAR:
-                continue
-            km = distance_km(lat1, lon1, lat2, lon2)
-            if best is None or km < best:
-                best = km
-    return best
+def _near_pairs(
+    refs: list[ServiceRef], points: Points, touched_ids: set[str] | None
+) -> Iterator[tuple[ServiceRef, ServiceRef, float]]:
+    """Pairs of ``refs`` (in their order) whose closest points are under the duplicate
+    distance, at least one of them touched (any, when None); with that distance in km."""
+    order = {ref.id: i for i, ref in enumerate(refs)}
+    cells: dict[tuple[int, int], list[tuple[ServiceRef, float, float]]] = defaultdict(list)
+    for ref in refs:
+        for lat, lon in points.get(ref.id, ()):
+            cells[_cell(lat, lon)].append((ref, lat, lon))
+    best: dict[tuple[str, str], tuple[ServiceRef, ServiceRef, float]] = {}
+    for ref in refs:
+        if touched_ids is not None and ref.id not in touched_ids:
+            continue
+        for lat, lon in points.get(ref.id, ()):
+            for other, km in _within(cells, ref, lat, lon):
+                first, second = sorted((ref, other), key=lambda r: order[r.id])
+                pair = (first.id, second.id)
+                if pair not in best or km < best[pair][2]:
+                    best[pair] = (first, second, km)
+    yield from best.values()
+
+
+def _within(
+    cells: dict[tuple[int, int], list[tuple[ServiceRef, float, float]]],
+    ref: ServiceRef,
+    lat: float,
+    lon: float,
+) -> Iterator[tuple[ServiceRef, float]]:
+    """The points of other services in ``cells`` under the duplicate distance of (lat, lon)."""
+    lat_span = DUPLICATE_DISTANCE_KM / _KM_PER_DEGREE
+    cos = max(math.cos(math.radians(lat)), 1e-6)
+    lon_span = min(DUPLICATE_DISTANCE_KM / (_KM_PER_DEGREE * cos), 180.0)
+    low, high = _cell(lat - lat_span, lon - lon_span), _cell(lat + lat_span, lon + lon_span)
+    for row in range(low[0], high[0] + 1):
+        for column in range(low[1], high[1] + 1):
+            for other, lat2, lon2 in cells.get((row, column), ()):
+                if other.id == ref.id:
+                    continue
+                km = distance_km(lat, lon, lat2, lon2)
+                if km < DUPLICATE_DISTANCE_KM:
+                    yield other, km
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return (math.floor(lat / _CELL_DEGREES), math.floor(lon / _CELL_DEGREES))
 
 
 def duplicate_service_ids(session: Session) -> set[str]:
@@ -486,7 +595,7 @@ class Queue:
 
 
 def _section(
-    session: Session, condition: ColumnElement[bool], order: Sequence[ColumnElement]
+    session: Session, condition: ColumnElement[bool], order: Sequence[_Column]
 ) -> QueueSection:
     where = (Service.status != DEFUNCT, condition)
     total = session.scalar(select(func.count(Service.id)).where(*where)) or 0
@@ -702,7 +811,8 @@ def resolve_problem(
         )
     status = "dismissed" if dismiss else "resolved"
     moment = now or datetime.now(UTC)
-    result = session.execute(
+    # An UPDATE's result is a CursorResult (it has the row count the typing hides).
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ProblemReport)
         .where(ProblemReport.id == report.id, ProblemReport.status == "open")
         .values(status=status, resolved_at=moment, resolved_by=user_email, resolution_note=text)

@@ -1,4 +1,7 @@
-"""Slowing down password guessing on ``POST /login``, with Flask-Limiter.
+"""Slowing down password guessing on ``POST /login``: the policy (limits, keys, waits).
+
+The Flask-Limiter glue that applies it to the login view is ``views/login_limits.py``; this
+module reads no request and imports no Flask (the view passes the address and the email).
 
 Three limits count login *attempts* (every POST to the login form that names an email; the
 address limit counts every POST) in a moving window of ``LOGIN_FAILURE_WINDOW_SECONDS``:
@@ -20,28 +23,18 @@ machine that tried many other accounts) and so counts successful logins too.
 
 Counts live where ``RATELIMIT_STORAGE_URI`` says: ``memory://`` counts in each app server
 process; ``redis://...`` shares them between servers. The client address is
-``request.remote_addr``, corrected behind proxies by ``PROXY_COUNT`` (see :func:`init_app`).
+``request.remote_addr``, corrected behind proxies by ``PROXY_COUNT``
+(``views.login_limits.init_app``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Flask, current_app, request
-from flask_limiter import RequestLimit
-from flask_limiter.util import get_remote_address
-from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.wrappers import Response
-
-from ..extensions import limiter
 from .accounts import normalize_email
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXTENSION_KEY = "pmhc_login_throttle"
 # Scopes of the three limits (part of each storage key).
 PAIR, ACCOUNT, ADDRESS = "login-pair", "login-account", "login-address"
 # Cleared by a successful login; the address count is not (one success does not excuse a
@@ -56,13 +49,6 @@ SETTINGS = {
 MAX_EMAIL_KEY = 320
 
 
-class LoginThrottle:
-    """This app's handle on the login limits: ``clear()`` forgets every count (tests, admin)."""
-
-    def clear(self) -> None:
-        limiter.reset()
-
-
 def check_settings(config: Any) -> None:
     """Refuse settings the limits cannot express (at start-up, not at the first login)."""
     for name in SETTINGS.values():
@@ -74,77 +60,24 @@ def check_settings(config: Any) -> None:
         raise ValueError("PROXY_COUNT must be 0 or more")
 
 
-def init_app(app: Flask) -> None:
-    """Bind Flask-Limiter to ``app``; trust ``PROXY_COUNT`` proxies for the client address."""
-    check_settings(app.config)
-    proxies = int(app.config.get("PROXY_COUNT") or 0)
-    if proxies and not isinstance(app.wsgi_app, ProxyFix):
-        # X-Forwarded-For gives remote_addr (the limits' key), X-Forwarded-Proto the scheme.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    limiter.init_app(app)
-    app.extensions[EXTENSION_KEY] = LoginThrottle()
-
-
 def limit_string(scope: str, config: Any) -> str:
     """``"5 per 900 second"`` for the scope's setting and the window (whole seconds, >= 1)."""
     window = max(1, math.ceil(float(config["LOGIN_FAILURE_WINDOW_SECONDS"])))
     return f"{int(config[SETTINGS[scope]])} per {window} second"
 
 
-def submitted_email() -> str:
-    """The normalised email of the login form (empty when none was sent)."""
-    return normalize_email(request.form.get("email", ""))[:MAX_EMAIL_KEY]
+def email_key(email: str | None) -> str:
+    """The normalised email as counted (empty when none was sent; cut to ``MAX_EMAIL_KEY``)."""
+    return normalize_email(email or "")[:MAX_EMAIL_KEY]
 
 
-def pair_key() -> str:
-    email = submitted_email()
-    return f"{get_remote_address()}|{email}" if email else ""
+def pair_key(address: str, email: str | None) -> str:
+    """The key of the address-and-email limit ("" when no email was sent: not counted)."""
+    counted = email_key(email)
+    return f"{address}|{counted}" if counted else ""
 
 
-def account_key() -> str:
-    return submitted_email()
-
-
-def _no_email() -> bool:
-    """No email sent: nothing to count per email (the form answers "Enter your email")."""
-    return not submitted_email()
-
-
-def forget_failures() -> None:
-    """After a successful login: clear its pair's and its email's counts."""
-    for checked in limiter.current_limits:
-        if checked.request_args[-1].endswith(CLEARED_ON_SUCCESS):
-            limiter.limiter.clear(checked.limit, *checked.request_args)
-
-
-def retry_after_seconds(breached: RequestLimit) -> int:
-    """Whole seconds until the breached limit lets one more attempt through (>= 1)."""
-    return max(1, math.ceil(breached.window[0] - time.time()))
-
-
-def login_limits(on_breach: Callable[[RequestLimit], Response]) -> Callable[[F], F]:
-    """Decorate the login view with the three limits (POST only).
-
-    Every POST takes its place in each limit before the view runs (no ``deduct_when``: a count
-    made after the password check lets parallel requests through); the view calls
-    :func:`forget_failures` after a successful login.
-    """
-    keys = {PAIR: pair_key, ACCOUNT: account_key, ADDRESS: get_remote_address}
-
-    def decorator(view: F) -> F:
-        for scope, key_func in keys.items():
-            view = limiter.limit(
-                _provider(scope),
-                key_func=key_func,
-                scope=scope,
-                methods=["POST"],
-                exempt_when=None if scope == ADDRESS else _no_email,
-                on_breach=on_breach,
-            )(view)
-        return view
-
-    return decorator
-
-
-def _provider(scope: str) -> Callable[[], str]:
-    return lambda: limit_string(scope, current_app.config)
+def retry_after_seconds(window_reset: float) -> int:
+    """Whole seconds (>= 1) until a breached limit whose window resets at ``window_reset``
+    (seconds since the epoch) lets one more attempt through."""
+    return max(1, math.ceil(window_reset - time.time()))

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import normalize_uuid
+from ..errors import InputError
 from ..models import AnalysisArea, Service
 from ..models.outcomes import (
     DECLINE_REASONS,
@@ -64,13 +65,11 @@ COMPUTED_QUESTIONS = (4, 5)
 Q4_MOMENTS = (("Saturday 2 a.m.", 5, 2), ("Tuesday 2 p.m.", 1, 14))
 
 
-class OutcomeInputError(ValueError):
+class OutcomeInputError(InputError):
     """A field of an outcomes request is missing or wrong; the message never echoes a person."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
 
 
 # --------------------------------------------------------------------------- logging
@@ -89,6 +88,21 @@ def _by_uuid(session: Session, model: Any, ident: Any) -> Any:
         return session.get(model, normalize_uuid(str(ident)))
     except (ValueError, AttributeError):
         return None
+
+
+def get_encounter(session: Session, encounter_id: str) -> Encounter | None:
+    """The encounter with this id, or None (also for text that is not a UUID)."""
+    found: Encounter | None = _by_uuid(session, Encounter, encounter_id)
+    return found
+
+
+def service_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """The names of the services with these ids, by id (unknown ids left out)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    found = session.execute(select(Service.id, Service.name).where(Service.id.in_(wanted)))
+    return {str(sid): name for sid, name in found}
 
 
 def service_types_of(service: Service) -> list[str]:
@@ -145,7 +159,7 @@ def log_encounter(
 
     if disposition == "facility-declined":
         if not decline_reason:
-            raise OutcomeInputError("decline_reason", "Say why the facility declined.")
+            raise OutcomeInputError("decline_reason", "Choose why the facility declined.")
         if decline_reason not in DECLINE_REASONS:
             raise OutcomeInputError(
                 "decline_reason", f"Decline reason must be one of {', '.join(DECLINE_REASONS)}."
@@ -498,7 +512,7 @@ def dashboard(
                 },
             }
         )
-    declines.sort(key=lambda d: d["facility"])
+    declines.sort(key=lambda d: str(d["facility"]))
     return {
         "min_cell": min_cell,
         "suppressed_label": suppressed_label(min_cell),

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import normalize_uuid
+from ..errors import InputError
 from ..models import Attribute, Organization, Service, ServiceCapacity, User
 from .audit import record_change
 from .capacity import CapacityInputError, check_unit, is_stale, report_capacity
@@ -35,13 +36,8 @@ class NotTheirsError(LookupError):
     """The service does not exist or belongs to another organization."""
 
 
-class ProviderInputError(ValueError):
+class ProviderInputError(InputError):
     """Refused input; ``field`` names it and ``message`` says what to do."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def source_of(user: User) -> str:
@@ -263,6 +259,8 @@ def _set(
     now: datetime,
     **extra: object,
 ) -> None:
+    old: object
+    new: object
     if field == "alert":
         before = current_alert(service.alert, service.alert_expires_at, now)
         old = {"alert": before, "expires_at": _iso(service.alert_expires_at) if before else None}

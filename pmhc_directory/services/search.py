@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from ..errors import InputError, SearchUnavailableError
 from ..models import (
     Attribute,
     Location,
@@ -59,17 +60,8 @@ Advance = Callable[[int], None]
 Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
 
 
-class SearchInputError(ValueError):
+class SearchInputError(InputError):
     """A search parameter out of range; ``field`` names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class SearchUnavailableError(RuntimeError):
-    """The index could not be read even after rebuilding it."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +143,8 @@ def search_services(
     codes = _check(q, types, page, per_page)
     if not q:
         return _all_by_name(session, codes, page, per_page)
-    _report, seen = _catch_up(session, index, None, None)
+    _report, seen_rows = _catch_up(session, index, None, None)
+    seen: tuple[int | None, ...] | None = seen_rows
     if seen is None:  # the index was empty or unreadable: no change rows read yet
         seen = (session.scalar(select(func.max(SearchChange.seq))),)
 

@@ -9,7 +9,8 @@ from flask import Blueprint, jsonify, request
 
 from ..auth import directory_reader
 from ..db import get_session
-from .errors import json_error
+from ..errors import InputError, SearchUnavailableError
+from .errors import input_error, search_unavailable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -17,11 +18,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # GET /api/v1/services: full-text search (spec/api.md 4) --------------------------------------
 
 
-class _InvalidParameterError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class _InvalidParameterError(InputError):
+    """A query parameter that is not a usable whole number."""
 
 
 # Largest whole-number parameter (page, per_page) taken in: any page past the last is empty.
@@ -62,10 +60,10 @@ def search_services() -> Any:
             page=_int_arg(request.args, "page", 1),
             per_page=_int_arg(request.args, "per_page", search_service.DEFAULT_PER_PAGE),
         )
-    except (_InvalidParameterError, search_service.SearchInputError) as exc:
-        return json_error(422, "invalid", exc.message, exc.field)
-    except search_service.SearchUnavailableError:
-        return json_error(503, "unavailable", "Search is unavailable right now; try again.")
+    except InputError as exc:
+        return input_error(exc)
+    except SearchUnavailableError:
+        return search_unavailable()
     return jsonify(
         {
             "total_items": result.total_items,

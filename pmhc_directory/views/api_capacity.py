@@ -29,7 +29,7 @@ from ..db import get_session
 from ..services.capacity import CapacityInputError, find_service, is_stale, report_capacity
 from ..services.tokens import authenticate_token
 from .api import bp
-from .errors import json_error
+from .errors import input_error, json_error
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 60
 WINDOW_SECONDS = 60.0
@@ -158,7 +158,7 @@ def report_capacity_view(service_id: str) -> Any:
         )
     except CapacityInputError as exc:
         session.commit()  # nothing was written but last_used_at
-        return json_error(422, "invalid", exc.message, exc.field)
+        return input_error(exc)
     answer = {
         "service_id": service.id,
         "unit": row.unit.name,

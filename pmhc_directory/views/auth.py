@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -17,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask import Response as FlaskResponse
 from flask_limiter import RateLimitExceeded, RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -25,15 +27,15 @@ from ..auth import start_login_clock
 from ..db import get_session
 from ..extensions import limiter
 from ..forms import LoginForm, LogoutForm
-from ..services import login_throttle
 from ..services.accounts import authenticate
-from . import rate_limits
+from . import login_limits, rate_limits
 
 bp = Blueprint("auth", __name__)
 # Failed-login limits (Flask-Limiter) and the proxy setting come with the login routes.
 # The lookup and problem-report limits (views/rate_limits.py) share the limiter: their settings
 # are checked here too.
-bp.record_once(lambda state: login_throttle.init_app(state.app))
+# (state.app is typed as Flask's sans-IO base; blueprints are only registered on a Flask app)
+bp.record_once(lambda state: login_limits.init_app(cast(Flask, state.app)))
 bp.record_once(lambda state: rate_limits.check_settings(state.app.config))
 
 LOGIN_FAILED = "Email or password is not correct."
@@ -59,9 +61,9 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _refused(breached: RequestLimit) -> Response:
+def _refused(breached: RequestLimit) -> FlaskResponse:
     """The login page with the wait, 429 and ``Retry-After``; the password was not checked."""
-    wait = login_throttle.retry_after_seconds(breached)
+    wait = login_limits.retry_after_seconds(breached)
     minutes = max(1, round(wait / 60))
     form = LoginForm()
     form.password.data = ""
@@ -84,12 +86,12 @@ def rate_limit_exceeded(exc: RateLimitExceeded) -> Any:
     response = make_response(_handle_http(exc))
     breached = limiter.current_limit
     if breached is not None:
-        response.headers["Retry-After"] = str(login_throttle.retry_after_seconds(breached))
+        response.headers["Retry-After"] = str(login_limits.retry_after_seconds(breached))
     return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@login_throttle.login_limits(on_breach=_refused)
+@login_limits.login_limits(on_breach=_refused)
 def login() -> Any:
     form = LoginForm()
     if request.method == "GET":
@@ -107,7 +109,7 @@ def login() -> Any:
         db_session.commit()
         if user is not None:
             # The attempt was counted before the check; a success clears its email's counts.
-            login_throttle.forget_failures()
+            login_limits.forget_failures()
             target = safe_next(form.next.data)
             # A fresh cookie session for the new identity; nothing from before carries over.
             session.clear()

@@ -15,10 +15,10 @@ from wtforms import StringField, ValidationError
 
 from ..auth import directory_reader
 from ..db import get_session
+from ..errors import SearchUnavailableError
 from ..forms import BrowseForm
 from ..services import directory as directory_service
 from ..services import directory_search
-from ..services.search import SearchUnavailableError
 from .history_text import change_lines
 
 bp = Blueprint("directory", __name__)
@@ -62,7 +62,7 @@ def browse() -> Any:
             )
         else:
             result = directory_service.browse_services(session, form.filters())
-    except directory_service.FilterError as exc:  # the form checks first; kept as a safety net
+    except directory_service.FilterError as exc:  # a type or continuum it does not know
         abort(400, description=exc.message)
     except SearchUnavailableError:
         abort(503, description="Search is unavailable right now; try again in a moment.")

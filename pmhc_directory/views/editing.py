@@ -10,7 +10,7 @@ flashes "Saved" and redirects.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -24,12 +24,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, FieldList, FormField, SelectFieldBase
+from wtforms import BooleanField, FieldList, FormField, SelectField
 
 from ..auth import EDITORS, roles_required
 from ..db import get_session
+from ..forms import SelectChoice
 from ..forms_editing import (
     BLANK_CLOSURES,
     BLANK_PHONES,
@@ -47,7 +47,7 @@ from ..forms_editing import (
     choices,
 )
 from ..hours.freeform import FreeformError, parse_time
-from ..models import AnalysisArea, Location, Organization, Schedule, Service
+from ..models import Location, Organization, Schedule, Service
 from ..services import editing
 from ..services.audit import VersionConflictError, history
 from ..services.directory import describe_hours
@@ -128,10 +128,7 @@ def _service_page(service: Service, form: ServiceForm) -> str:
 @roles_required(*EDITORS)
 def new_service() -> Any:
     session = get_session()
-    organizations = [
-        (o.id, o.name) for o in session.scalars(select(Organization).order_by(Organization.name))
-    ]
-    form = NewServiceForm(organizations=organizations)
+    form = NewServiceForm(organizations=editing.organization_choices(session))
     if request.method == "POST":
         form.validate_on_submit()
         data = {k: v for k, v in form.data.items() if k != "csrf_token"}
@@ -492,10 +489,9 @@ def _areas_form(service: Service, **kwargs: Any) -> AreasForm:
 
 
 def _area_choices() -> list[Any]:
-    session = get_session()
     return choices(
-        (a.id, f"{a.name} ({a.id})" if a.name else a.id)
-        for a in session.scalars(select(AnalysisArea).order_by(AnalysisArea.id))
+        (area_id, f"{name} ({area_id})" if name else area_id)
+        for area_id, name in editing.area_choices(get_session())
     )
 
 
@@ -628,14 +624,16 @@ def _field_text(field: Any) -> list[str]:
         return lines
     if isinstance(field, BooleanField):
         return ["Yes" if field.data else "No"]
-    if isinstance(field, SelectFieldBase):
+    if isinstance(field, SelectField):  # RadioField and SelectMultipleField are SelectFields
         values = field.data if isinstance(field.data, list) else [field.data]
         if not field.choices:
             return [str(v) for v in values if v not in (None, "")]
         # In the order the form offers them; values it does not offer (open-24-7 is set by the
         # hours editor, not here) are not part of this form, so neither side shows them.
         chosen = {str(v) for v in values if v not in (None, "")}
-        return [str(c.label) for c in field.choices if str(c.value) in chosen and c.value != ""]
+        # Our choices are SelectChoice objects (forms.choices); the stubs only know tuples.
+        offered = cast(list[SelectChoice], field.choices)
+        return [str(c.label) for c in offered if str(c.value) in chosen and c.value != ""]
     text = "" if field.data is None else str(field.data).strip()
     return [text] if text else []
 

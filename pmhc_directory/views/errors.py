@@ -19,6 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
+from ..errors import InputError, SearchUnavailableError
+
 API_PREFIXES = ("/api/", "/hsds")
 
 # Seconds a client is asked to wait when the database is unreachable.
@@ -45,6 +47,38 @@ def json_error(status: int, code: str, message: str, field: str | None = None) -
     response = jsonify({"error": {"code": code, "message": message, "field": field}})
     response.status_code = status
     return response
+
+
+def input_error(exc: InputError) -> Any:
+    """The JSON error answer for input a service refused (its own status, code and field)."""
+    response = jsonify(exc.body())
+    response.status_code = exc.status
+    return response
+
+
+def search_unavailable() -> Any:
+    """503 for a search index that cannot be read even after a rebuild."""
+    return json_error(503, "unavailable", "Search is unavailable right now; try again.")
+
+
+def _handle_input_error(exc: InputError) -> Any:
+    """An ``InputError`` no view caught: its JSON shape on the API, a 4xx page elsewhere."""
+    if _is_api_request():
+        return input_error(exc)
+    page = render_template(
+        "errors/error.html", status=exc.status, title="Not accepted", message=exc.message
+    )
+    return page, exc.status
+
+
+def _handle_search_unavailable(exc: SearchUnavailableError) -> Any:
+    if _is_api_request():
+        return search_unavailable()
+    message = "Search is unavailable right now; try again."
+    page = render_template(
+        "errors/error.html", status=503, title="Search unavailable", message=message
+    )
+    return page, 503
 
 
 def _is_api_request() -> bool:
@@ -139,6 +173,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(SecurityError, _handle_untrusted_host)
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(InputError, _handle_input_error)
+    app.register_error_handler(SearchUnavailableError, _handle_search_unavailable)
     for database_error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(database_error, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)

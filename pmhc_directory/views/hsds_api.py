@@ -18,9 +18,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from ..auth import directory_reader
 from ..db import get_session, normalize_uuid
+from ..errors import SearchUnavailableError
 from ..hsds import objects, profile
 from ..services import hsds_feed as feed
-from .errors import json_error
+from .errors import input_error, json_error, search_unavailable
 
 bp = Blueprint("hsds", __name__, url_prefix="/hsds")
 
@@ -54,11 +55,6 @@ def _id_or_none(raw: str) -> str | None:
         return None
 
 
-def _input_error(exc: feed.FeedInputError) -> Any:
-    status = 400 if exc.code == "unsupported-parameter" else 422
-    return json_error(status, exc.code, exc.message, exc.field)
-
-
 def _ndjson(items: Iterable[dict[str, Any]]) -> Response:
     def lines() -> Iterator[str]:
         for item in items:
@@ -81,9 +77,9 @@ def _list(
             return _ndjson(to_json(row, params, {}) for row in rows)
         found = page(params)
     except feed.FeedInputError as exc:
-        return _input_error(exc)
-    except feed.SearchUnavailableError:
-        return json_error(503, "unavailable", "Search is unavailable right now; try again.")
+        return input_error(exc)
+    except SearchUnavailableError:
+        return search_unavailable()
     contents = [to_json(item, params, found.extras) for item in found.items]
     return jsonify(found.envelope(contents))
 
@@ -233,7 +229,7 @@ def get_organization(organization_id: str) -> Any:
             "organizations", _only(request.args, "full_service"), _zone()
         )
     except feed.FeedInputError as exc:
-        return _input_error(exc)
+        return input_error(exc)
     found = _id_or_none(organization_id)
     bundle = feed.get_organization(get_session(), found) if found else None
     if bundle is None:

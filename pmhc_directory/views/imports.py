@@ -28,13 +28,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import FileField, RadioField, SelectField
-from wtforms.fields.choices import SelectChoice
 
 from ..auth import EDITORS, roles_required
 from ..db import get_session
 from ..extensions import csrf
+from ..forms import SelectChoice
+from ..hsds.readers import FORMAT_NAMES, READERS, detect_format
 from ..services import import_runs as runs
-from ..services.imports import FORMATS, REPORT_COLUMNS
+from ..services.imports import REPORT_COLUMNS
 
 bp = Blueprint("imports", __name__, url_prefix="/inventory/import")
 
@@ -71,7 +72,7 @@ class UploadForm(FlaskForm):
         "Format",
         choices=[
             SelectChoice(AUTO, "Detect from the file"),
-            *(SelectChoice(f, runs.FORMAT_LABELS[f]) for f in FORMATS),
+            *(SelectChoice(reader.name, reader.label) for reader in READERS),
         ],
         default=AUTO,
         validate_choice=False,
@@ -146,7 +147,7 @@ def upload():  # noqa: ANN201
         upload.save(stored)
     finally:
         upload.close()
-    fmt = form.fmt.data if form.fmt.data in FORMATS else runs.detect_format(stored, name)
+    fmt = form.fmt.data if form.fmt.data in FORMAT_NAMES else detect_format(stored, name)
     if fmt is None:
         stored.unlink(missing_ok=True)
         return _page(

@@ -64,7 +64,7 @@ def index() -> str:
         result = inventory_service.list_inventory(
             get_session(), form.filters(), today=_today(), reverify_days=_reverify_days()
         )
-    except inventory_service.InventoryError as exc:  # the form checks first; a safety net
+    except inventory_service.InventoryError as exc:  # a type or status it does not know
         abort(400, description=exc.message)
     return render_template(
         "inventory/index.html",

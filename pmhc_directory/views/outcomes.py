@@ -39,12 +39,11 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from .. import csv_safe
 from ..auth import roles_required
-from ..db import get_session, normalize_uuid
+from ..db import get_session
+from ..forms import SelectChoice, show_input_error
 from ..forms_outcomes import (
     DECLINE_REASON_LABELS,
     DISPOSITION_LABELS,
@@ -58,7 +57,7 @@ from ..forms_outcomes import (
     parse_months,
     tri_state,
 )
-from ..models import Encounter, Role, Service
+from ..models import Role
 from ..services import outcomes as outcomes_service
 
 log = logging.getLogger(__name__)
@@ -353,14 +352,6 @@ def export_csv() -> Response:
 # The encounter form --------------------------------------------------------------------------
 
 
-def _service_names(session: Any, ids: Iterable[str]) -> dict[str, str]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    found = session.execute(select(Service.id, Service.name).where(Service.id.in_(ids))).all()
-    return {str(sid): name for sid, name in found}
-
-
 def _facility_choices(session: Any, form: EncounterForm | None = None) -> list[SelectChoice]:
     """Places a person can be taken to only (no lines, courts or teams), nearest first to the
     encounter's point when it has one (issue #14 item 11)."""
@@ -375,7 +366,7 @@ def _facility_choices(session: Any, form: EncounterForm | None = None) -> list[S
     found = facility_choices(session, lat, lon)
     chosen = form.facility_id.data if form is not None else None
     if chosen and chosen not in {sid for sid, _ in found}:
-        name = session.scalar(select(Service.name).where(Service.id == chosen))
+        name = _service().service_names(session, [chosen]).get(chosen)
         if name is not None:
             found.append((chosen, name))
     return choices([("", "Choose a facility")] + found)
@@ -416,7 +407,7 @@ def new_encounter() -> Any:
                 flash(logged, "success")
                 return redirect(url_for("outcomes.new_encounter"), code=303)
     form.facility_id.choices = _facility_choices(session, form)
-    names = _service_names(session, form.services.data or [])
+    names = _service().service_names(session, form.services.data or [])
     return (
         render_template(
             "outcomes/new_encounter.html",
@@ -466,7 +457,7 @@ def _log(session: Any, form: EncounterForm, key: str | None) -> str | None:
         session.commit()
     except _service().OutcomeInputError as exc:
         session.rollback()
-        form.add_error(_form_field(exc.field), exc.message)
+        show_input_error(form, exc, fallback=form.near, names=SERVICE_FIELDS)
         return None
     if (near or form.point) and area_id is None:
         return "Encounter logged (the place was not found in an area, so no area was kept)"
@@ -494,10 +485,6 @@ SERVICE_FIELDS = {
 }
 
 
-def _form_field(name: str | None) -> str:
-    return SERVICE_FIELDS.get(name or "", "near")
-
-
 # Follow-up -----------------------------------------------------------------------------------
 
 
@@ -513,10 +500,7 @@ def follow_ups() -> str:
 @roles_required(*LEADS)
 def follow_up(encounter_id: str) -> Any:
     session = get_session()
-    try:
-        encounter = session.get(Encounter, normalize_uuid(encounter_id))
-    except ValueError:
-        encounter = None
+    encounter = _service().get_encounter(session, encounter_id)
     if encounter is None:
         abort(404)
     form = FollowUpForm()
@@ -536,8 +520,7 @@ def follow_up(encounter_id: str) -> Any:
                 session.commit()
             except _service().OutcomeInputError as exc:
                 session.rollback()
-                target = getattr(form, exc.field or "", None) or form.connected_30_days
-                target.errors = [*target.errors, exc.message]
+                show_input_error(form, exc, fallback=form.connected_30_days)
             else:
                 flash("Follow-up saved", "success")
                 return redirect(url_for("outcomes.follow_up", encounter_id=encounter_id), 303)
@@ -644,8 +627,7 @@ def answer(question_text: str) -> Any:
             get_session().commit()
         except _service().OutcomeInputError as exc:
             get_session().rollback()
-            target = form.evidence if exc.field == "evidence" else form.status
-            target.errors = [*target.errors, exc.message]
+            show_input_error(form, exc, fallback=form.status)
         else:
             flash(f"Answer to question {question} saved", "success")
             return redirect(url_for("outcomes.scorecard", _anchor=f"q{question}"), 303)

@@ -36,6 +36,7 @@ from flask_login import current_user
 from .. import csv_safe
 from ..auth import EDITORS, roles_required
 from ..db import get_session
+from ..errors import InputError
 from ..forms_editing import DAY_LABELS, HoursForm, apply_errors
 from ..matching.ranking import format_age
 from ..models import Role, Service
@@ -43,7 +44,7 @@ from ..services import invitations, proposals
 from ..services import provider_updates as updates
 from ..services.accounts import AccountError
 from ..services.audit import VersionConflictError
-from ..services.capacity import UNITS, CapacityInputError
+from ..services.capacity import UNITS
 from ..services.directory import describe_hours
 from ..services.editing import EditError, get_organization
 from ..services.provider_alerts import service_alert
@@ -156,7 +157,7 @@ def capacity(service_id: str) -> Any:
         row = updates.update_capacity(
             session, current_user, service, request.form.get("unit", ""), action, _now(), value
         )
-    except (updates.ProviderInputError, CapacityInputError) as exc:
+    except InputError as exc:  # ProviderInputError, CapacityInputError
         session.rollback()
         flash(f"{service.name}: not saved. {exc.message}", "error")
         return _back(service_id)

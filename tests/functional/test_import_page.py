@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pmhc_directory.hsds.legacy211 import stable_id
+from pmhc_directory.hsds.readers import detect_format
 from pmhc_directory.models import ChangeRecord, ImportFlag, ImportRun, Service
-from pmhc_directory.services.import_runs import detect_format
 from tests.factories import make_user
 from tests.functional.test_write_route_access import csrf_token, login
 from tests.legacy211_problems import build_messy_export

@@ -109,3 +109,25 @@ def test_cli_reports_the_flag(runner, session, tmp_path):
     result = runner.invoke(args=["import", str(path), "--format", "hsds-ndjson"])
     assert result.exit_code == 0, result.output
     assert "1 probable duplicate(s) flagged for review in the verification queue" in result.output
+
+
+def test_an_import_finds_exactly_the_queue_pairs_that_involve_its_services(session):
+    """One finder: the import's pairs are the verification queue's pairs with a service the
+    import touched (same distances), whatever the mix of near, far and unlocated services."""
+    run(
+        session,
+        at("Southside Clinic", 0),
+        at("Southside Clinic", 500),
+        at("Southside Clinic", None),
+    )
+    newcomers = [at("southside clinic", 10), at("SOUTHSIDE CLINIC", None), at("Other", 0)]
+    summary = run(session, *newcomers)
+    touched = {record["id"] for record in newcomers}
+    queue = {
+        frozenset((p.first.id, p.second.id)): p.distance_m
+        for p in probable_duplicates(session)
+        if {p.first.id, p.second.id} & touched
+    }
+    found = {frozenset((p.first.id, p.second.id)): p.distance_m for p in summary.duplicates}
+    assert found == queue
+    assert sorted(found.values(), key=str) == [10.0, None]  # near the one at 0 m; unlocated pair

@@ -17,12 +17,9 @@ from typing import Any
 import pytest
 
 from pmhc_directory.hsds.deserialize import ParsedFile, parse_services
-from pmhc_directory.services.imports import (
-    ImportFailed,
-    ImportIssue,
-    ImportSummary,
-    read_hsds_json,
-)
+from pmhc_directory.hsds.errors import ReadFailed
+from pmhc_directory.hsds.json_array import read_hsds_json
+from pmhc_directory.services.imports import ImportFailed, ImportIssue, ImportSummary
 from pmhc_directory.taxonomy import vocabulary
 
 SQUARE = {
@@ -595,18 +592,18 @@ def test_summary_text():
 def test_read_invalid_json_names_line_and_column(tmp_path: Path):
     path = tmp_path / "bad.json"
     path.write_text('[\n  {"id": "x",\n  "name" "y"}\n]\n', encoding="utf-8")
-    with pytest.raises(ImportFailed) as caught:
+    with pytest.raises(ReadFailed) as caught:
         read_hsds_json(path)
-    assert caught.value.report() == (
+    assert [str(issue) for issue in caught.value.issues] == [
         "file: is not valid JSON: Expecting ':' delimiter at line 3 column 10"
-    )
+    ]
 
 
 @pytest.mark.parametrize("content", ['{"services": []}', '"text"', "42"])
 def test_read_needs_an_array(tmp_path: Path, content: str):
     path = tmp_path / "x.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(ImportFailed, match="expected a JSON array of HSDS services"):
+    with pytest.raises(ReadFailed, match="expected a JSON array of HSDS services"):
         read_hsds_json(path)
 
 
@@ -614,7 +611,7 @@ def test_read_single_object_and_bom(tmp_path: Path):
     record = service_dict()
     path = tmp_path / "one.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(record).encode())
-    assert read_hsds_json(path) == [record]
+    assert list(read_hsds_json(path)) == [record]
 
 
 def test_schedule_the_hours_engine_cannot_evaluate_is_kept_with_a_warning_naming_the_field():

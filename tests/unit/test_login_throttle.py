@@ -11,22 +11,23 @@ import types
 import pytest
 from flask import Flask, Response, request
 
-from pmhc_directory.services import login_throttle
+from pmhc_directory.services import login_throttle as policy
+from pmhc_directory.views import login_limits
 
 CHECKED: list[str] = []
 
 
 def _refused(breached) -> Response:
-    wait = login_throttle.retry_after_seconds(breached)
+    wait = login_limits.retry_after_seconds(breached)
     return Response("refused", 429, {"Retry-After": str(wait)})
 
 
-@login_throttle.login_limits(on_breach=_refused)
+@login_limits.login_limits(on_breach=_refused)
 def attempt() -> str:
     """Stands in for the login view: 'right' is the only right password."""
     CHECKED.append(request.form["email"])
     if request.form["password"] == "right":
-        login_throttle.forget_failures()
+        login_limits.forget_failures()
         return "ok"
     return "wrong"
 
@@ -45,7 +46,7 @@ def clock(monkeypatch) -> Clock:
 
     fake = Clock()
     monkeypatch.setattr(limits.storage.memory, "time", types.SimpleNamespace(time=fake.time))
-    monkeypatch.setattr(login_throttle, "time", types.SimpleNamespace(time=fake.time))
+    monkeypatch.setattr(policy, "time", types.SimpleNamespace(time=fake.time))
     return fake
 
 
@@ -61,7 +62,7 @@ def make_app(**settings: object) -> Flask:
         PROXY_COUNT=0,
     )
     app.config.update(settings)
-    login_throttle.init_app(app)
+    login_limits.init_app(app)
     app.add_url_rule("/try", view_func=attempt, methods=["POST"])
     return app
 
@@ -69,10 +70,10 @@ def make_app(**settings: object) -> Flask:
 @pytest.fixture
 def app(clock):
     app = make_app()
-    app.extensions[login_throttle.EXTENSION_KEY].clear()
+    app.extensions[login_limits.EXTENSION_KEY].clear()
     CHECKED.clear()
     yield app
-    app.extensions[login_throttle.EXTENSION_KEY].clear()
+    app.extensions[login_limits.EXTENSION_KEY].clear()
 
 
 def post(app: Flask, email: str, password: str = "wrong", address: str = "10.0.0.1", **kw):
@@ -150,7 +151,7 @@ def test_forwarded_for_is_ignored_without_proxies(app):
 
 def test_behind_one_proxy_the_forwarded_client_address_counts(clock):
     app = make_app(PROXY_COUNT=1)
-    app.extensions[login_throttle.EXTENSION_KEY].clear()
+    app.extensions[login_limits.EXTENSION_KEY].clear()
     try:
         for _ in range(3):
             post(app, "a@example.org", headers={"X-Forwarded-For": "192.0.2.1"})
@@ -162,12 +163,12 @@ def test_behind_one_proxy_the_forwarded_client_address_counts(clock):
             post(app, "a@example.org", headers={"X-Forwarded-For": "192.0.2.2"}).status_code == 200
         )
     finally:
-        app.extensions[login_throttle.EXTENSION_KEY].clear()
+        app.extensions[login_limits.EXTENSION_KEY].clear()
 
 
 def test_limit_strings_follow_the_settings():
     config = {"LOGIN_MAX_FAILURES": 5, "LOGIN_FAILURE_WINDOW_SECONDS": 899.5}
-    assert login_throttle.limit_string(login_throttle.PAIR, config) == "5 per 900 second"
+    assert policy.limit_string(policy.PAIR, config) == "5 per 900 second"
 
 
 @pytest.mark.parametrize(

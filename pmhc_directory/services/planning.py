@@ -49,6 +49,7 @@ from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import moments
+from ..errors import InputError
 from ..gaps.coverage import CRISIS_ELEMENTS
 from ..geo.distance import TravelModel
 from ..hours import ScheduleError, is_open_at, open_intervals
@@ -84,14 +85,8 @@ SUPPLY_NOTE = (
 )
 
 
-class PlanningInputError(ValueError):
+class PlanningInputError(InputError):
     """A bad planning parameter: ``field`` names it, ``message`` says what to fix."""
-
-    def __init__(self, field: str | None, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
 
 
 class NoGeographyError(LookupError):

@@ -22,7 +22,7 @@ from ..auth import directory_reader
 from ..db import get_session
 from ..services.lookup import LookupInputError, parse_lookup_params, query_params
 from .api import bp
-from .errors import json_error
+from .errors import input_error, json_error
 from .lookup_support import lookup_from_app, record_unmet_from_app
 from .rate_limits import lookup_limits
 
@@ -56,8 +56,7 @@ def match() -> Any:
         answer = lookup_from_app(session, lookup)
     except LookupInputError as exc:
         session.rollback()
-        status = 422 if exc.code in ("not-found",) else 400
-        return json_error(status, exc.code, exc.message, exc.field)
+        return input_error(exc)
     try:
         record_unmet_from_app(session, lookup, answer)  # signed-in users' only, once per intent
         session.commit()

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ... import moments
+from ...errors import InputError
 from ...matching.model import GENDERS, MAX_LIMIT
 from ...matching.policy import default_policy
 from ...taxonomy import NEED, PAYMENT, POPULATION, SERVICE_TYPE, Vocabulary, vocabulary
@@ -29,8 +30,11 @@ MAX_AT_DAYS = moments.MAX_AT_DAYS
 AT_NOW_SLACK = timedelta(minutes=15)
 
 
-class LookupInputError(ValueError):
-    """A bad lookup input; ``field`` names it and ``message`` says what to fix."""
+class LookupInputError(InputError):
+    """A bad lookup input; ``field`` names it and ``message`` says what to fix. A place that
+    cannot be found (``code="not-found"``) is answered 422, every other bad input 400."""
+
+    status = 400
 
     def __init__(
         self,
@@ -39,10 +43,9 @@ class LookupInputError(ValueError):
         code: str = "invalid",
         choices: Sequence[str] = (),
     ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
+        super().__init__(field, message, code)
+        if code == "not-found":
+            self.status = 422
         # "Did you mean" texts for a place not found (each one a search that finds a place).
         self.choices = list(choices)
 

@@ -75,7 +75,7 @@ from .schema import (
     make_analyzer,
     state_document,
 )
-from .writer import speed_up
+from .writer import add_document, speed_up
 
 LOG = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class IndexUpdate:
     def update(self, documents: Iterable[dict[str, str]]) -> None:
         for document in documents:
             if self.cleared:
-                self._writer.add_document(**document)
+                add_document(self._writer, document)
             else:
                 self._writer.update_document(**document)
 

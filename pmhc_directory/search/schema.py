@@ -138,12 +138,19 @@ class IndexedText(TEXT):
         if kwargs or not isinstance(value, str) or type(self.format) is not Frequency:
             yield from super().index(value, **kwargs)
             return
+        yield from self.postings(value)
+
+    def postings(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
+        """(term, frequency, weight, encoded frequency) of each term of ``value``, as
+        ``TEXT.index`` gives them (in another order)."""
         terms = self.__dict__.get("_terms")
         if terms is None:
             terms = self.__dict__["_terms"] = _Terms(self.analyzer)
         boost = self.format.field_boost
-        for term, count in terms.counts(value).items():
-            yield term.encode("utf-8"), count, count * boost, pack_uint(count)
+        return [
+            (term.encode("utf-8"), count, count * boost, pack_uint(count))
+            for term, count in terms.counts(value).items()
+        ]
 
 
 def build_schema() -> Schema:

@@ -18,13 +18,15 @@ as it is.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
+
+from .schema import IndexedText
 
 # (field name, term bytes, document number, weight, encoded value), as whoosh passes them.
 Posting = tuple[str, bytes, int, float, bytes]
@@ -73,6 +75,27 @@ class PostingsInMemory:
                 weight, value = values[i]
                 yield fieldname, text, docs[i], weight, value
 
+    def add_field(
+        self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes]]
+    ) -> int:
+        """Add one document's postings of one field; returns the sum of their frequencies."""
+        length = 0
+        docs_of, values_of, shared = self._docs, self._values, self._shared
+        for text, frequency, weight, value in items:
+            length += frequency
+            key = (fieldname, text)
+            docs = docs_of.get(key)
+            if docs is None:
+                docs = docs_of[key] = array("q")
+                values_of[key] = []
+                self.fieldnames.add(fieldname)
+            elif docnum < docs[-1]:
+                self._unordered.add(key)
+            docs.append(docnum)
+            pair = (weight, value)
+            values_of[key].append(shared.setdefault(pair, pair))
+        return length
+
     def cleanup(self) -> None:
         self._docs.clear()
         self._values.clear()
@@ -113,6 +136,51 @@ class LengthsReadOnce:
     def close(self) -> None:
         self._lengths.clear()
         self._reader.close()
+
+
+def add_document(writer: Any, fields: dict[str, str]) -> None:
+    """``writer.add_document(**fields)``, with each field's postings added in one call.
+
+    Does what ``SegmentWriter.add_document`` does for documents of plain field values (no
+    boosts, no ``_stored_`` values) of fields without spelling words, term vectors or
+    columns; anything else, or a writer :func:`speed_up` did not change, goes to whoosh.
+    """
+    pool = writer.pool
+    schema = writer.schema
+    if not isinstance(pool, PostingsInMemory) or not all(
+        name in schema and _plain(schema[name]) for name in fields
+    ):
+        writer.add_document(**fields)
+        return
+    writer._check_state()
+    docnum = writer.docnum
+    perdoc = writer.perdocwriter
+    perdoc.start_doc(docnum)
+    try:
+        for name in sorted(fields):
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = 0
+            if field.indexed:
+                if isinstance(field, IndexedText):
+                    items: Iterable[tuple[bytes, int, float, bytes]] = field.postings(value)
+                else:
+                    items = field.index(value)
+                length = pool.add_field(name, docnum, items)
+                length = length if field.scorable else 0
+            perdoc.add_field(name, field, value if field.stored else None, length)
+    except Exception:
+        perdoc.cancel_doc()
+        raise
+    perdoc.finish_doc()
+    writer._added = True
+    writer.docnum += 1
+
+
+def _plain(field: Any) -> bool:
+    return not (field.separate_spelling() or field.vector or field.column_type)
 
 
 def speed_up(writer: Any) -> None:

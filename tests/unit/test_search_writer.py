@@ -7,7 +7,12 @@ from whoosh import writing
 from whoosh.filedb.filestore import RamStorage
 
 from pmhc_directory.search.schema import SCHEMA, service_document
-from pmhc_directory.search.writer import LengthsReadOnce, PostingsInMemory, speed_up
+from pmhc_directory.search.writer import (
+    LengthsReadOnce,
+    PostingsInMemory,
+    add_document,
+    speed_up,
+)
 from tests.unit.test_search_ranking import corpus
 
 
@@ -49,7 +54,7 @@ def written(fast: bool, steps) -> dict:
             assert isinstance(writer.pool, PostingsInMemory)
         for document in documents:
             if clear:
-                writer.add_document(**document)
+                add_document(writer, document) if fast else writer.add_document(**document)
             else:
                 writer.update_document(**document)
         for service_id in deleted:
@@ -86,7 +91,7 @@ def segment_files(fast: bool) -> dict[str, bytes]:
     if fast:
         speed_up(writer)
     for document in DOCUMENTS:
-        writer.add_document(**document)
+        add_document(writer, document) if fast else writer.add_document(**document)
     writer.commit(mergetype=writing.CLEAR)
     [segment] = index._segments()
     files = segment.open_compound_file(storage)

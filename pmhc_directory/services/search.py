@@ -157,7 +157,8 @@ def search_services(
         return _all_by_name(session, codes, page, per_page)
     _report, seen = _catch_up(session, index, None, None)
     if seen is None:  # the index was empty or unreadable: no change rows read yet
-        seen = (session.scalar(select(func.max(SearchChange.seq))),)
+        newest: int | None = session.scalar(select(func.max(SearchChange.seq)))
+        seen = () if newest is None else (newest,)
 
     def keep(ids: Sequence[str]) -> Collection[str]:
         if only is not None:  # read from the database in this transaction: they exist

@@ -11,6 +11,7 @@ them needs no reindex.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from whoosh.analysis import (
     StemmingAnalyzer,
     StopFilter,
 )
+from whoosh.analysis.tokenizers import default_pattern
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Frequency
 from whoosh.support.charset import accent_map
@@ -61,8 +63,18 @@ def make_analyzer() -> Analyzer:
     return StemmingAnalyzer() | CharsetFilter(accent_map)
 
 
+# whoosh's default word pattern, and the same without its capturing group.
+_DEFAULT_WORDS = default_pattern
+_WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*", default_pattern.flags)
 # Distinct words whose terms ``_Terms`` remembers (about 100 bytes each) before starting over.
 _TERMS_CACHED = 200_000
+
+
+def _word_finder(expression: re.Pattern[str]) -> Callable[[str], list[str]]:
+    """The words ``expression`` finds in a text, as the tokenizer finds them."""
+    if expression.pattern == _DEFAULT_WORDS.pattern and expression.flags == _DEFAULT_WORDS.flags:
+        return _WORDS.findall  # the same matches, without the group that findall would return
+    return lambda value: [match.group(0) for match in expression.finditer(value)]
 
 
 class _Terms:
@@ -84,7 +96,7 @@ class _Terms:
         tokenizer, _lower, stop, stem, charset = analyzer.items
         if tokenizer.gaps:
             raise TypeError("expected a tokenizer that matches words, not gaps")
-        self._words: Callable[[str], Iterator[Any]] = tokenizer.expression.finditer
+        self._words = _word_finder(tokenizer.expression)
         self._stops: frozenset[str] = stop.stops
         self._min: int = stop.min
         self._max: int | None = stop.max
@@ -109,15 +121,12 @@ class _Terms:
         known = self._known
         if len(known) > _TERMS_CACHED:
             known.clear()
-        counts: Counter[str] = Counter()
-        for match in self._words(value):
-            word = match.group(0)
-            term = known.get(word, "")
-            if term == "":
-                term = known[word] = self.term(word)
-            if term is not None:
-                counts[term] += 1
-        return counts
+        terms = [known[w] if w in known else self._learn(w) for w in self._words(value)]
+        return Counter(term for term in terms if term is not None)
+
+    def _learn(self, word: str) -> str | None:
+        term = self._known[word] = self.term(word)
+        return term
 
 
 class IndexedText(TEXT):

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, or_, select
+from sqlalchemy import Connection, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -402,17 +402,19 @@ def _load_texts(session: Session, ids: Sequence[str]) -> list[ServiceText]:
         )
     }
     found = [service_id for service_id in ids if service_id in services]
+    # The query above went through the session (which flushed); the rest read plain rows.
+    connection = session.connection()
     organizations = {
         row.id: _lines(row.name, row.alternate_name)
         for row in _rows(
-            session,
+            connection,
             select(Organization.id, Organization.name, Organization.alternate_name),
             Organization.id,
             {row.organization_id for row in services.values()},
         )
     }
     attributes = _grouped(
-        session,
+        connection,
         select(Attribute.link_id, Attribute.link_type, TaxonomyTerm.name, TaxonomyTerm.code)
         .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
         .where(Attribute.link_entity == "service")
@@ -420,7 +422,7 @@ def _load_texts(session: Session, ids: Sequence[str]) -> list[ServiceText]:
         Attribute.link_id,
         found,
     )
-    places = _places(session, found)
+    places = _places(connection, found)
     return [
         _text_of(
             services[sid],
@@ -432,11 +434,11 @@ def _load_texts(session: Session, ids: Sequence[str]) -> list[ServiceText]:
     ]
 
 
-def _places(session: Session, ids: Sequence[str]) -> dict[str, list[str]]:
+def _places(connection: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
     """Per service: each location's name and other name, then its addresses' cities and ZIP
     codes, locations in link order (as :func:`service_text` lists them)."""
     links = _grouped(
-        session,
+        connection,
         select(
             ServiceAtLocation.service_id,
             Location.id,
@@ -449,7 +451,7 @@ def _places(session: Session, ids: Sequence[str]) -> dict[str, list[str]]:
         ids,
     )
     addresses = _grouped(
-        session,
+        connection,
         select(Address.location_id, Address.city, Address.postal_code).order_by(Address.id),
         Address.location_id,
         {row[1] for rows in links.values() for row in rows},
@@ -496,20 +498,22 @@ def _lines(*parts: str | None) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _rows(session: Session, statement: Any, key: Any, ids: Collection[str]) -> list[Any]:
+def _rows(
+    executor: Session | Connection, statement: Any, key: Any, ids: Collection[str]
+) -> list[Any]:
     """Rows of ``statement`` whose ``key`` is one of ``ids`` (in chunks of a bound size)."""
     rows: list[Any] = []
     for chunk in _chunks(sorted({i for i in ids if i is not None}), _IN_CHUNK):
-        rows += session.execute(statement.where(key.in_(chunk))).all()
+        rows += executor.execute(statement.where(key.in_(chunk))).all()
     return rows
 
 
 def _grouped(
-    session: Session, statement: Any, key: Any, ids: Collection[str]
+    executor: Session | Connection, statement: Any, key: Any, ids: Collection[str]
 ) -> dict[str, list[Any]]:
     """Rows of ``statement`` for ``ids``, grouped by their first column (``key``), in order."""
     grouped: dict[str, list[Any]] = {}
-    for row in _rows(session, statement, key, ids):
+    for row in _rows(executor, statement, key, ids):
         grouped.setdefault(row[0], []).append(row)
     return grouped
 

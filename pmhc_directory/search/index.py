@@ -75,6 +75,7 @@ from .schema import (
     make_analyzer,
     state_document,
 )
+from .writer import add_document, speed_up
 
 LOG = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class IndexUpdate:
     def update(self, documents: Iterable[dict[str, str]]) -> None:
         for document in documents:
             if self.cleared:
-                self._writer.add_document(**document)
+                add_document(self._writer, document)
             else:
                 self._writer.update_document(**document)
 
@@ -498,6 +499,7 @@ class SearchIndex:
                 ) from exc
             except Exception as exc:
                 raise self._fail(exc) from exc
+            speed_up(writer)
             update = IndexUpdate(writer)
             try:
                 yield update
@@ -525,9 +527,15 @@ class SearchIndex:
 
 
 def _same_layout(schema: Schema) -> bool:
-    """Whether an index's schema has our fields, each stored in the same postings format."""
+    """Whether an index's schema has our fields, each of the same kind and postings format.
+
+    An index whose text fields are whoosh's ``TEXT`` (layout 2) holds the same postings but
+    would be written through whoosh's slower analysis for good: it is replaced and rebuilt once.
+    """
     return set(schema.names()) == set(SCHEMA.names()) and all(
-        type(schema[name].format) is type(SCHEMA[name].format) for name in SCHEMA.names()
+        type(schema[name]) is type(SCHEMA[name])
+        and type(schema[name].format) is type(SCHEMA[name].format)
+        for name in SCHEMA.names()
     )
 
 

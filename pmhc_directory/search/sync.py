@@ -46,7 +46,12 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnElement
+from sqlalchemy.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    ClauseElement,
+    ColumnElement,
+)
 
 from ..models import (
     Address,
@@ -276,7 +281,7 @@ _INSERT_NEEDS_NOTHING = {"organization", "location", "term"}
 
 
 def _touch_row(
-    touched: Touched, kind: str, values: Mapping[str, Any], columns: Sequence[str]
+    touched: Touched, kind: str, values: Mapping[Any, Any], columns: Sequence[str]
 ) -> None:
     if kind == "attribute":
         if values.get("link_id") is None:
@@ -325,8 +330,10 @@ def _touched_by_statement(conn: Connection, state: ORMExecuteState, table: Table
     if state.is_insert:
         if kind in _INSERT_NEEDS_NOTHING:
             return touched
-        if not rows:  # values given inline: ``.values(id=...)`` compiles to these parameters
-            rows = [state.statement.compile().params]
+        statement = state.statement
+        if not rows and isinstance(statement, ClauseElement):
+            # values given inline: ``.values(id=...)`` compiles to these parameters
+            rows = [statement.compile().params]
         for row in rows:
             _touch_row(touched, kind, row, columns)
         return touched

@@ -424,3 +424,47 @@ def test_service_types_and_places_reach_the_document(session):
     assert text_.type_names == (vocabulary().term(SERVICE_TYPE, "sobering-center").name,)
     assert text_.places == ("Westside Center",)
     assert text_.organization == "Test Organization"
+
+
+def test_plain_rows_give_the_text_of_the_service_loaded_through_the_orm(session):
+    org = make_organization(session, name="Harbor Health", alternate_name="HH Network")
+    first = make_service(
+        session,
+        name="Harbor House",
+        alternate_name="The Harbor",
+        description="Sobering beds.",
+        eligibility_description="Adults 18+",
+        types=("sobering-center", "mobile-crisis"),
+        attributes=("open-24-7",),
+        organization=org,
+    )
+    for name, city in (("Westside Center", "Riverton"), ("Eastside Annex", "Lakeview")):
+        location = make_location(session, first, name=name, alternate_name=f"{name} (old)")
+        location.addresses.append(
+            Address(
+                address_1="1 Main St",
+                city=city,
+                state_province="NM",
+                postal_code="87000",
+                country="US",
+            )
+        )
+    second = make_service(session, name="Juniper Place", types=(), organization=org)
+    session.flush()
+    ids = [second.id, first.id, "00000000-0000-0000-0000-00000000abcd", first.id]
+
+    texts = search_service.service_texts(session, ids)
+
+    session.expire_all()
+    loaded = [session.get(Service, service_id) for service_id in (second.id, first.id)]
+    assert texts == [search_service.service_text(s) for s in loaded if s is not None]
+    # Locations come in link order (by link id), each followed by its addresses.
+    assert set(texts[1].places) == {
+        "Westside Center",
+        "Westside Center (old)",
+        "Riverton",
+        "87000",
+        "Eastside Annex",
+        "Eastside Annex (old)",
+        "Lakeview",
+    }

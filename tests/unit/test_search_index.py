@@ -6,6 +6,9 @@ import logging
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.fields import TEXT
 
 from pmhc_directory.search.index import (
     MATCH_ALL,
@@ -16,7 +19,14 @@ from pmhc_directory.search.index import (
     SearchIndex,
     query_words,
 )
-from pmhc_directory.search.schema import ServiceText, service_document
+from pmhc_directory.search.schema import (
+    SCHEMA,
+    TEXT_FIELDS,
+    IndexedText,
+    ServiceText,
+    make_analyzer,
+    service_document,
+)
 from pmhc_directory.search.sync import (
     ALL_SERVICES,
     GAP_TTL_SECONDS,
@@ -66,6 +76,41 @@ def index() -> SearchIndex:
 
 
 # Analysis -------------------------------------------------------------------------------------
+
+# What whoosh's own field makes of a text: IndexedText must index exactly this.
+WHOOSH_TEXT = TEXT(analyzer=make_analyzer(), phrase=False)
+
+
+def postings(field, value: str) -> list[tuple[bytes, int, float, bytes]]:
+    return sorted(field.index(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "The Sobering Center and the sobering centers of the county",
+        "Crème brûlée CAFÉ, naïve coöperation; Ångström São Paulo",
+        "U.S. 87102-1234 a I x 24/7 o'clock don't e.g. 3.5 km",
+        "İstanbul ǅungla ß straße ŉ Ｆｕｌｌ-width ١٢٣ 中文 snake_case",
+        "withdrawal withdrawals WITHDRAWAL responding responds responded",
+        "crisis-receiving\nCrisis receiving center\n\tmobile-crisis",
+    ],
+)
+def test_indexed_text_gives_the_postings_of_whoosh_text(value):
+    assert postings(IndexedText(), value) == postings(WHOOSH_TEXT, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_indexed_text_gives_the_postings_of_whoosh_text_for_any_text(value):
+    assert postings(IndexedText(), value) == postings(WHOOSH_TEXT, value)
+
+
+def test_every_text_field_is_indexed_text_without_positions():
+    for name in TEXT_FIELDS:
+        assert type(SCHEMA[name]) is IndexedText
+        assert type(SCHEMA[name].format) is type(WHOOSH_TEXT.format)
 
 
 def test_query_words_are_stemmed_without_stop_words_or_repeats():

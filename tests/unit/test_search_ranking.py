@@ -23,6 +23,8 @@ from pmhc_directory.search.index import (
 )
 from pmhc_directory.search.schema import (
     SCHEMA,
+    TEXT_FIELDS,
+    IndexedText,
     ServiceText,
     build_schema,
     make_analyzer,
@@ -257,3 +259,18 @@ def test_an_index_written_with_word_positions_is_replaced_to_be_rebuilt(tmp_path
         schema = searcher.schema
         assert type(schema["description"].format) is type(SCHEMA["description"].format)
     assert SERVICES[0].id in ids(index.search(SERVICES[0].name, per_page=100))
+
+
+def test_an_index_of_whoosh_text_fields_is_replaced_to_be_rebuilt(tmp_path, caplog):
+    older = build_schema()  # layout 2: the same postings, written through whoosh's analysis
+    for name in TEXT_FIELDS:
+        older.remove(name)
+        older.add(name, TEXT(analyzer=make_analyzer(), phrase=False, stored=name == "name"))
+    folder = tmp_path / "ix"
+    FileStorage(str(folder)).create().create_index(older)
+    caplog.set_level("WARNING")
+    index = SearchIndex.in_folder(folder)
+    assert index.read_state() is None
+    assert "older layout" in caplog.text
+    index.add_or_update([service_document(SERVICES[0])])
+    assert type(index._ix().schema["description"]) is IndexedText

@@ -101,3 +101,21 @@ def test_snapshots_are_off_with_an_in_memory_index(app, monkeypatch):
     monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", ":memory:")
     with app.app_context():
         assert lookup_snapshot.snapshot_path() is None
+
+
+def _live_names(columns) -> list[str]:
+    return sorted(
+        e.common["name"] for e, alive in zip(columns.entries, columns.alive, strict=True) if alive
+    )
+
+
+def test_a_warm_start_reads_the_screening_columns_and_keeps_them_in_step(session, snapshot_file):
+    _service(session, "Snapshot Centre")
+    first = _fresh(session)
+    second = _fresh(session)  # from the snapshot
+    assert second.rebuilds == 0 and second._columns is not None  # not built again
+    assert _live_names(second._columns) == _live_names(first._columns)
+    _service(session, "Opened Since")
+    columns, _capacity, _facts = second.current(session, vocabulary())
+    assert "Opened Since" in _live_names(columns)
+    assert _live_names(columns) == _live_names(lookup.Columns.of(second.entries))

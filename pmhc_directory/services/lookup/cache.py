@@ -79,10 +79,13 @@ class CandidateCache:
         self.closures = load_closures(session)
         self.entries = load_site_entries(session, None, vocab)
         self.capacities = load_capacities(session)
-        self._columns = None
+        self._columns = Columns.of(self.entries)  # built here to go into the snapshot too
+        self._capacity_columns = None
         self.state = state
         self.rebuilds += 1
-        lookup_snapshot.write(session, vocab, state, self.entries, self.capacities)
+        lookup_snapshot.write(
+            session, vocab, state, self.entries, self.capacities, columns=self._columns
+        )
 
     def _replace(
         self, ids: Sequence[str], entries: dict[str, list[SiteEntry]], session: Session

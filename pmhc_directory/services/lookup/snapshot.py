@@ -26,7 +26,7 @@ import os
 import pickle
 import tempfile
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 FILENAME = "lookup-cache.pickle"
 #: Bumped whenever what the cache holds changes shape.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Snapshot:
     entries: dict[str, list[Any]]
     capacities: dict[str, Any]
     written: float
+    # The screening columns built from ``entries`` (``lookup.columns.Columns``, the same entry
+    # objects), so a warm start does not build them again (about 1.4 CPU s at 50,000 services).
+    columns: Any = None
 
 
 def snapshot_path() -> Path | None:
@@ -120,12 +123,17 @@ def write(
     entries: dict[str, list[Any]],
     capacities: dict[str, Any],
     path: Path | None = None,
+    columns: Any = None,
 ) -> Path | None:
     """Write the snapshot atomically; returns its path (None when off or not writable)."""
     path = path or snapshot_path()
     if path is None:
         return None
-    snapshot = Snapshot(FORMAT, signature(session, vocab), state, entries, capacities, time.time())
+    if columns is not None:  # what lookups memoised is not part of the facts
+        columns = replace(columns, fits_memo={})
+    snapshot = Snapshot(
+        FORMAT, signature(session, vocab), state, entries, capacities, time.time(), columns
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=".lookup-cache-", dir=path.parent)
@@ -171,7 +179,7 @@ def restore(cache: Any, session: Session, vocab: Any) -> bool:
     cache.capacities = snapshot.capacities
     # Facts the cache keeps besides the entries are read fresh (they are small).
     cache.closures = load_closures(session)
-    cache._columns = None
+    cache._columns = snapshot.columns  # None: built at the first lookup, as before
     cache._capacity_columns = None
     cache.state = snapshot.state
     return True

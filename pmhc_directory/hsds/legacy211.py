@@ -239,64 +239,93 @@ def _rename_aliases(table: Table) -> None:
 
 def read_package(path: Path, issues: Issues) -> dict[str, Table]:
     """The HSDS 1.x tables of a folder or zip, by table name (absent optional files left out)."""
-    files: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    files = _package_files(path, issues)
+    if files is None:
+        return {}
+    tables: dict[str, Table] = {}
+    for table, spec in SPECS.items():
+        parsed = _package_table(table, spec, files, issues)
+        if parsed is not None:
+            tables[table] = parsed
+    return tables
+
+
+_PackageFiles = dict[str, list[tuple[str, bytes]]]
+
+
+def _package_files(path: Path, issues: Issues) -> _PackageFiles | None:
+    """The package's CSV files as (name in the package, bytes), by lower-cased file stem.
+
+    None (with the reason in ``issues``) when ``path`` is neither a folder nor a readable zip,
+    or the zip is too large.
+    """
+    files: _PackageFiles = defaultdict(list)
     try:
         if path.is_dir():
-            for file in sorted(path.rglob("*")):
-                if file.is_file() and file.suffix.lower() == ".csv":
-                    files[file.stem.lower()].append(
-                        (str(file.relative_to(path)), file.read_bytes())
-                    )
+            _folder_files(path, files)
         elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 try:
                     check_zip_size(archive, path.name)
                 except ReadFailed as exc:
                     issues.extend(exc.issues)
-                    return {}
-                for info in archive.infolist():
-                    member = PurePosixPath(info.filename)
-                    if info.is_dir() or member.suffix.lower() != ".csv":
-                        continue
-                    if member.name.startswith(".") or "__MACOSX" in member.parts:
-                        continue
-                    files[member.stem.lower()].append((info.filename, archive.read(info)))
+                    return None
+                _zip_files(archive, files)
         else:
             issues.add(path.name, None, "", "is neither a folder nor a .zip of HSDS 1.x CSV files")
-            return {}
+            return None
     except (OSError, zipfile.BadZipFile) as exc:
         issues.add(path.name, None, "", f"cannot be read: {exc}")
-        return {}
-    tables: dict[str, Table] = {}
-    for table, spec in SPECS.items():
-        found = [f for name in spec.names for f in files.get(name, [])]
-        if not found:
-            if table in REQUIRED_FILES:
-                issues.add(f"{spec.names[0]}.csv", None, "", "is missing from the package")
+        return None
+    return files
+
+
+def _folder_files(path: Path, files: _PackageFiles) -> None:
+    """Adds every ``.csv`` file under the folder ``path``, in sorted path order."""
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and file.suffix.lower() == ".csv":
+            files[file.stem.lower()].append((str(file.relative_to(path)), file.read_bytes()))
+
+
+def _zip_files(archive: zipfile.ZipFile, files: _PackageFiles) -> None:
+    """Adds every ``.csv`` member of the zip, skipping hidden files and macOS ``__MACOSX``."""
+    for info in archive.infolist():
+        member = PurePosixPath(info.filename)
+        if info.is_dir() or member.suffix.lower() != ".csv":
             continue
-        if len(found) > 1:
-            names = ", ".join(n for n, _ in found)
-            issues.add(
-                f"{spec.names[0]}.csv", None, "", f"is in the package more than once ({names})"
-            )
+        if member.name.startswith(".") or "__MACOSX" in member.parts:
             continue
-        name, data = found[0]
-        try:
-            parsed = read_table(name, data)
-        except ValueError as exc:
-            issues.add(name, None, "", str(exc))
-            continue
-        _rename_aliases(parsed)
-        missing = [c for c in spec.required if c not in parsed.header]
-        if missing:
-            issues.add(name, 1, "", f"lacks the required column(s) {', '.join(missing)}")
-            continue
-        if spec.owners and not any(c in parsed.header for c in spec.owners):
-            wanted = " or ".join(spec.owners)
-            issues.add(name, 1, "", f"needs a column naming what each row belongs to ({wanted})")
-            continue
-        tables[table] = parsed
-    return tables
+        files[member.stem.lower()].append((info.filename, archive.read(info)))
+
+
+def _package_table(table: str, spec: Spec, files: _PackageFiles, issues: Issues) -> Table | None:
+    """The one file of the package that holds ``table``, parsed and checked for its required
+    columns; None (with the reason in ``issues`` unless an optional file is just absent)."""
+    found = [f for name in spec.names for f in files.get(name, [])]
+    if not found:
+        if table in REQUIRED_FILES:
+            issues.add(f"{spec.names[0]}.csv", None, "", "is missing from the package")
+        return None
+    if len(found) > 1:
+        names = ", ".join(n for n, _ in found)
+        issues.add(f"{spec.names[0]}.csv", None, "", f"is in the package more than once ({names})")
+        return None
+    name, data = found[0]
+    try:
+        parsed = read_table(name, data)
+    except ValueError as exc:
+        issues.add(name, None, "", str(exc))
+        return None
+    _rename_aliases(parsed)
+    missing = [c for c in spec.required if c not in parsed.header]
+    if missing:
+        issues.add(name, 1, "", f"lacks the required column(s) {', '.join(missing)}")
+        return None
+    if spec.owners and not any(c in parsed.header for c in spec.owners):
+        wanted = " or ".join(spec.owners)
+        issues.add(name, 1, "", f"needs a column naming what each row belongs to ({wanted})")
+        return None
+    return parsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1298,34 +1327,16 @@ class _Builder:
         payments: list[str],
         schedule_sets: list[_Schedules | None],
     ) -> list[Obj]:
-        vocab = self.vocab
-        wanted: list[tuple[str, str, str]] = []  # (taxonomy, code, link type)
-        for term, _key, _detail in self.service_terms.get(original, []):
-            if self.mapping:
-                code, name = self.term_codes[term]
-                types = self.mapping.types_for(code) or self.mapping.types_for(name)
-                wanted.extend((SERVICE_TYPE, t, "service_type") for t in types)
-        for text in eligibility:
-            population = _POPULATIONS.get(_phrase(text))
-            if population:
-                wanted.append((POPULATION, population, "eligibility"))
-        for text in payments:
-            for part in re.split(r"\s*[,;/]\s*", text):
-                payment = _PAYMENTS.get(_phrase(part))
-                if payment:
-                    wanted.append((PAYMENT, payment, "payment"))
-        # open-24-7 only when the hours in force everywhere the service is offered say so
-        if schedule_sets and all(
-            s is not None and covers_whole_week(s.windows) for s in schedule_sets
-        ):
-            wanted.append((ATTRIBUTE, "open-24-7", "diversion"))
+        """The service's PMHC attributes (each taxonomy code once, first link type kept), then
+        one ``category`` attribute per 211 taxonomy term it carries."""
         out: list[Obj] = []
         seen: set[tuple[str, str]] = set()
+        wanted = self.wanted_attributes(original, eligibility, payments, schedule_sets)
         for taxonomy, code, link_type in wanted:
             if (taxonomy, code) in seen:
                 continue
             seen.add((taxonomy, code))
-            found_term = vocab.term(taxonomy, code)
+            found_term = self.vocab.term(taxonomy, code)
             out.append(
                 pmhc_attribute(
                     stable_id("attributes", f"{original}:{taxonomy}:{code}"),
@@ -1347,6 +1358,37 @@ class _Builder:
                 attribute["value"] = detail
             out.append(attribute)
         return out
+
+    def wanted_attributes(
+        self,
+        original: str,
+        eligibility: list[str],
+        payments: list[str],
+        schedule_sets: list[_Schedules | None],
+    ) -> list[tuple[str, str, str]]:
+        """(taxonomy, code, link type) for each PMHC term the 211 data implies, in order:
+        service types from the mapped 211 terms, populations, payments, then open-24-7."""
+        wanted: list[tuple[str, str, str]] = []  # (taxonomy, code, link type)
+        for term, _key, _detail in self.service_terms.get(original, []):
+            if self.mapping:
+                code, name = self.term_codes[term]
+                types = self.mapping.types_for(code) or self.mapping.types_for(name)
+                wanted.extend((SERVICE_TYPE, t, "service_type") for t in types)
+        for text in eligibility:
+            population = _POPULATIONS.get(_phrase(text))
+            if population:
+                wanted.append((POPULATION, population, "eligibility"))
+        for text in payments:
+            for part in re.split(r"\s*[,;/]\s*", text):
+                payment = _PAYMENTS.get(_phrase(part))
+                if payment:
+                    wanted.append((PAYMENT, payment, "payment"))
+        # open-24-7 only when the hours in force everywhere the service is offered say so
+        if schedule_sets and all(
+            s is not None and covers_whole_week(s.windows) for s in schedule_sets
+        ):
+            wanted.append((ATTRIBUTE, "open-24-7", "diversion"))
+        return wanted
 
     # -- small helpers
 

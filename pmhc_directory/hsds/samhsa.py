@@ -178,6 +178,9 @@ class _Reader:
                 out.append(service)
 
     def service(self, file: str, number: int, row: dict[str, str], layout: Layout) -> Obj | None:
+        """The row's service, or None when it has a problem that stops it (each problem in
+        ``self.issues``, in column order: type, required fields, ZIP, coordinates, website,
+        phones)."""
         name = row["name1"]
         failed = False
         mark = len(self.issues.items)
@@ -196,15 +199,7 @@ class _Reader:
             warnings.append(self.issues.add(file, number, column, message, name, action=action))
 
         code = layout.fixed_type or row.get("type", "")
-        types = self.types(code) if code else []
-        if not code:
-            error(layout.columns.get("type", "type_facility"), "is empty")
-        elif not types:
-            error(
-                layout.columns.get("type", "type_facility"),
-                f"{code!r} is not a known facility type (MH, SA, SUD, OTP); map it with "
-                "--taxonomy-map",
-            )
+        types = self.facility_types(code, layout, error)
         for field in ("name1", "street1", "city", "state"):
             if not row[field]:
                 error(layout.columns[field], "is empty")
@@ -220,19 +215,63 @@ class _Reader:
         except ValueError as exc:
             error("latitude/longitude", str(exc))
             point = None
-        website = None
-        if row.get("website"):
-            try:
-                website = web_address(row["website"])
-            except ValueError as exc:
-                drop(layout.columns["website"], str(exc), "field-dropped")
+        website = self.website(row, layout, drop)
         phones = self.phones(row, lambda column, message: drop(column, message, "row-dropped"))
         if failed or point is None:
-            if self.skip:  # every problem of a skipped row says so
-                for i, issue in enumerate(self.issues.items[mark:], start=mark):
-                    self.issues.items[i] = replace(issue, action="skipped", severity="error")
+            self.mark_skipped(mark)
             return None
+        service = self.build(row, layout, code, types, postal, point, website, phones)
+        if warnings:
+            self.flags[service["id"]] = warnings
+        return service
 
+    def facility_types(
+        self, code: str, layout: Layout, error: Callable[[str, str], None]
+    ) -> list[str]:
+        """The PMHC service types of the facility type ``code`` (an error when it is empty or
+        maps to none)."""
+        types = self.types(code) if code else []
+        if not code:
+            error(layout.columns.get("type", "type_facility"), "is empty")
+        elif not types:
+            error(
+                layout.columns.get("type", "type_facility"),
+                f"{code!r} is not a known facility type (MH, SA, SUD, OTP); map it with "
+                "--taxonomy-map",
+            )
+        return types
+
+    def website(
+        self, row: dict[str, str], layout: Layout, drop: Callable[[str, str, str], None]
+    ) -> str | None:
+        """The row's web address; None when it has none or (reported) one that cannot be read."""
+        if row.get("website"):
+            try:
+                return web_address(row["website"])
+            except ValueError as exc:
+                drop(layout.columns["website"], str(exc), "field-dropped")
+        return None
+
+    def mark_skipped(self, mark: int) -> None:
+        """With --on-error skip, every problem reported since ``mark`` (the row's) says the
+        row was skipped, as an error."""
+        if self.skip:
+            for i, issue in enumerate(self.issues.items[mark:], start=mark):
+                self.issues.items[i] = replace(issue, action="skipped", severity="error")
+
+    def build(
+        self,
+        row: dict[str, str],
+        layout: Layout,
+        code: str,
+        types: list[str],
+        postal: str,
+        point: tuple[float, float],
+        website: str | None,
+        phones: list[Obj],
+    ) -> Obj:
+        """The compiled HSDS service of a row that passed its checks."""
+        name = row["name1"]
         identity = _key(
             layout.name,
             code,
@@ -282,8 +321,6 @@ class _Reader:
             service["alternate_name"] = row["name2"]
         if website:
             service["url"] = website
-        if warnings:
-            self.flags[sid] = warnings
         return service
 
     def phones(self, row: dict[str, str], error: Callable[[str, str], None]) -> list[Obj]:

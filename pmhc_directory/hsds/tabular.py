@@ -487,6 +487,25 @@ class PackageRecords:
 
     def _descriptor(self, source: _Source) -> dict[str, str]:
         """Resource name -> file, from ``datapackage.json``; also the declared columns."""
+        resources = self._declared_resources(source)
+        files: dict[str, str] = {}
+        by_path = {r.path: r.name for r in RESOURCES}
+        for i, item in enumerate(resources):
+            if not isinstance(item, dict):
+                continue
+            kept = self._resource(i, item, by_path)
+            if kept is not None:
+                name, path = kept
+                files[name] = path
+        for required in ("service", "organization"):
+            if required not in files:
+                message = f"declares no {required} resource ({BY_NAME[required].path})"
+                self.issues.append(ImportIssue(None, -1, DESCRIPTOR_NAME, message))
+        return files
+
+    @staticmethod
+    def _declared_resources(source: _Source) -> list[Any]:
+        """The ``resources`` list of the package's descriptor (a problem if it has none)."""
         if not source.exists(DESCRIPTOR_NAME):
             raise _problem(
                 "file", f"{DESCRIPTOR_NAME} is missing: an hsds-csv package needs its descriptor"
@@ -499,45 +518,42 @@ class PackageRecords:
         resources = data.get("resources") if isinstance(data, dict) else None
         if not isinstance(resources, list):
             raise _problem(DESCRIPTOR_NAME, "has no list of resources")
-        files: dict[str, str] = {}
-        by_path = {r.path: r.name for r in RESOURCES}
-        for i, item in enumerate(resources):
-            if not isinstance(item, dict):
-                continue
-            path = _safe_member(item.get("path"))
-            name = item.get("name")
-            if name not in BY_NAME:
-                name = by_path.get(path or "")
-            if name is None:
-                message = "is not an HSDS 3.1 table; not kept"
-                where = f"{DESCRIPTOR_NAME} resources[{i}] ({item.get('name') or path})"
-                self.warnings.append(ImportIssue(None, -1, where, message, severity="warning"))
-                continue
-            where = f"{DESCRIPTOR_NAME} resources[{i}] ({name})"
-            if path is None:
-                self.issues.append(
-                    ImportIssue(None, -1, where, "needs a relative path inside the package")
-                )
-                continue
-            schema = item.get("schema")
-            fields = schema.get("fields") if isinstance(schema, dict) else None
-            if not isinstance(fields, list) or not all(
-                isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields
-            ):
-                self.issues.append(ImportIssue(None, -1, where, "needs schema.fields with names"))
-                continue
-            files[name] = path
-            self.columns[name] = [f["name"] for f in fields]
-            official = set(BY_NAME[name].names)
-            for column in self.columns[name]:
-                if column not in official:
-                    message = f"{column} is not an HSDS 3.1 field of {name}; not kept"
-                    self.warnings.append(ImportIssue(None, -1, path, message, severity="warning"))
-        for required in ("service", "organization"):
-            if required not in files:
-                message = f"declares no {required} resource ({BY_NAME[required].path})"
-                self.issues.append(ImportIssue(None, -1, DESCRIPTOR_NAME, message))
-        return files
+        return resources
+
+    def _resource(
+        self, i: int, item: dict[str, Any], by_path: dict[str, str]
+    ) -> tuple[str, str] | None:
+        """(HSDS table, file) of the descriptor's ``resources[i]``, its declared columns kept in
+        ``self.columns``; None (with a warning or an issue) when it is not one to read."""
+        path = _safe_member(item.get("path"))
+        name = item.get("name")
+        if name not in BY_NAME:
+            name = by_path.get(path or "")
+        if name is None:
+            message = "is not an HSDS 3.1 table; not kept"
+            where = f"{DESCRIPTOR_NAME} resources[{i}] ({item.get('name') or path})"
+            self.warnings.append(ImportIssue(None, -1, where, message, severity="warning"))
+            return None
+        where = f"{DESCRIPTOR_NAME} resources[{i}] ({name})"
+        if path is None:
+            self.issues.append(
+                ImportIssue(None, -1, where, "needs a relative path inside the package")
+            )
+            return None
+        schema = item.get("schema")
+        fields = schema.get("fields") if isinstance(schema, dict) else None
+        if not isinstance(fields, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields
+        ):
+            self.issues.append(ImportIssue(None, -1, where, "needs schema.fields with names"))
+            return None
+        self.columns[name] = [f["name"] for f in fields]
+        official = set(BY_NAME[name].names)
+        for column in self.columns[name]:
+            if column not in official:
+                message = f"{column} is not an HSDS 3.1 field of {name}; not kept"
+                self.warnings.append(ImportIssue(None, -1, path, message, severity="warning"))
+        return name, path
 
     def _check(self, source: _Source) -> None:
         files = self._descriptor(source)

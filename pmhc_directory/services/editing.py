@@ -624,33 +624,7 @@ def _schedule_rows(hours: HoursInput) -> list[dict[str, Any]]:
         if _blank(window, window_keys):
             continue
         any_window = True
-        prefix = f"windows-{index}-"
-        days = [str(d).strip().upper() for d in window.get("days") or []]
-        bad_days = [d for d in days if d not in WEEKDAYS]
-        if bad_days:
-            problems.add(prefix + "days", f"Unknown day codes: {', '.join(bad_days)}.")
-        if not days:
-            problems.add(prefix + "days", "Tick at least one day.")
-        opens = _text(window, "opens_at")
-        closes = _text(window, "closes_at")
-        if opens is None:
-            problems.add(prefix + "opens_at", "Enter the opening time, like 08:00.")
-        if closes is None:
-            problems.add(prefix + "closes_at", "Enter the closing time, like 17:00.")
-        start = _date_value(problems, window.get("valid_from"), prefix + "valid_from")
-        end = _date_value(problems, window.get("valid_to"), prefix + "valid_to")
-        row = {
-            "freq": "WEEKLY",
-            "byday": ",".join(d for d in WEEKDAYS if d in days),
-            "opens_at": opens,
-            "closes_at": closes,
-            "valid_from": start,
-            "valid_to": end,
-            "description": _text(window, "description"),
-        }
-        if not any(k.startswith(prefix) for k in problems.errors):
-            _check_rule(problems, row, prefix)
-        rows.append(row)
+        rows.append(_window_row(problems, window, f"windows-{index}-"))
     if hours.always_open:
         if any_window:
             problems.add(
@@ -662,21 +636,55 @@ def _schedule_rows(hours: HoursInput) -> list[dict[str, Any]]:
     for index, closure in enumerate(hours.closures):
         if _blank(closure, ("valid_from", "valid_to", "description")):
             continue
-        prefix = f"closures-{index}-"
-        start = _date_value(problems, closure.get("valid_from"), prefix + "valid_from")
-        end = _date_value(problems, closure.get("valid_to"), prefix + "valid_to")
-        if start is None and prefix + "valid_from" not in problems.errors:
-            problems.add(prefix + "valid_from", "Enter the first day of the closure.")
-        row = {
-            "valid_from": start,
-            "valid_to": end or start,
-            "description": _text(closure, "description") or "Closed",
-        }
-        if not any(k.startswith(prefix) for k in problems.errors):
-            _check_rule(problems, row, prefix)
-        rows.append(row)
+        rows.append(_closure_row(problems, closure, f"closures-{index}-"))
     problems.raise_any()
     return rows
+
+
+def _window_row(problems: _Problems, window: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The weekly schedule row of one window of the form; its problems under ``prefix``."""
+    days = [str(d).strip().upper() for d in window.get("days") or []]
+    bad_days = [d for d in days if d not in WEEKDAYS]
+    if bad_days:
+        problems.add(prefix + "days", f"Unknown day codes: {', '.join(bad_days)}.")
+    if not days:
+        problems.add(prefix + "days", "Tick at least one day.")
+    opens = _text(window, "opens_at")
+    closes = _text(window, "closes_at")
+    if opens is None:
+        problems.add(prefix + "opens_at", "Enter the opening time, like 08:00.")
+    if closes is None:
+        problems.add(prefix + "closes_at", "Enter the closing time, like 17:00.")
+    start = _date_value(problems, window.get("valid_from"), prefix + "valid_from")
+    end = _date_value(problems, window.get("valid_to"), prefix + "valid_to")
+    row = {
+        "freq": "WEEKLY",
+        "byday": ",".join(d for d in WEEKDAYS if d in days),
+        "opens_at": opens,
+        "closes_at": closes,
+        "valid_from": start,
+        "valid_to": end,
+        "description": _text(window, "description"),
+    }
+    if not any(k.startswith(prefix) for k in problems.errors):
+        _check_rule(problems, row, prefix)
+    return row
+
+
+def _closure_row(problems: _Problems, closure: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The closure row of one closure of the form; its problems under ``prefix``."""
+    start = _date_value(problems, closure.get("valid_from"), prefix + "valid_from")
+    end = _date_value(problems, closure.get("valid_to"), prefix + "valid_to")
+    if start is None and prefix + "valid_from" not in problems.errors:
+        problems.add(prefix + "valid_from", "Enter the first day of the closure.")
+    row = {
+        "valid_from": start,
+        "valid_to": end or start,
+        "description": _text(closure, "description") or "Closed",
+    }
+    if not any(k.startswith(prefix) for k in problems.errors):
+        _check_rule(problems, row, prefix)
+    return row
 
 
 def _check_rule(problems: _Problems, row: Mapping[str, Any], prefix: str) -> None:
@@ -1003,6 +1011,36 @@ def update_location(
     location = get_location(session, location_id)
     check_version("location", location, expected_version)
     problems = _Problems()
+    values = _location_values(problems, data)
+    address = _address_values(problems, data)
+    phones = _phone_rows(problems, data.get("phones") or [])
+    problems.raise_any()
+
+    before = location_snapshot(location)
+    when = now or _now()
+    for name, value in values.items():
+        if getattr(location, name) != value:
+            setattr(location, name, value)
+    _save_address(location, address, values["location_type"])
+    location.phones[:] = _set_phones(location.phones, phones)
+    after = location_snapshot(location)
+    changed = record_field_changes(
+        session,
+        resource_type="location",
+        resource_id=location.id,
+        user=user,
+        before=before,
+        after=after,
+        when=when,
+    )
+    if changed:
+        location.updated_at = when
+        _flush(session, "location", location, int(expected_version))  # type: ignore[arg-type]
+    return changed
+
+
+def _location_values(problems: _Problems, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The location form's own columns (names, type, coordinates), checked into ``problems``."""
     values: dict[str, Any] = {}
     for name, limit in (
         ("name", 500),
@@ -1025,6 +1063,12 @@ def update_location(
         missing = "latitude" if latitude is None else "longitude"
         problems.add(missing, "Give both latitude and longitude, or neither.")
     values["latitude"], values["longitude"] = latitude, longitude
+    return values
+
+
+def _address_values(problems: _Problems, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's first address (all None when cleared), checked into ``problems``: a partly
+    filled address needs street, city, state and ZIP; the country defaults to US."""
     address: dict[str, Any] = {}
     for name, limit in ADDRESS_FIELDS.items():
         _check_length(problems, data, name, limit)
@@ -1044,14 +1088,12 @@ def update_location(
         address["country"] = address["country"] or "US"
         if len(address["country"]) != 2 or not address["country"].isalpha():
             problems.add("country", "Use a two-letter country code, like US.")
-    phones = _phone_rows(problems, data.get("phones") or [])
-    problems.raise_any()
+    return address
 
-    before = location_snapshot(location)
-    when = now or _now()
-    for name, value in values.items():
-        if getattr(location, name) != value:
-            setattr(location, name, value)
+
+def _save_address(location: Location, address: dict[str, Any], location_type: str) -> None:
+    """Writes ``address`` onto the location's first address: added when it had none, removed
+    when the form cleared it, otherwise changed field by field."""
     current = location.addresses[0] if location.addresses else None
     if any(address.values()):
         if current is None:
@@ -1065,21 +1107,6 @@ def update_location(
                     setattr(current, name, value)
     elif current is not None:
         location.addresses.remove(current)
-    location.phones[:] = _set_phones(location.phones, phones)
-    after = location_snapshot(location)
-    changed = record_field_changes(
-        session,
-        resource_type="location",
-        resource_id=location.id,
-        user=user,
-        before=before,
-        after=after,
-        when=when,
-    )
-    if changed:
-        location.updated_at = when
-        _flush(session, "location", location, int(expected_version))  # type: ignore[arg-type]
-    return changed
 
 
 # Capacity --------------------------------------------------------------------------------------
@@ -1269,22 +1296,10 @@ def set_service_areas(
             "mapshaper).",
         )
     elif has_file:
-        try:
-            geometry = simplified_area(geometry_from_geojson(geojson))  # type: ignore[arg-type]
-        except ShapeError as exc:
-            problems.add("geojson", f"This file cannot be used: {exc}.")
+        geometry = _uploaded_area(problems, geojson)  # type: ignore[arg-type]
         label = label or "Uploaded service area"
     elif ids:
-        areas = list(session.scalars(select(AnalysisArea).where(AnalysisArea.id.in_(ids))))
-        missing = sorted(set(ids) - {a.id for a in areas})
-        if missing:
-            problems.add("areas", f"Unknown analysis areas: {', '.join(missing)}.")
-        else:
-            try:
-                geometry = _union([polygonal_shape(a.geometry) for a in areas])
-            except ShapeError as exc:
-                problems.add("areas", f"These areas cannot be combined: {exc}.")
-            label = label or _areas_label(areas)
+        geometry, label = _chosen_areas(session, problems, ids, label)
     else:
         problems.add("geojson", "Upload a GeoJSON file or tick at least one analysis area.")
     problems.raise_any()
@@ -1333,6 +1348,33 @@ def set_service_areas(
         _touch(service, when)
         _flush(session, "service", service, int(expected_version))  # type: ignore[arg-type]
     return changed
+
+
+def _uploaded_area(problems: _Problems, geojson: str | bytes) -> BaseGeometry | None:
+    """The uploaded GeoJSON's shape, simplified; None (a problem) when it cannot be used."""
+    try:
+        return simplified_area(geometry_from_geojson(geojson))
+    except ShapeError as exc:
+        problems.add("geojson", f"This file cannot be used: {exc}.")
+        return None
+
+
+def _chosen_areas(
+    session: Session, problems: _Problems, ids: list[str], label: str | None
+) -> tuple[BaseGeometry | None, str | None]:
+    """The union of the chosen analysis areas and the label (the given one, else one naming
+    the areas); no shape (a problem) when an id is unknown or the areas cannot be combined."""
+    areas = list(session.scalars(select(AnalysisArea).where(AnalysisArea.id.in_(ids))))
+    missing = sorted(set(ids) - {a.id for a in areas})
+    if missing:
+        problems.add("areas", f"Unknown analysis areas: {', '.join(missing)}.")
+        return None, label
+    geometry: BaseGeometry | None = None
+    try:
+        geometry = _union([polygonal_shape(a.geometry) for a in areas])
+    except ShapeError as exc:
+        problems.add("areas", f"These areas cannot be combined: {exc}.")
+    return geometry, label or _areas_label(areas)
 
 
 def _areas_label(areas: Sequence[AnalysisArea]) -> str:

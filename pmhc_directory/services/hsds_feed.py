@@ -208,17 +208,7 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
     :param zone: time zone of a ``modified_after`` given without an offset.
     :raises FeedInputError: a bad value, or a filter this endpoint does not take.
     """
-    allowed = ENDPOINT_PARAMS[endpoint]
-    for name in sorted(ALL_FILTERS - allowed):
-        if _text(args, name) is not None:
-            raise FeedInputError(
-                name, f"/{endpoint} does not take the {name} parameter.", "unsupported-parameter"
-            )
-    for name in sorted(allowed | _PAGING):
-        # An empty value is refused, never read as "no filter": a client that lost a value
-        # must not mistake an unfiltered answer for a filtered one.
-        if name in args and _text(args, name) is None:
-            raise FeedInputError(name, f"{name} is empty: give a value or leave it out.")
+    _check_names(endpoint, args)
     minimal = _flag(args, "minimal", False)
     fmt = (_text(args, "format") or "json").lower()
     if fmt not in FORMATS:
@@ -226,40 +216,9 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
     search = _text(args, "search")
     if search is not None and len(search) > MAX_SEARCH_CHARS:
         raise FeedInputError("search", f"search is limited to {MAX_SEARCH_CHARS} characters.")
-    modified_after = None
-    raw_modified = _text(args, "modified_after")
-    if raw_modified is not None:
-        try:
-            # In UTC here: a date-time at the ends of the calendar cannot be moved there.
-            modified_after = parse_datetime(raw_modified, zone).astimezone(UTC)
-        except (ValueError, OverflowError):
-            raise FeedInputError(
-                "modified_after",
-                "modified_after must be an ISO 8601 date-time such as 2026-10-01T00:00:00Z.",
-            ) from None
-    postcode = None
-    raw_postcode = _text(args, "postcode")
-    if raw_postcode is not None:
-        postcode = looks_like_zip(raw_postcode)
-        if postcode is None:
-            raise FeedInputError("postcode", "postcode must be a US ZIP code such as 87102.")
-    proximity = None
-    raw_proximity = _text(args, "proximity")
-    if raw_proximity is not None:
-        try:
-            proximity = float(raw_proximity)
-        except ValueError:
-            proximity = math.nan
-        if not (math.isfinite(proximity) and 0 < proximity <= MAX_PROXIMITY_METRES):
-            raise FeedInputError(
-                "proximity",
-                f"proximity must be a distance in metres above 0 and at most "
-                f"{MAX_PROXIMITY_METRES}.",
-            )
-        if postcode is None:
-            raise FeedInputError(
-                "proximity", "proximity is measured from a postcode: give postcode too."
-            )
+    modified_after = _modified_after(args, zone)
+    postcode = _postcode(args)
+    proximity = _proximity(args, postcode)
     return ListParams(
         page=_int(args, "page", 1, 1, MAX_PAGE),
         per_page=(
@@ -281,6 +240,69 @@ def parse_list_params(endpoint: str, args: Mapping[str, Any], zone: ZoneInfo) ->
         top_only=_flag(args, "top_only", False),
         minimal=minimal,
     )
+
+
+def _check_names(endpoint: str, args: Mapping[str, Any]) -> None:
+    """FeedInputError for a filter ``endpoint`` does not take, then for an empty value (both
+    in the order of the parameter names)."""
+    allowed = ENDPOINT_PARAMS[endpoint]
+    for name in sorted(ALL_FILTERS - allowed):
+        if _text(args, name) is not None:
+            raise FeedInputError(
+                name, f"/{endpoint} does not take the {name} parameter.", "unsupported-parameter"
+            )
+    for name in sorted(allowed | _PAGING):
+        # An empty value is refused, never read as "no filter": a client that lost a value
+        # must not mistake an unfiltered answer for a filtered one.
+        if name in args and _text(args, name) is None:
+            raise FeedInputError(name, f"{name} is empty: give a value or leave it out.")
+
+
+def _modified_after(args: Mapping[str, Any], zone: ZoneInfo) -> datetime | None:
+    """``modified_after`` in UTC (read in ``zone`` when it has no offset), or None."""
+    raw_modified = _text(args, "modified_after")
+    if raw_modified is None:
+        return None
+    try:
+        # In UTC here: a date-time at the ends of the calendar cannot be moved there.
+        return parse_datetime(raw_modified, zone).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise FeedInputError(
+            "modified_after",
+            "modified_after must be an ISO 8601 date-time such as 2026-10-01T00:00:00Z.",
+        ) from None
+
+
+def _postcode(args: Mapping[str, Any]) -> str | None:
+    """``postcode`` as a US ZIP code, or None."""
+    raw_postcode = _text(args, "postcode")
+    if raw_postcode is None:
+        return None
+    postcode = looks_like_zip(raw_postcode)
+    if postcode is None:
+        raise FeedInputError("postcode", "postcode must be a US ZIP code such as 87102.")
+    return postcode
+
+
+def _proximity(args: Mapping[str, Any], postcode: str | None) -> float | None:
+    """``proximity`` in metres (it needs a postcode to be measured from), or None."""
+    raw_proximity = _text(args, "proximity")
+    if raw_proximity is None:
+        return None
+    try:
+        proximity = float(raw_proximity)
+    except ValueError:
+        proximity = math.nan
+    if not (math.isfinite(proximity) and 0 < proximity <= MAX_PROXIMITY_METRES):
+        raise FeedInputError(
+            "proximity",
+            f"proximity must be a distance in metres above 0 and at most {MAX_PROXIMITY_METRES}.",
+        )
+    if postcode is None:
+        raise FeedInputError(
+            "proximity", "proximity is measured from a postcode: give postcode too."
+        )
+    return proximity
 
 
 # ---------------------------------------------------------------------------------------------

@@ -802,24 +802,42 @@ def _parse_stream(
     of every record as nested dicts.
     """
     vocab = vocabulary()
-    merged = ParsedFile()
-    packed: list[Packed] = []
-    first_service: dict[str, int] = {}
-    claimed: dict[str, dict[str, int]] = defaultdict(dict)
-    offset = 0
-
-    def claim(table: str, row_id: str, index: int, record_id: str | None, path: str) -> None:
-        first = claimed[table].setdefault(row_id, index)
-        if first != index:
-            message = f"duplicate id {row_id}: also used at record {first + 1}"
-            merged.issues.append(ImportIssue(record_id, index, path, message))
-
-    bad: set[int] = set()  # with ``skip``: records with a problem, left out of ``packed``
-    seen = 0
+    stream = _StreamMerge(skip)
     for chunk in _chunked(records, CHECK_RECORDS):
         part = parse_services(chunk, vocab, advance, keep_sound=skip)
         size = len(chunk)
         chunk.clear()  # the raw records are no longer needed
+        stream.add(part)
+        stream.offset += size
+    return stream.result()
+
+
+class _StreamMerge:
+    """What ``_parse_stream`` holds between chunks: the file's merged parse, its records
+    packed so far, and the ids seen (for duplicates across chunks)."""
+
+    def __init__(self, skip: bool) -> None:
+        self.skip = skip
+        self.merged = ParsedFile()
+        self.packed: list[Packed] = []
+        self.first_service: dict[str, int] = {}
+        self.claimed: dict[str, dict[str, int]] = defaultdict(dict)
+        self.offset = 0  # records before the current chunk
+        self.bad: set[int] = set()  # with ``skip``: records with a problem, left out of packed
+        self.seen = 0  # issues already counted into ``bad``
+
+    def claim(self, table: str, row_id: str, index: int, record_id: str | None, path: str) -> None:
+        """Records that record ``index`` holds row ``row_id`` of ``table``; an issue when an
+        earlier record holds it."""
+        first = self.claimed[table].setdefault(row_id, index)
+        if first != index:
+            message = f"duplicate id {row_id}: also used at record {first + 1}"
+            self.merged.issues.append(ImportIssue(record_id, index, path, message))
+
+    def add(self, part: ParsedFile) -> None:
+        """Merges one chunk's parse (its record numbers counted from ``self.offset``)."""
+        offset = self.offset
+        merged = self.merged
         merged.issues.extend(_shifted(issue, offset) for issue in part.issues)
         merged.warnings.extend(_shifted(issue, offset) for issue in part.warnings)
         merged.references.extend(
@@ -827,63 +845,76 @@ def _parse_stream(
         )
         record_ids = {record.index + offset: record.id for record in part.records}
         for table, entities in part.shared.items():
-            known = merged.shared[table]
             for entity_id, entity in entities.items():
-                entity.record_index += offset
-                first = known.get(entity_id)
-                if first is None:
-                    known[entity_id] = _PackedShared(entity)  # type: ignore[assignment]
-                    for child_table, row_id, path in entity.claims:
-                        record_id = record_ids.get(entity.record_index)
-                        claim(child_table, row_id, entity.record_index, record_id, f"{path}.id")
-                    continue
-                difference = next(
-                    (k for k, v in first.canon().items() if v != entity.canon().get(k)), None
-                )
-                if difference is not None:
-                    message = (
-                        f"differs from the copy of {_SINGULAR[table]} {entity_id} in record "
-                        f"{first.record_index + 1} (a shared object must be the same wherever "
-                        "it appears)"
-                    )
-                    merged.issues.append(
-                        ImportIssue(
-                            record_ids.get(entity.record_index),
-                            entity.record_index,
-                            f"{entity.path}.{difference}",
-                            message,
-                        )
-                    )
+                self.add_shared(table, entity_id, entity, record_ids)
         for record in part.records:
-            record.index += offset
-            first_index = first_service.setdefault(record.id, record.index)
-            if first_index != record.index:
-                message = f"duplicate service id: also record {first_index + 1}"
-                merged.issues.append(ImportIssue(record.id, record.index, "service.id", message))
-            for table in OWNED_TABLES:
-                ids = claimed[table]
-                for row in record.rows[table]:
-                    if ids.setdefault(row["id"], record.index) != record.index:
-                        claim(table, row["id"], record.index, record.id, f"service.{table}")
-            if skip:
-                bad.update(issue.record_index for issue in merged.issues[seen:])
-                seen = len(merged.issues)
-            if not merged.issues or (skip and record.index not in bad):
-                packed.append(
-                    (
-                        record.index,
-                        record.id,
-                        _pack("services", record.service),
-                        tuple(
-                            tuple(_pack(table, row) for row in record.rows[table])
-                            for table in OWNED_TABLES
-                        ),
-                    )
+            self.add_record(record)
+
+    def add_shared(
+        self, table: str, entity_id: str, entity: Shared, record_ids: dict[int, str]
+    ) -> None:
+        """Keeps the first copy of a shared object (claiming its child rows); an issue when a
+        later copy differs from it."""
+        known = self.merged.shared[table]
+        entity.record_index += self.offset
+        first = known.get(entity_id)
+        if first is None:
+            known[entity_id] = _PackedShared(entity)  # type: ignore[assignment]
+            for child_table, row_id, path in entity.claims:
+                record_id = record_ids.get(entity.record_index)
+                self.claim(child_table, row_id, entity.record_index, record_id, f"{path}.id")
+            return
+        difference = next((k for k, v in first.canon().items() if v != entity.canon().get(k)), None)
+        if difference is not None:
+            message = (
+                f"differs from the copy of {_SINGULAR[table]} {entity_id} in record "
+                f"{first.record_index + 1} (a shared object must be the same wherever "
+                "it appears)"
+            )
+            self.merged.issues.append(
+                ImportIssue(
+                    record_ids.get(entity.record_index),
+                    entity.record_index,
+                    f"{entity.path}.{difference}",
+                    message,
                 )
-        offset += size
-    if merged.issues and not skip:
-        packed.clear()
-    return merged, packed
+            )
+
+    def add_record(self, record: ParsedRecord) -> None:
+        """Checks one record's ids against the earlier records' and packs it, unless the file
+        (or, with ``skip``, this record) has a problem."""
+        merged = self.merged
+        record.index += self.offset
+        first_index = self.first_service.setdefault(record.id, record.index)
+        if first_index != record.index:
+            message = f"duplicate service id: also record {first_index + 1}"
+            merged.issues.append(ImportIssue(record.id, record.index, "service.id", message))
+        for table in OWNED_TABLES:
+            ids = self.claimed[table]
+            for row in record.rows[table]:
+                if ids.setdefault(row["id"], record.index) != record.index:
+                    self.claim(table, row["id"], record.index, record.id, f"service.{table}")
+        if self.skip:
+            self.bad.update(issue.record_index for issue in merged.issues[self.seen :])
+            self.seen = len(merged.issues)
+        if not merged.issues or (self.skip and record.index not in self.bad):
+            self.packed.append(
+                (
+                    record.index,
+                    record.id,
+                    _pack("services", record.service),
+                    tuple(
+                        tuple(_pack(table, row) for row in record.rows[table])
+                        for table in OWNED_TABLES
+                    ),
+                )
+            )
+
+    def result(self) -> tuple[ParsedFile, list[Packed]]:
+        """The merged parse and the packed records (none when any issue, unless ``skip``)."""
+        if self.merged.issues and not self.skip:
+            self.packed.clear()
+        return self.merged, self.packed
 
 
 @contextmanager

@@ -135,62 +135,13 @@ def log_encounter(
     now: datetime | None = None,
 ) -> Encounter:
     """Validate and add one encounter (flushed, not committed); see the module docstring."""
-    now = now or datetime.now(UTC)
-    if not isinstance(occurred_at, datetime) or occurred_at.utcoffset() is None:
-        raise OutcomeInputError("occurred_at", "Give the date and time with its time zone.")
-    if occurred_at > now + FUTURE_TOLERANCE:
-        raise OutcomeInputError("occurred_at", "The encounter cannot be in the future.")
-    if occurred_at < now - timedelta(days=retention_days):
-        raise OutcomeInputError(
-            "occurred_at", f"Encounters older than {retention_days} days are not kept."
-        )
-
-    need_codes = _codes(needs)
-    known_needs = set(vocabulary().codes(NEED))
-    unknown = [c for c in need_codes if c not in known_needs]
-    if unknown:
-        # The unknown text is not echoed: free text could be about the person.
-        raise OutcomeInputError("needs", f"{len(unknown)} unknown need code(s).")
-
-    if disposition not in DISPOSITIONS:
-        raise OutcomeInputError(
-            "disposition", f"Disposition must be one of {', '.join(DISPOSITIONS)}."
-        )
-
-    if disposition == "facility-declined":
-        if not decline_reason:
-            raise OutcomeInputError("decline_reason", "Choose why the facility declined.")
-        if decline_reason not in DECLINE_REASONS:
-            raise OutcomeInputError(
-                "decline_reason", f"Decline reason must be one of {', '.join(DECLINE_REASONS)}."
-            )
-    elif decline_reason:
-        raise OutcomeInputError(
-            "decline_reason", "A decline reason is recorded only when a facility declined."
-        )
-
-    if disposition in FACILITY_DISPOSITIONS:
-        if not facility_id:
-            raise OutcomeInputError("facility_id", "Choose the facility.")
-        facility = _by_uuid(session, Service, facility_id)
-        if facility is None:
-            raise OutcomeInputError("facility_id", "No such facility in the directory.")
-        facility_id = facility.id
-    elif facility_id:
-        raise OutcomeInputError(
-            "facility_id", "A facility is recorded only for transported or facility-declined."
-        )
-
+    _check_occurred_at(occurred_at, now or datetime.now(UTC), retention_days)
+    need_codes = _known_needs(needs)
+    _check_disposition(disposition, decline_reason)
+    facility_id = _facility_of(session, disposition, facility_id)
     if area_id and session.get(AnalysisArea, area_id) is None:
         raise OutcomeInputError("area_id", "No such analysis area.")
-
-    service_ids = list(dict.fromkeys(referred_service_ids or ()))
-    services = []
-    for service_id in service_ids:
-        service = _by_uuid(session, Service, service_id)
-        if service is None:
-            raise OutcomeInputError("referred_service_ids", "A referred service does not exist.")
-        services.append(service)
+    services = _referred_services(session, referred_service_ids)
     referred_types = list(dict.fromkeys(t for s in services for t in service_types_of(s)))
 
     token = None
@@ -218,6 +169,78 @@ def log_encounter(
     session.flush()
     log.info("encounter %s logged by %s", encounter.id, recorded_by)
     return encounter
+
+
+def _check_occurred_at(occurred_at: datetime, now: datetime, retention_days: int) -> None:
+    """OutcomeInputError unless ``occurred_at`` is zone-aware, not in the future (beyond the
+    tolerance) and within the retention period."""
+    if not isinstance(occurred_at, datetime) or occurred_at.utcoffset() is None:
+        raise OutcomeInputError("occurred_at", "Give the date and time with its time zone.")
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise OutcomeInputError("occurred_at", "The encounter cannot be in the future.")
+    if occurred_at < now - timedelta(days=retention_days):
+        raise OutcomeInputError(
+            "occurred_at", f"Encounters older than {retention_days} days are not kept."
+        )
+
+
+def _known_needs(needs: str | Iterable[str] | None) -> list[str]:
+    """The need codes, each a known one (OutcomeInputError otherwise)."""
+    need_codes = _codes(needs)
+    known_needs = set(vocabulary().codes(NEED))
+    unknown = [c for c in need_codes if c not in known_needs]
+    if unknown:
+        # The unknown text is not echoed: free text could be about the person.
+        raise OutcomeInputError("needs", f"{len(unknown)} unknown need code(s).")
+    return need_codes
+
+
+def _check_disposition(disposition: str, decline_reason: str | None) -> None:
+    """OutcomeInputError for an unknown disposition, or a decline reason missing, unknown or
+    given when no facility declined."""
+    if disposition not in DISPOSITIONS:
+        raise OutcomeInputError(
+            "disposition", f"Disposition must be one of {', '.join(DISPOSITIONS)}."
+        )
+    if disposition == "facility-declined":
+        if not decline_reason:
+            raise OutcomeInputError("decline_reason", "Choose why the facility declined.")
+        if decline_reason not in DECLINE_REASONS:
+            raise OutcomeInputError(
+                "decline_reason", f"Decline reason must be one of {', '.join(DECLINE_REASONS)}."
+            )
+    elif decline_reason:
+        raise OutcomeInputError(
+            "decline_reason", "A decline reason is recorded only when a facility declined."
+        )
+
+
+def _facility_of(session: Session, disposition: str, facility_id: str | None) -> str | None:
+    """The id of the facility, as stored, for a disposition that names one (it must exist);
+    OutcomeInputError when it is missing, unknown, or given for another disposition."""
+    if disposition in FACILITY_DISPOSITIONS:
+        if not facility_id:
+            raise OutcomeInputError("facility_id", "Choose the facility.")
+        facility = _by_uuid(session, Service, facility_id)
+        if facility is None:
+            raise OutcomeInputError("facility_id", "No such facility in the directory.")
+        return facility.id
+    if facility_id:
+        raise OutcomeInputError(
+            "facility_id", "A facility is recorded only for transported or facility-declined."
+        )
+    return facility_id
+
+
+def _referred_services(session: Session, service_ids: Sequence[str] | None) -> list[Service]:
+    """The referred services, each once in the order given (each must exist)."""
+    services = []
+    for service_id in dict.fromkeys(service_ids or ()):
+        service = _by_uuid(session, Service, service_id)
+        if service is None:
+            raise OutcomeInputError("referred_service_ids", "A referred service does not exist.")
+        services.append(service)
+    return services
 
 
 def area_for_location(

@@ -316,47 +316,71 @@ def _pk_parameter(where: ColumnElement[bool] | None, table: Table) -> str | None
     return None
 
 
-def _touched_by_statement(conn: Connection, state: ORMExecuteState, table: Table) -> Touched:
-    kind, columns = _TABLE_RULES[table.name]
-    touched = Touched()
+def _statement_rows(state: ORMExecuteState) -> list[Mapping[str, Any]]:
+    """The parameter sets of an ORM-enabled statement (one per row of an executemany)."""
     params = state.parameters
-    rows: list[Mapping[str, Any]]
     if params is None:
-        rows = []
-    elif isinstance(params, Mapping):
-        rows = [params]
-    else:
-        rows = list(params)
-    if state.is_insert:
-        if kind in _INSERT_NEEDS_NOTHING:
-            return touched
-        statement = state.statement
-        if not rows and isinstance(statement, ClauseElement):
-            # values given inline: ``.values(id=...)`` compiles to these parameters
-            rows = [statement.compile().params]
-        for row in rows:
-            _touch_row(touched, kind, row, columns)
+        return []
+    if isinstance(params, Mapping):
+        return [params]
+    return list(params)
+
+
+def _touched_by_insert(
+    state: ORMExecuteState, kind: str, columns: Sequence[str], rows: list[Mapping[str, Any]]
+) -> Touched:
+    touched = Touched()
+    if kind in _INSERT_NEEDS_NOTHING:
         return touched
-    # UPDATE or DELETE: find the rows it will change before it runs.
+    statement = state.statement
+    if not rows and isinstance(statement, ClauseElement):
+        # values given inline: ``.values(id=...)`` compiles to these parameters
+        rows = [statement.compile().params]
+    for row in rows:
+        _touch_row(touched, kind, row, columns)
+    return touched
+
+
+def _touch_selected(
+    touched: Touched,
+    conn: Connection,
+    state: ORMExecuteState,
+    table: Table,
+    rows: list[Mapping[str, Any]],
+) -> None:
+    """Touch the rows an UPDATE or DELETE will change, read before it runs; ``everything``
+    when an executemany is not keyed by primary key."""
+    kind, columns = _TABLE_RULES[table.name]
     selected = [table.c[name] for name in columns]
     where = state.statement.whereclause  # type: ignore[attr-defined]
-    if len(rows) > 1:
-        key = _pk_parameter(where, table)
-        if key is None and where is None and all("id" in row for row in rows):
-            key = "id"  # ORM bulk UPDATE by primary key
-        if key is None or not all(key in row for row in rows):
-            touched.everything = True
-            return touched
-        ids = sorted({str(row[key]) for row in rows})
-        for chunk in _chunks(ids):
-            for found in conn.execute(select(*selected).where(table.c.id.in_(chunk))):
-                _touch_row(touched, kind, found._mapping, columns)
-    else:
+    if len(rows) <= 1:
         query = select(*selected)
         if where is not None:
             query = query.where(where)
         for found in conn.execute(query, rows[0] if rows else {}):
             _touch_row(touched, kind, found._mapping, columns)
+        return
+    key = _pk_parameter(where, table)
+    if key is None and where is None and all("id" in row for row in rows):
+        key = "id"  # ORM bulk UPDATE by primary key
+    if key is None or not all(key in row for row in rows):
+        touched.everything = True
+        return
+    ids = sorted({str(row[key]) for row in rows})
+    for chunk in _chunks(ids):
+        for found in conn.execute(select(*selected).where(table.c.id.in_(chunk))):
+            _touch_row(touched, kind, found._mapping, columns)
+
+
+def _touched_by_statement(conn: Connection, state: ORMExecuteState, table: Table) -> Touched:
+    kind, columns = _TABLE_RULES[table.name]
+    rows = _statement_rows(state)
+    if state.is_insert:
+        return _touched_by_insert(state, kind, columns, rows)
+    touched = Touched()
+    _touch_selected(touched, conn, state, table, rows)
+    if touched.everything:
+        return touched
     if state.is_update:  # rows may move to another owner: count the new one too
         for row in rows:
             if columns[-1] in row:

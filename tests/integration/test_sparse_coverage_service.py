@@ -162,7 +162,8 @@ def test_service_areas_shared_by_several_sites_give_each_its_areas(session, grid
     entries = [entry(0, shared), entry(1, ()), entry(2, shared), entry(3, own), entry(4, shared)]
     inv = planning._build_inventory(session, config, ("k",), vocabulary(), entries)
     areas = inv.areas
-    got = set(zip(inv.in_area_rows.tolist(), inv.in_area_units.tolist(), strict=True))
+    rows, units = inv.in_area_pairs(np.arange(len(inv.units)))
+    got = set(zip(rows.tolist(), units.tolist(), strict=True))
     expected = set()
     for j, e in enumerate(entries):
         for geometry in e.shapes:

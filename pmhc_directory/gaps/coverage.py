@@ -50,6 +50,7 @@ __all__ = [
     "all_elements_covered",
     "candidate_pairs",
     "all_elements_share",
+    "area_tree",
     "covered",
     "group_covered",
     "group_index",
@@ -297,6 +298,12 @@ def candidate_pairs(
     return rows, cols
 
 
+def area_tree(area_lat: np.ndarray, area_lon: np.ndarray) -> cKDTree:
+    """The KD-tree that :func:`candidate_pairs` and :func:`reach_pairs` query (points of the
+    unit sphere), to build once for many queries over the same areas."""
+    return cKDTree(_unit_sphere(np.asarray(area_lat, float), np.asarray(area_lon, float)))
+
+
 def _pairs_with_arc(
     area_lat: np.ndarray,
     area_lon: np.ndarray,
@@ -442,6 +449,7 @@ def reach_pairs(
     circuity: float,
     speed_kmh: float,
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    area_tree: cKDTree | None = None,
 ) -> ReachPairs:
     """The reach of :func:`reach_matrix` as pairs, without building any dense matrix.
 
@@ -451,6 +459,7 @@ def reach_pairs(
     - ``in_area``: (area rows, columns) of the demand points inside each column's service area.
     - ``supplied``: (area rows, columns, minutes) of supplied travel times; they replace the
       estimate for their pairs, whatever the distance.
+    - ``area_tree``: :func:`area_tree` of the areas, when the caller keeps one.
 
     Minutes are estimated by :func:`estimated_minutes` for the :func:`candidate_pairs` within
     the largest finite threshold's distance of its type, so a pair gets the very same number
@@ -470,7 +479,7 @@ def reach_pairs(
     sup_rows, sup_cols, sup_keys = _supplied_pairs(supplied, thresholds, has_area, n_columns)
     rows_out, cols_out = [sup_rows], [sup_cols]
     if by_time.size and n_areas:
-        tree = cKDTree(_unit_sphere(area_lat, area_lon))
+        tree = area_tree if area_tree is not None else cKDTree(_unit_sphere(area_lat, area_lon))
         for limit in np.unique(thresholds[by_time]):
             cols = by_time[thresholds[by_time] == limit]
             r, c = _estimated_pairs(

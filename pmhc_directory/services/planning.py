@@ -463,6 +463,7 @@ class _Inventory:
     set_rows: np.ndarray
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray]  # (area rows, units, minutes)
     features: list[dict[str, Any]] | None = None
+    tree: Any = None  # coverage.area_tree of the areas, once a reach needs it
     # (type, max_minutes) -> coverage.GroupReach over the hours groups (len(hours) + 1)
     reach: dict[tuple[str, float | None], Any] = field(default_factory=dict)
     weeks: dict[date, np.ndarray] = field(default_factory=dict)  # monday -> (groups, 168)
@@ -779,6 +780,8 @@ def _sparse_type_reach(
         sup_cols = np.concatenate([r_cols, sup_cols])
         sup_minutes = np.concatenate([r_minutes, sup_minutes])
     model = travel_model(config)
+    if inv.tree is None:
+        inv.tree = coverage.area_tree(inv.areas.lat, inv.areas.lon)
     pairs = coverage.reach_pairs(
         inv.areas.lat,
         inv.areas.lon,
@@ -790,6 +793,7 @@ def _sparse_type_reach(
         circuity=model.circuity,
         speed_kmh=model.speed_kmh,
         supplied=(sup_rows, sup_cols, sup_minutes),
+        area_tree=inv.tree,
     )
     return coverage.group_reach(len(inv.areas), pairs, groups, inv.n_groups)
 

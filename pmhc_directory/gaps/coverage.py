@@ -628,6 +628,24 @@ class GroupReach:
         out[:, self.everywhere] = True
         return out
 
+    def widened(self, n_groups: int) -> GroupReach:
+        """The same reach with groups added at the end (reaching nothing) up to ``n_groups``."""
+        n_areas, before = self.shape
+        if n_groups < before:
+            raise ValueError(f"cannot narrow {before} groups to {n_groups}")
+        if n_groups == before:
+            return self
+        everywhere = np.concatenate([self.everywhere, np.zeros(n_groups - before, dtype=bool)])
+        if not sp.issparse(self.matrix):
+            matrix = np.zeros((n_areas, n_groups), dtype=bool)
+            matrix[:, :before] = self.matrix
+            return GroupReach(matrix, everywhere)
+        m = sp.csc_matrix(self.matrix)
+        indptr = np.concatenate([m.indptr, np.full(n_groups - before, m.indptr[-1])])
+        return GroupReach(
+            sp.csc_matrix((m.data, m.indices, indptr), (n_areas, n_groups)), everywhere
+        )
+
 
 def group_reach(
     n_areas: int, pairs: ReachPairs, column_group: np.ndarray, n_groups: int

@@ -450,17 +450,15 @@ class _Inventory:
     areas: Areas
     units: list[_Unit]
     by_type: dict[str, np.ndarray]  # type -> unit indices (ascending)
-    # Per unit: its set of opening hours, an index into ``hours``; ``len(hours)`` for hours
-    # that cannot be read (never open). Units of one set are open at the same instants.
+    # Per unit: its hours group, 0 for hours that cannot be read (never open), k + 1 for
+    # ``hours[k]``. Units of one group are open at the same instants.
     hours_group: np.ndarray
     hours: list[tuple[Any, bool]]  # distinct (rules, always_open)
     lat: np.ndarray  # per unit, NaN without a site
     lon: np.ndarray
-    # Per unit: its distinct set of service-area shapes (-1: none); the demand points inside
-    # set k are ``set_rows[set_indptr[k]:set_indptr[k + 1]]`` (area rows).
+    # Per unit: its distinct set of service-area shapes (-1: none), a set of ``sets``.
     shape_set: np.ndarray
-    set_indptr: np.ndarray
-    set_rows: np.ndarray
+    sets: _AreaSets
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray]  # (area rows, units, minutes)
     features: list[dict[str, Any]] | None = None
     tree: Any = None  # coverage.area_tree of the areas, once a reach needs it
@@ -488,7 +486,7 @@ class _Inventory:
 
     @property
     def n_groups(self) -> int:
-        """Hours groups: each distinct set of opening hours, and the last for unreadable ones."""
+        """Hours groups: unreadable hours first, then each distinct set of opening hours."""
         return len(self.hours) + 1
 
     def in_area_pairs(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -496,10 +494,10 @@ class _Inventory:
         of ``units`` (unit indices)."""
         sets = self.shape_set[units]
         shaped = np.flatnonzero(sets >= 0)
-        starts = self.set_indptr[sets[shaped]]
-        lengths = self.set_indptr[sets[shaped] + 1] - starts
+        starts = self.sets.indptr[sets[shaped]]
+        lengths = self.sets.indptr[sets[shaped] + 1] - starts
         offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        rows = self.set_rows[np.arange(int(lengths.sum()), dtype=np.int64) + offsets]
+        rows = self.sets.rows[np.arange(int(lengths.sum()), dtype=np.int64) + offsets]
         return rows, np.repeat(shaped, lengths)
 
     def area_features(self) -> list[dict[str, Any]]:
@@ -586,7 +584,7 @@ def _inventory(session: Session, config: Mapping[str, Any]) -> _Inventory:
     with store.lock:
         if store.inventory is not None and store.inventory.key == key:
             return store.inventory
-        inventory = _build_inventory(session, config, key, vocab, entries)
+        inventory = _build_inventory(session, config, key, vocab, entries, store.inventory)
         store.inventory = inventory
         store.builds += 1
         return inventory
@@ -598,16 +596,23 @@ def _build_inventory(
     key: tuple[Any, ...],
     vocab: Vocabulary,
     entries: Sequence[Any],
+    previous: _Inventory | None = None,
 ) -> _Inventory:
+    """The inventory of version ``key``. What ``previous`` (the last version) computed is
+    reused where its inputs are the very same: the service-area sets of unchanged shapes when
+    the areas are the same, and the reach of every type whose units are all unchanged (the
+    lookup cache keeps the entry objects of services that did not change)."""
     areas = load_areas(session)
     units = [e for e in entries if e.types and e.common.get("status") == "active"]
-    hours, hours_group = _hours_groups(units)
-    shape_set, set_indptr, set_rows = _service_area_sets(areas, units)
+    same_areas = previous is not None and previous.key[1:] == key[1:]
+    earlier = previous if same_areas else None
+    hours, hours_group = _hours_groups(units, earlier.hours if earlier else [])
+    shape_set, sets = _service_area_sets(areas, units, earlier.sets if earlier else None)
     lat = np.array([u.lat for u in units], dtype=float)  # None -> NaN
     lon = np.array([u.lon for u in units], dtype=float)
     lat[np.isnan(lon)] = np.nan
     lon[np.isnan(lat)] = np.nan
-    return _Inventory(
+    inventory = _Inventory(
         key=key,
         vocab=vocab,
         zone=ZoneInfo(config["TIMEZONE"]),
@@ -619,11 +624,32 @@ def _build_inventory(
         lat=lat,
         lon=lon,
         shape_set=shape_set,
-        set_indptr=set_indptr,
-        set_rows=set_rows,
+        sets=sets,
         supplied=_supplied_minutes(session, areas, units),
         roads=current_road_network(session),
     )
+    if earlier is not None:
+        _reuse(inventory, earlier)
+    return inventory
+
+
+def _unit_ids(units: Sequence[_Unit]) -> np.ndarray:
+    return np.fromiter((id(u) for u in units), dtype=np.uint64, count=len(units))
+
+
+def _reuse(inventory: _Inventory, earlier: _Inventory) -> None:
+    """Take the areas' tree and features, and the reach of every type whose units are the
+    same objects, from ``earlier`` (same areas, travel times and settings; hours groups
+    numbered alike, ``earlier``'s first). ``earlier`` is alive, so no id is reused."""
+    inventory.tree, inventory.features = earlier.tree, earlier.features
+    if inventory.hours[: len(earlier.hours)] != earlier.hours:
+        return
+    now_ids, then_ids = _unit_ids(inventory.units), _unit_ids(earlier.units)
+    for (service_type, max_minutes), reach in list(earlier.reach.items()):
+        empty = np.zeros(0, np.int64)
+        mine = now_ids[inventory.by_type.get(service_type, empty)]
+        if np.array_equal(mine, then_ids[earlier.by_type.get(service_type, empty)]):
+            inventory.reach[(service_type, max_minutes)] = reach.widened(inventory.n_groups)
 
 
 def _codes(keys: Iterable[Any]) -> tuple[np.ndarray, list[int]]:
@@ -644,42 +670,85 @@ def _units_by_type(units: Sequence[_Unit]) -> dict[str, np.ndarray]:
     return {t: np.flatnonzero(np.isin(combo, codes)) for t, codes in holders.items()}
 
 
-def _hours_groups(units: Sequence[_Unit]) -> tuple[list[tuple[Any, bool]], np.ndarray]:
+#: Sets of hours kept from earlier versions but no longer used: beyond this many (and as many
+#: as are used) the numbering starts again.
+HOURS_UNUSED_KEPT = 64
+
+
+def _hours_groups(
+    units: Sequence[_Unit], earlier: Sequence[tuple[Any, bool]] = ()
+) -> tuple[list[tuple[Any, bool]], np.ndarray]:
     """The distinct (rules, always_open) of the units with readable hours, and each unit's
-    index into them (``len(hours)`` for unreadable hours). Interned rules are grouped by
-    identity, then equal ones merged."""
+    hours group: 0 for unreadable hours (never open), ``k + 1`` for ``hours[k]``. Interned
+    rules are grouped by identity, then equal ones merged. ``earlier`` (the last version's
+    hours) keeps its numbers, so a reach computed then still holds."""
     by_object, first = _codes((id(u.rules), bool(u.always_open)) for u in units)
-    by_value: dict[tuple[Any, bool], int] = {}
-    unreadable: list[int] = []
-    merged = np.empty(len(first), dtype=np.int64)
+    by_value: dict[tuple[Any, bool], int] = {h: k + 1 for k, h in enumerate(earlier)}
+    merged = np.zeros(len(first), dtype=np.int64)
+    used = 0
     for code, position in enumerate(first):
         unit = units[position]
-        if unit.rules is None:
-            unreadable.append(code)
-            continue
-        merged[code] = by_value.setdefault((unit.rules, bool(unit.always_open)), len(by_value))
-    merged[unreadable] = len(by_value)
+        if unit.rules is not None:
+            merged[code] = by_value.setdefault(
+                (unit.rules, bool(unit.always_open)), len(by_value) + 1
+            )
+            used += 1
+    if earlier and len(by_value) > 2 * used + HOURS_UNUSED_KEPT:
+        return _hours_groups(units)
     return list(by_value), merged[by_object]
 
 
+@dataclass(frozen=True)
+class _AreaSets:
+    """The distinct sets of service-area shapes of an inventory: ``keys`` (the ids of a set's
+    shapes) -> set number; the demand points inside set k are area rows
+    ``rows[indptr[k]:indptr[k + 1]]``."""
+
+    keys: dict[tuple[int, ...], int]
+    indptr: np.ndarray
+    rows: np.ndarray
+
+    def rows_of(self, k: int) -> np.ndarray:
+        return self.rows[self.indptr[k] : self.indptr[k + 1]]
+
+
 def _service_area_sets(
-    areas: Areas, units: Sequence[_Unit]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(set per unit, -1 for none; indptr; area rows): the demand points inside each distinct
-    set of service-area shapes, as CSR. One bulk STRtree query over the distinct shapes (sites
-    of one service share its shape objects)."""
+    areas: Areas, units: Sequence[_Unit], earlier: _AreaSets | None = None
+) -> tuple[np.ndarray, _AreaSets]:
+    """(set per unit, -1 for none; the sets): the demand points inside each distinct set of
+    service-area shapes. The sets ``earlier`` holds (same areas, shape objects still alive)
+    are copied; the others are found with one bulk STRtree query."""
     shape_set = np.full(len(units), -1, dtype=np.int64)
     shaped = [j for j, u in enumerate(units) if u.shapes]
-    if not shaped:
-        return shape_set, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes, first = _codes(tuple(map(id, units[j].shapes)) for j in shaped)
+    keys = [tuple(map(id, units[j].shapes)) for j in shaped]
+    codes, first = _codes(keys)
     shape_set[shaped] = codes
+    distinct = [keys[position] for position in first]
+    known = {} if earlier is None else earlier.keys
+    new = [k for k, key in enumerate(distinct) if key not in known]
+    found = _shapes_rows(areas, [units[shaped[first[k]]].shapes for k in new])
+    rows = [earlier.rows_of(known[key]) if earlier and key in known else None for key in distinct]
+    for k, rows_k in zip(new, found, strict=True):
+        rows[k] = rows_k
+    lengths = np.array([r.size for r in rows if r is not None], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.concatenate([r for r in rows if r is not None] or [np.zeros(0, np.int64)])
+    return shape_set, _AreaSets(
+        dict(zip(distinct, range(len(distinct)), strict=True)), indptr, flat
+    )
+
+
+def _shapes_rows(areas: Areas, sets: Sequence[Sequence[Any]]) -> list[np.ndarray]:
+    """For each set of shapes, the area rows whose demand point is inside one of them (one
+    bulk STRtree query over the distinct shape objects)."""
+    if not sets:
+        return []
     geometry_code: dict[int, int] = {}
     geometries: list[Any] = []
     member_set: list[int] = []  # (set, geometry) memberships
     member_geometry: list[int] = []
-    for k, position in enumerate(first):
-        for geometry in units[shaped[position]].shapes:
+    for k, shapes in enumerate(sets):
+        for geometry in shapes:
             g = geometry_code.setdefault(id(geometry), len(geometries))
             if g == len(geometries):
                 geometries.append(geometry)
@@ -697,8 +766,8 @@ def _service_area_sets(
     pair_set = sets_sorted[np.arange(int(n.sum()), dtype=np.int64) + offsets]
     pair_row = np.repeat(found[1].astype(np.int64), n)
     order = np.argsort(pair_set, kind="stable")
-    indptr = np.searchsorted(pair_set[order], np.arange(len(first) + 1, dtype=np.int64))
-    return shape_set, indptr.astype(np.int64), pair_row[order]
+    indptr = np.searchsorted(pair_set[order], np.arange(1, len(sets), dtype=np.int64))
+    return np.split(pair_row[order], indptr)
 
 
 def _supplied_minutes(
@@ -800,10 +869,12 @@ def _sparse_type_reach(
 
 def _open_now(inv: _Inventory, at: datetime) -> np.ndarray:
     """Whether each hours group is open at the instant ``at`` (the hours engine once per
-    distinct set of hours; the last group, unreadable hours, never)."""
+    distinct set of hours; the first group, unreadable hours, never)."""
     return np.array(
-        [bool(is_open_at(rules, at, inv.zone, always_open=always)) for rules, always in inv.hours]
-        + [False],
+        [False]
+        + [
+            bool(is_open_at(rules, at, inv.zone, always_open=always)) for rules, always in inv.hours
+        ],
         dtype=bool,
     )
 
@@ -821,8 +892,8 @@ def _week_bitmaps(inv: _Inventory, monday: date) -> np.ndarray:
     midpoints = hour_midpoints(monday, inv.zone)
     stamps = np.array([m.timestamp() for m in midpoints])
     start, end = midpoints[0] - timedelta(hours=1), midpoints[-1] + timedelta(hours=1)
-    answers = np.zeros((inv.n_groups, HOURS_IN_WEEK), dtype=bool)  # last: never open
-    for k, (rules, always) in enumerate(inv.hours):
+    answers = np.zeros((inv.n_groups, HOURS_IN_WEEK), dtype=bool)  # first: never open
+    for k, (rules, always) in enumerate(inv.hours, start=1):
         for opens, closes in open_intervals(rules, start, end, inv.zone, always_open=always):
             answers[k] |= (stamps >= opens.timestamp()) & (stamps < closes.timestamp())
     return answers

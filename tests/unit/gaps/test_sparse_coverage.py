@@ -243,3 +243,20 @@ def test_a_group_holding_an_unlimited_column_covers_every_area_while_open():
     assert reach.dense().tolist() == [[True, True], [False, True], [False, True]]
     assert coverage.group_covered(reach, np.array([False, True])).tolist() == [True] * 3
     assert coverage.group_covered(reach, np.array([True, False])).tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("dense_cells", [coverage.DENSE_GROUP_CELLS, 0])
+def test_a_widened_group_reach_adds_groups_that_reach_nothing(dense_cells, monkeypatch):
+    monkeypatch.setattr(coverage, "DENSE_GROUP_CELLS", dense_cells)
+    pairs = coverage.ReachPairs(np.array([0, 2]), np.array([1, 0]), np.array([False, False, True]))
+    reach = coverage.group_reach(3, pairs, np.array([1, 0, 1]), 2)
+    wide = reach.widened(4)
+    assert wide.shape == (3, 4) and reach.widened(2) is reach
+    # group 0: column 1 (area 0); group 1: column 0 (area 2) and column 2 (everywhere)
+    assert wide.dense().tolist() == [[True, True, False, False]] + [[False, True, False, False]] * 2
+    assert wide.dense()[:, :2].tolist() == reach.dense().tolist()
+    open_now = np.array([True, False, True, True])
+    assert coverage.group_covered(wide, open_now).tolist() == [True, False, False]
+    assert coverage.group_covered(wide, ~open_now).tolist() == [True, True, True]
+    with pytest.raises(ValueError, match="cannot narrow"):
+        reach.widened(1)

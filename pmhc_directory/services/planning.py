@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -608,8 +609,8 @@ def _build_inventory(
     earlier = previous if same_areas else None
     hours, hours_group = _hours_groups(units, earlier.hours if earlier else [])
     shape_set, sets = _service_area_sets(areas, units, earlier.sets if earlier else None)
-    lat = np.array([u.lat for u in units], dtype=float)  # None -> NaN
-    lon = np.array([u.lon for u in units], dtype=float)
+    lat = np.array(list(map(attrgetter("lat"), units)), dtype=float)  # None -> NaN
+    lon = np.array(list(map(attrgetter("lon"), units)), dtype=float)
     lat[np.isnan(lon)] = np.nan
     lon[np.isnan(lat)] = np.nan
     inventory = _Inventory(
@@ -634,7 +635,7 @@ def _build_inventory(
 
 
 def _unit_ids(units: Sequence[_Unit]) -> np.ndarray:
-    return np.fromiter((id(u) for u in units), dtype=np.uint64, count=len(units))
+    return np.fromiter(map(id, units), dtype=np.uint64, count=len(units))
 
 
 def _reuse(inventory: _Inventory, earlier: _Inventory) -> None:
@@ -659,10 +660,24 @@ def _codes(keys: Iterable[Any]) -> tuple[np.ndarray, list[int]]:
     return codes, np.unique(codes, return_index=True)[1].tolist()
 
 
+def _identity_codes(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """:func:`_codes` of an array of integers (object ids), with numpy: a code per value (in
+    the order of the values) and the first position of each."""
+    _, first, codes = np.unique(values, return_index=True, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), first.tolist()
+
+
+def _ids_of(units: Sequence[_Unit], attribute: str) -> np.ndarray:
+    """``id(unit.<attribute>)`` of every unit (the lookup cache interns repeated values)."""
+    return np.fromiter(
+        map(id, map(attrgetter(attribute), units)), dtype=np.uint64, count=len(units)
+    )
+
+
 def _units_by_type(units: Sequence[_Unit]) -> dict[str, np.ndarray]:
     """Type -> the units (ascending indices) that have it. The lookup cache interns each
     combination of types, so units are grouped by that object first."""
-    combo, first = _codes(id(u.types) for u in units)
+    combo, first = _identity_codes(_ids_of(units, "types"))
     holders: dict[str, list[int]] = defaultdict(list)
     for code, position in enumerate(first):
         for service_type in dict.fromkeys(units[position].types):
@@ -682,17 +697,18 @@ def _hours_groups(
     hours group: 0 for unreadable hours (never open), ``k + 1`` for ``hours[k]``. Interned
     rules are grouped by identity, then equal ones merged. ``earlier`` (the last version's
     hours) keeps its numbers, so a reach computed then still holds."""
-    by_object, first = _codes((id(u.rules), bool(u.always_open)) for u in units)
+    rules, _ = _identity_codes(_ids_of(units, "rules"))
+    always = np.fromiter(map(attrgetter("always_open"), units), dtype=bool, count=len(units))
+    by_object, first = _identity_codes(rules * 2 + always)
     by_value: dict[tuple[Any, bool], int] = {h: k + 1 for k, h in enumerate(earlier)}
     merged = np.zeros(len(first), dtype=np.int64)
-    used = 0
     for code, position in enumerate(first):
         unit = units[position]
         if unit.rules is not None:
             merged[code] = by_value.setdefault(
                 (unit.rules, bool(unit.always_open)), len(by_value) + 1
             )
-            used += 1
+    used = np.unique(merged[merged > 0]).size
     if earlier and len(by_value) > 2 * used + HOURS_UNUSED_KEPT:
         return _hours_groups(units)
     return list(by_value), merged[by_object]
@@ -719,7 +735,8 @@ def _service_area_sets(
     service-area shapes. The sets ``earlier`` holds (same areas, shape objects still alive)
     are copied; the others are found with one bulk STRtree query."""
     shape_set = np.full(len(units), -1, dtype=np.int64)
-    shaped = [j for j, u in enumerate(units) if u.shapes]
+    has = np.fromiter(map(bool, map(attrgetter("shapes"), units)), dtype=bool, count=len(units))
+    shaped = np.flatnonzero(has).tolist()
     keys = [tuple(map(id, units[j].shapes)) for j in shaped]
     codes, first = _codes(keys)
     shape_set[shaped] = codes

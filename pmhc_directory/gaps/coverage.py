@@ -19,11 +19,18 @@ At state-wide scale the dense ``(n_areas, n_services)`` matrices do not fit (5,0
 4. :func:`candidate_pairs` — area-site pairs whose straight-line distance may be within a
    radius (a ``scipy.spatial.cKDTree`` on points of the unit sphere, chord distances, with a
    margin that makes it a superset of the WGS84 geodesic pairs);
-5. :func:`sparse_reach` — the pairs that :func:`reach_matrix` would mark, as a sparse matrix
-   plus a flag per service that reaches every area (an unlimited threshold, no service area);
+5. :func:`reach_pairs` — the pairs that :func:`reach_matrix` would mark, plus a flag per
+   service that reaches every area (an unlimited threshold, no service area);
+   :func:`sparse_reach` — the same as a sparse matrix;
 6. :func:`sparse_covered` — :func:`covered` over a :class:`SparseReach`, one sparse-dense
-   product per group. ``tests/unit/test_sparse_coverage.py`` checks both give the same answer on
-   random inventories for every hour and group.
+   product per group;
+7. :func:`group_reach` / :func:`group_covered` — the same answer with the services merged by
+   opening hours: services open at the same hours cover, at every hour, the union of the areas
+   they reach, so a type's reach is kept as ``(n_areas, n_hours_sets)`` (a directory has few
+   distinct sets of hours) and an hour or a week is a lookup in it.
+
+``tests/unit/gaps/test_sparse_coverage.py`` checks the sparse and grouped forms give the dense
+answer on random inventories for every hour and group.
 """
 
 from __future__ import annotations
@@ -37,16 +44,22 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "CRISIS_ELEMENTS",
+    "GroupReach",
+    "ReachPairs",
     "SparseReach",
     "all_elements_covered",
     "candidate_pairs",
     "all_elements_share",
+    "area_tree",
     "covered",
+    "group_covered",
     "group_index",
+    "group_reach",
     "estimated_minutes",
     "geodesic_km",
     "population_share",
     "reach_matrix",
+    "reach_pairs",
     "sparse_covered",
     "sparse_reach",
 ]
@@ -285,6 +298,12 @@ def candidate_pairs(
     return rows, cols
 
 
+def area_tree(area_lat: np.ndarray, area_lon: np.ndarray) -> cKDTree:
+    """The KD-tree that :func:`candidate_pairs` and :func:`reach_pairs` query (points of the
+    unit sphere), to build once for many queries over the same areas."""
+    return cKDTree(_unit_sphere(np.asarray(area_lat, float), np.asarray(area_lon, float)))
+
+
 def _pairs_with_arc(
     area_lat: np.ndarray,
     area_lon: np.ndarray,
@@ -339,7 +358,86 @@ def _pair_keys(rows: np.ndarray, cols: np.ndarray, n_columns: int) -> np.ndarray
     return rows.astype(np.int64) * max(n_columns, 1) + cols.astype(np.int64)
 
 
-def sparse_reach(
+def _supplied_pairs(
+    supplied: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    thresholds: np.ndarray,
+    has_area: np.ndarray,
+    n_columns: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, columns) of the supplied pairs within their column's threshold, and the sorted
+    keys (:func:`_pair_keys`) of every supplied pair that counts (no service area, finite
+    threshold): the estimate is not used for those."""
+    empty = np.zeros(0, dtype=np.int64)
+    if supplied is None or not len(supplied[0]):
+        return empty, empty, empty
+    rows = np.asarray(supplied[0], dtype=np.int64)
+    cols = np.asarray(supplied[1], dtype=np.int64)
+    minutes = np.asarray(supplied[2], dtype=float)
+    keep = ~has_area[cols] & np.isfinite(thresholds[cols])
+    rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
+    keys = _pair_keys(rows, cols, n_columns)
+    order = np.argsort(keys, kind="stable")
+    keys, rows, cols, minutes = keys[order], rows[order], cols[order], minutes[order]
+    # The last supplied value of a pair wins (as the dense matrix's assignment order).
+    last = np.r_[keys[1:] != keys[:-1], True] if keys.size else np.zeros(0, dtype=bool)
+    keys, rows, cols, minutes = keys[last], rows[last], cols[last], minutes[last]
+    within = minutes <= thresholds[cols]
+    return rows[within], cols[within], keys
+
+
+def _estimated_pairs(
+    areas: tuple[np.ndarray, np.ndarray],
+    sites: tuple[np.ndarray, np.ndarray],
+    limit: float,
+    cols: np.ndarray,
+    supplied_keys: np.ndarray,
+    model: tuple[float, float],
+    tree: cKDTree,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the pairs of ``cols`` (all of threshold ``limit``) whose estimated
+    minutes are within it, leaving out the pairs whose minutes were supplied."""
+    (area_lat, area_lon), (site_lat, site_lon) = areas, sites
+    circuity, speed_kmh = model
+    radius = limit / 60.0 * speed_kmh / circuity
+    r, c, arc = _pairs_with_arc(area_lat, area_lon, site_lat[cols], site_lon[cols], radius, tree)
+    c = cols[c]
+    if supplied_keys.size:  # supplied minutes replace the estimate
+        keys = _pair_keys(r, c, site_lat.size)
+        pos = np.searchsorted(supplied_keys, keys)
+        pos[pos == supplied_keys.size] = 0
+        fresh = supplied_keys[pos] != keys
+        r, c, arc = r[fresh], c[fresh], arc[fresh]
+    # The geodesic is within 1 % of the sphere's great circle (RADIUS_SLACK), so only the pairs
+    # in that band around the radius need the exact (slower) geodesic.
+    within = arc * RADIUS_SLACK < radius * (1.0 - 1e-9)
+    band = np.flatnonzero(~within)
+    minutes = estimated_minutes(
+        circuity,
+        speed_kmh,
+        area_lat[r[band]],
+        area_lon[r[band]],
+        site_lat[c[band]],
+        site_lon[c[band]],
+    )
+    within[band] = minutes <= limit
+    return r[within], c[within]
+
+
+@dataclass(frozen=True)
+class ReachPairs:
+    """What :func:`reach_matrix` says, as a list of pairs.
+
+    ``rows``, ``cols``: the (area, column) pairs where the column reaches the area (a pair may
+    appear twice); ``everywhere``: ``(n_columns,)`` columns that reach every area (unlimited
+    threshold and no service area), left out of the pairs.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    everywhere: np.ndarray
+
+
+def reach_pairs(
     area_lat: np.ndarray,
     area_lon: np.ndarray,
     site_lat: np.ndarray,
@@ -351,8 +449,9 @@ def sparse_reach(
     circuity: float,
     speed_kmh: float,
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> SparseReach:
-    """The reach of :func:`reach_matrix`, without building any dense matrix.
+    area_tree: cKDTree | None = None,
+) -> ReachPairs:
+    """The reach of :func:`reach_matrix` as pairs, without building any dense matrix.
 
     - ``site_lat/lon``: each column's site, NaN when it has none (it is then reached only
       through ``supplied`` minutes, as an infinitely far site is in the dense form).
@@ -360,6 +459,7 @@ def sparse_reach(
     - ``in_area``: (area rows, columns) of the demand points inside each column's service area.
     - ``supplied``: (area rows, columns, minutes) of supplied travel times; they replace the
       estimate for their pairs, whatever the distance.
+    - ``area_tree``: :func:`area_tree` of the areas, when the caller keeps one.
 
     Minutes are estimated by :func:`estimated_minutes` for the :func:`candidate_pairs` within
     the largest finite threshold's distance of its type, so a pair gets the very same number
@@ -376,78 +476,65 @@ def sparse_reach(
         raise ValueError("thresholds must be minutes >= 0 (np.inf for unlimited)")
     everywhere = np.isposinf(thresholds) & ~has_area
     by_time = np.flatnonzero(~has_area & np.isfinite(thresholds))
-    rows_out: list[np.ndarray] = []
-    cols_out: list[np.ndarray] = []
-
-    sup_rows = sup_cols = sup_minutes = np.zeros(0)
-    sup_keys = np.zeros(0, dtype=np.int64)
-    if supplied is not None and len(supplied[0]):
-        sup_rows = np.asarray(supplied[0], dtype=np.int64)
-        sup_cols = np.asarray(supplied[1], dtype=np.int64)
-        sup_minutes = np.asarray(supplied[2], dtype=float)
-        keep = ~has_area[sup_cols] & np.isfinite(thresholds[sup_cols])
-        sup_rows, sup_cols, sup_minutes = sup_rows[keep], sup_cols[keep], sup_minutes[keep]
-        sup_keys = _pair_keys(sup_rows, sup_cols, n_columns)
-        order = np.argsort(sup_keys, kind="stable")
-        # The last supplied value of a pair wins (as the dense matrix's assignment order).
-        sup_keys, sup_rows, sup_cols, sup_minutes = (
-            a[order] for a in (sup_keys, sup_rows, sup_cols, sup_minutes)
-        )
-        last = np.r_[sup_keys[1:] != sup_keys[:-1], True] if sup_keys.size else sup_keys
-        sup_keys, sup_rows, sup_cols, sup_minutes = (
-            a[last] for a in (sup_keys, sup_rows, sup_cols, sup_minutes)
-        )
-        within = sup_minutes <= thresholds[sup_cols]
-        rows_out.append(sup_rows[within])
-        cols_out.append(sup_cols[within])
-
+    sup_rows, sup_cols, sup_keys = _supplied_pairs(supplied, thresholds, has_area, n_columns)
+    rows_out, cols_out = [sup_rows], [sup_cols]
     if by_time.size and n_areas:
-        tree = cKDTree(_unit_sphere(area_lat, area_lon))
+        tree = area_tree if area_tree is not None else cKDTree(_unit_sphere(area_lat, area_lon))
         for limit in np.unique(thresholds[by_time]):
             cols = by_time[thresholds[by_time] == limit]
-            radius = limit / 60.0 * speed_kmh / circuity
-            r, c, arc = _pairs_with_arc(
-                area_lat, area_lon, site_lat[cols], site_lon[cols], radius, tree
+            r, c = _estimated_pairs(
+                (area_lat, area_lon),
+                (site_lat, site_lon),
+                float(limit),
+                cols,
+                sup_keys,
+                (circuity, speed_kmh),
+                tree,
             )
-            c = cols[c]
-            if sup_keys.size:  # supplied minutes replace the estimate: handled above
-                keys = _pair_keys(r, c, n_columns)
-                pos = np.searchsorted(sup_keys, keys)
-                pos[pos == sup_keys.size] = 0
-                fresh = sup_keys[pos] != keys
-                r, c, arc = r[fresh], c[fresh], arc[fresh]
-            # The geodesic is within 1 % of the sphere's great circle (RADIUS_SLACK), so only
-            # the pairs in that band around the radius need the exact (slower) geodesic.
-            sure = arc * RADIUS_SLACK < radius * (1.0 - 1e-9)
-            band = np.flatnonzero(~sure)
-            minutes = estimated_minutes(
-                circuity,
-                speed_kmh,
-                area_lat[r[band]],
-                area_lon[r[band]],
-                site_lat[c[band]],
-                site_lon[c[band]],
-            )
-            within = sure.copy()
-            within[band] = minutes <= limit
-            rows_out.append(r[within])
-            cols_out.append(c[within])
-
+            rows_out.append(r)
+            cols_out.append(c)
     area_rows = np.asarray(in_area[0], dtype=np.int64)
     area_cols = np.asarray(in_area[1], dtype=np.int64)
     if area_rows.size:
         keep = has_area[area_cols]
         rows_out.append(area_rows[keep])
         cols_out.append(area_cols[keep])
+    return ReachPairs(np.concatenate(rows_out), np.concatenate(cols_out), everywhere)
 
-    rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
-    cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
+
+def sparse_reach(
+    area_lat: np.ndarray,
+    area_lon: np.ndarray,
+    site_lat: np.ndarray,
+    site_lon: np.ndarray,
+    thresholds: np.ndarray,
+    has_area: np.ndarray,
+    in_area: tuple[np.ndarray, np.ndarray],
+    *,
+    circuity: float,
+    speed_kmh: float,
+    supplied: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> SparseReach:
+    """:func:`reach_pairs` as a :class:`SparseReach` (one column per site)."""
+    pairs = reach_pairs(
+        area_lat,
+        area_lon,
+        site_lat,
+        site_lon,
+        thresholds,
+        has_area,
+        in_area,
+        circuity=circuity,
+        speed_kmh=speed_kmh,
+        supplied=supplied,
+    )
+    shape = (np.asarray(area_lat).size, np.asarray(thresholds).size)
     matrix = sp.csc_matrix(
-        (np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n_areas, n_columns)
+        (np.ones(pairs.rows.size, dtype=np.float32), (pairs.rows, pairs.cols)), shape=shape
     )
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    return SparseReach(matrix, everywhere)
+    return SparseReach(matrix, pairs.everywhere)
 
 
 def sparse_covered(
@@ -507,3 +594,129 @@ def sparse_covered(
             counts = reach.matrix[:, cols] @ mask.astype(np.float32)
             result[:, g, :] |= np.asarray(counts) > 0
     return result[:, :, 0] if single else result
+
+
+# ------------------------------------------------------------- columns merged by opening hours
+
+#: A :class:`GroupReach` is a dense boolean array while it has at most this many cells (1 MB),
+#: a sparse matrix beyond (many distinct sets of opening hours).
+DENSE_GROUP_CELLS = 1_000_000
+
+
+@dataclass(frozen=True)
+class GroupReach:
+    """Reach with the columns merged by group: columns that are open at the same hours (one
+    set of opening hours) cover the same areas at every hour as one column reaching the union
+    of their areas.
+
+    ``matrix``: ``(n_areas, n_groups)``, true (non-zero) where some column of the group reaches
+    the area: a boolean array, or a CSC matrix of ones when dense would exceed
+    :data:`DENSE_GROUP_CELLS`; ``everywhere``: ``(n_groups,)`` groups holding a column that
+    reaches every area (left out of ``matrix``).
+    """
+
+    matrix: np.ndarray | sp.csc_matrix
+    everywhere: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    def dense(self) -> np.ndarray:
+        """The boolean ``(n_areas, n_groups)`` matrix, ``everywhere`` included."""
+        out = self.matrix.toarray() > 0 if sp.issparse(self.matrix) else self.matrix.copy()
+        out[:, self.everywhere] = True
+        return out
+
+    def widened(self, n_groups: int) -> GroupReach:
+        """The same reach with groups added at the end (reaching nothing) up to ``n_groups``."""
+        n_areas, before = self.shape
+        if n_groups < before:
+            raise ValueError(f"cannot narrow {before} groups to {n_groups}")
+        if n_groups == before:
+            return self
+        everywhere = np.concatenate([self.everywhere, np.zeros(n_groups - before, dtype=bool)])
+        if not sp.issparse(self.matrix):
+            matrix = np.zeros((n_areas, n_groups), dtype=bool)
+            matrix[:, :before] = self.matrix
+            return GroupReach(matrix, everywhere)
+        m = sp.csc_matrix(self.matrix)
+        indptr = np.concatenate([m.indptr, np.full(n_groups - before, m.indptr[-1])])
+        return GroupReach(
+            sp.csc_matrix((m.data, m.indices, indptr), (n_areas, n_groups)), everywhere
+        )
+
+
+def group_reach(
+    n_areas: int, pairs: ReachPairs, column_group: np.ndarray, n_groups: int
+) -> GroupReach:
+    """:class:`GroupReach` of ``pairs`` (from :func:`reach_pairs`), each column counted in its
+    ``column_group`` (``(n_columns,)`` integers in ``0..n_groups-1``)."""
+    column_group = np.asarray(column_group)
+    n_columns = pairs.everywhere.size
+    if column_group.shape != (n_columns,) or (
+        n_columns and (column_group.dtype.kind not in "iu" or column_group.min() < 0)
+    ):
+        raise ValueError(f"column_group must be integers >= 0 of shape {(n_columns,)}")
+    if n_columns and column_group.max() >= n_groups:
+        raise ValueError(f"column_group must be in 0..{n_groups - 1}")
+    everywhere = np.zeros(n_groups, dtype=bool)
+    everywhere[column_group[pairs.everywhere]] = True
+    rows = np.asarray(pairs.rows, dtype=np.int64)
+    groups = column_group[np.asarray(pairs.cols, dtype=np.int64)]
+    if n_areas * n_groups <= DENSE_GROUP_CELLS:
+        matrix = np.zeros((n_areas, n_groups), dtype=bool)
+        matrix[rows, groups] = True
+        return GroupReach(matrix, everywhere)
+    # Column-major keys, sorted and distinct: the CSC structure directly (no duplicates).
+    keys = np.unique(groups * n_areas + rows)
+    indptr = np.searchsorted(keys, np.arange(n_groups + 1, dtype=np.int64) * n_areas)
+    sparse = sp.csc_matrix(
+        (np.ones(keys.size, dtype=np.float32), keys % max(n_areas, 1), indptr),
+        shape=(n_areas, n_groups),
+    )
+    return GroupReach(sparse, everywhere)
+
+
+def group_covered(reach: GroupReach, open_groups: np.ndarray) -> np.ndarray:
+    """Whether some open group reaches each area: boolean ``(n_areas,)`` for ``open_groups``
+    of shape ``(n_groups,)`` (one instant), ``(n_areas, n_hours)`` for ``(n_groups, n_hours)``.
+
+    Equal to :func:`covered` (one group) over the columns, each column open when its group is.
+    """
+    n_areas, n_groups = reach.shape
+    open_groups = np.asarray(open_groups)
+    if open_groups.dtype != bool or open_groups.ndim not in (1, 2):
+        raise ValueError("open_groups must be a boolean (n_groups,) or (n_groups, n_hours) array")
+    if open_groups.shape[0] != n_groups:
+        raise ValueError(f"open_groups has {open_groups.shape[0]} groups, expected {n_groups}")
+    single = open_groups.ndim == 1
+    mask = open_groups[:, None] if single else open_groups
+    live = np.flatnonzero(mask.any(axis=1))  # groups never open add nothing
+    result = np.zeros((n_areas, mask.shape[1]), dtype=bool)
+    result |= mask[live[reach.everywhere[live]]].any(axis=0)[None, :]
+    if live.size and sp.issparse(reach.matrix):
+        counts = reach.matrix[:, live] @ mask[live].astype(np.float32)
+        result |= np.asarray(counts) > 0
+    elif live.size:
+        sub = np.asarray(reach.matrix)[:, live]
+        result |= np.asarray(sub.any(axis=1))[:, None] if single else _or_of_ands(sub, mask[live])
+    return result[:, 0] if single else result
+
+
+def _or_of_ands(reach: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Boolean ``(n_areas, n_hours)``: some group reaches the area and is open at the hour,
+    for a boolean ``reach`` ``(n_areas, n_groups)`` and ``mask`` ``(n_groups, n_hours)``.
+
+    Areas fall into few patterns of groups (which sets of hours reach them): with up to 62
+    groups each area's pattern is a bit field, the hours are found once per pattern and then
+    copied to its areas. No floating-point product (BLAS threads cost more than they give on
+    arrays this small).
+    """
+    n_groups = reach.shape[1]
+    if n_groups > 62:
+        return np.einsum("ig,gh->ih", reach, mask)  # bool sums of products: OR of ANDs
+    bits = np.left_shift(np.int64(1), np.arange(n_groups, dtype=np.int64))
+    codes, inverse = np.unique(reach.astype(np.int64) @ bits, return_inverse=True)
+    patterns = (codes[:, None] & bits[None, :]) != 0
+    return np.einsum("pg,gh->ph", patterns, mask)[inverse.reshape(-1)]

@@ -40,12 +40,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, Engine, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import moments
@@ -231,7 +232,7 @@ def load_units(
         service_shapes = area_shapes(service.service_areas)
         capacity = _capacity_maximum(service)
         sites = [sal for sal in service.service_at_locations if sal.location is not None]
-        common = {
+        common: dict[str, Any] = {
             "service_id": service.id,
             "name": service.name,
             "types": facts.types,
@@ -445,18 +446,22 @@ class _Inventory:
     zone: ZoneInfo
     areas: Areas
     units: list[_Unit]
-    by_type: dict[str, np.ndarray]  # type -> unit indices
-    has_area: np.ndarray  # per unit: declares a service area
-    hours_group: np.ndarray  # per unit: index into hours (-1: unreadable hours, never open)
+    by_type: dict[str, np.ndarray]  # type -> unit indices (ascending)
+    # Per unit: its hours group, 0 for hours that cannot be read (never open), k + 1 for
+    # ``hours[k]``. Units of one group are open at the same instants.
+    hours_group: np.ndarray
     hours: list[tuple[Any, bool]]  # distinct (rules, always_open)
     lat: np.ndarray  # per unit, NaN without a site
     lon: np.ndarray
-    in_area_rows: np.ndarray  # (area row, unit) pairs: the demand point is inside the
-    in_area_units: np.ndarray  # unit's service area
+    # Per unit: its distinct set of service-area shapes (-1: none), a set of ``sets``.
+    shape_set: np.ndarray
+    sets: _AreaSets
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray]  # (area rows, units, minutes)
     features: list[dict[str, Any]] | None = None
+    tree: Any = None  # coverage.area_tree of the areas, once a reach needs it
+    # (type, max_minutes) -> coverage.GroupReach over the hours groups (len(hours) + 1)
     reach: dict[tuple[str, float | None], Any] = field(default_factory=dict)
-    weeks: dict[date, np.ndarray] = field(default_factory=dict)  # monday -> (n_units, 168)
+    weeks: dict[date, np.ndarray] = field(default_factory=dict)  # monday -> (groups, 168)
     results: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     # One computation at a time per version (threaded servers): the caches above are shared.
     lock: Any = field(default_factory=threading.RLock)
@@ -470,6 +475,27 @@ class _Inventory:
             while len(self.results) > RESULTS_KEPT:
                 self.results.pop(next(iter(self.results)))
             return value
+
+    @property
+    def has_area(self) -> np.ndarray:
+        """Per unit: declares a service area."""
+        return self.shape_set >= 0
+
+    @property
+    def n_groups(self) -> int:
+        """Hours groups: unreadable hours first, then each distinct set of opening hours."""
+        return len(self.hours) + 1
+
+    def in_area_pairs(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(area rows, positions in ``units``) of the demand points inside the service areas
+        of ``units`` (unit indices)."""
+        sets = self.shape_set[units]
+        shaped = np.flatnonzero(sets >= 0)
+        starts = self.sets.indptr[sets[shaped]]
+        lengths = self.sets.indptr[sets[shaped] + 1] - starts
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        rows = self.sets.rows[np.arange(int(lengths.sum()), dtype=np.int64) + offsets]
+        return rows, np.repeat(shaped, lengths)
 
     def area_features(self) -> list[dict[str, Any]]:
         if self.features is None:
@@ -490,7 +516,7 @@ _stores_lock = threading.Lock()
 
 def _store(session: Session) -> _Store:
     bind = session.get_bind()
-    key = str(getattr(bind, "engine", bind).url)
+    key = str((bind if isinstance(bind, Engine) else bind.engine).url)
     with _stores_lock:
         return _stores.setdefault(key, _Store())
 
@@ -555,7 +581,7 @@ def _inventory(session: Session, config: Mapping[str, Any]) -> _Inventory:
     with store.lock:
         if store.inventory is not None and store.inventory.key == key:
             return store.inventory
-        inventory = _build_inventory(session, config, key, vocab, entries)
+        inventory = _build_inventory(session, config, key, vocab, entries, store.inventory)
         store.inventory = inventory
         store.builds += 1
         return inventory
@@ -567,83 +593,194 @@ def _build_inventory(
     key: tuple[Any, ...],
     vocab: Vocabulary,
     entries: Sequence[Any],
+    previous: _Inventory | None = None,
 ) -> _Inventory:
+    """The inventory of version ``key``. What ``previous`` (the last version) computed is
+    reused where its inputs are the very same: the service-area sets of unchanged shapes when
+    the areas are the same, and the reach of every type whose units are all unchanged (the
+    lookup cache keeps the entry objects of services that did not change)."""
     areas = load_areas(session)
     units = [e for e in entries if e.types and e.common.get("status") == "active"]
-    by_type_lists: dict[str, list[int]] = defaultdict(list)
-    hours_index: dict[tuple[int, bool], int] = {}
-    hours: list[tuple[Any, bool]] = []
-    hours_group = np.full(len(units), -1, dtype=np.int64)
-    # Types and hours are interned by the lookup cache: group by identity, then expand.
-    by_types: dict[int, list[int]] = defaultdict(list)
-    types_of: dict[int, tuple[str, ...]] = {}
-    for j, unit in enumerate(units):
-        by_types[id(unit.types)].append(j)
-        types_of[id(unit.types)] = unit.types
-        if unit.rules is not None:
-            key_hours = (id(unit.rules), bool(unit.always_open))
-            group = hours_index.get(key_hours)
-            if group is None:
-                group = hours_index[key_hours] = len(hours)
-                hours.append((unit.rules, bool(unit.always_open)))
-            hours_group[j] = group
-    for ident, members in by_types.items():
-        for t in dict.fromkeys(types_of[ident]):
-            by_type_lists[t].extend(members)
-    lat = np.array([np.nan if u.lat is None else u.lat for u in units], dtype=float)
-    lon = np.array([np.nan if u.lon is None else u.lon for u in units], dtype=float)
+    same_areas = previous is not None and previous.key[1:] == key[1:]
+    earlier = previous if same_areas else None
+    hours, hours_group = _hours_groups(units, earlier.hours if earlier else [])
+    shape_set, sets = _service_area_sets(areas, units, earlier.sets if earlier else None)
+    lat = np.array(list(map(attrgetter("lat"), units)), dtype=float)  # None -> NaN
+    lon = np.array(list(map(attrgetter("lon"), units)), dtype=float)
     lat[np.isnan(lon)] = np.nan
     lon[np.isnan(lat)] = np.nan
-    has_area = np.array([bool(u.shapes) for u in units], dtype=bool)
-    # Demand points inside service areas: one bulk STRtree query over every distinct set of
-    # shapes, then (area row, unit) pairs for every unit holding that set.
-    in_area_rows = in_area_units = np.zeros(0, dtype=np.int64)
-    shaped = np.flatnonzero(has_area)
-    if shaped.size:
-        tree = shapely.STRtree(shapely.points(areas.lon, areas.lat))
-        set_of: dict[int, int] = {}  # id(shapes) -> index of the distinct set
-        geoms: list[Any] = []
-        owners: list[int] = []
-        unit_set = np.empty(shaped.size, dtype=np.int64)
-        for n, j in enumerate(shaped):
-            shapes = units[j].shapes
-            k = set_of.get(id(shapes))
-            if k is None:
-                k = set_of[id(shapes)] = len(set_of)
-                geoms.extend(shapes)
-                owners.extend([k] * len(shapes))
-            unit_set[n] = k
-        found = tree.query(np.array(geoms, dtype=object), predicate="intersects")
-        owner = np.array(owners, dtype=np.int64)[found[0]]
-        rows = found[1].astype(np.int64)
-        order = np.lexsort((rows, owner))
-        owner, rows = owner[order], rows[order]
-        distinct = np.r_[True, (owner[1:] != owner[:-1]) | (rows[1:] != rows[:-1])]
-        owner, rows = owner[distinct], rows[distinct]
-        sets = np.arange(len(set_of))
-        starts = np.searchsorted(owner, sets)
-        lengths = (np.searchsorted(owner, sets, side="right") - starts)[unit_set]
-        in_area_units = np.repeat(shaped, lengths)
-        first = np.repeat(starts[unit_set], lengths)
-        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        in_area_rows = rows[first + within]
-    return _Inventory(
+    inventory = _Inventory(
         key=key,
         vocab=vocab,
         zone=ZoneInfo(config["TIMEZONE"]),
         areas=areas,
         units=units,
-        by_type={t: np.sort(np.array(v, dtype=np.int64)) for t, v in by_type_lists.items()},
-        has_area=has_area,
+        by_type=_units_by_type(units),
         hours_group=hours_group,
         hours=hours,
         lat=lat,
         lon=lon,
-        in_area_rows=in_area_rows,
-        in_area_units=in_area_units,
+        shape_set=shape_set,
+        sets=sets,
         supplied=_supplied_minutes(session, areas, units),
         roads=current_road_network(session),
     )
+    if earlier is not None:
+        _reuse(inventory, earlier)
+    return inventory
+
+
+def _unit_ids(units: Sequence[_Unit]) -> np.ndarray:
+    return np.fromiter(map(id, units), dtype=np.uint64, count=len(units))
+
+
+def _reuse(inventory: _Inventory, earlier: _Inventory) -> None:
+    """Take the areas' tree and features, and the reach of every type whose units are the
+    same objects, from ``earlier`` (same areas, travel times and settings; hours groups
+    numbered alike, ``earlier``'s first). ``earlier`` is alive, so no id is reused."""
+    inventory.tree, inventory.features = earlier.tree, earlier.features
+    if inventory.hours[: len(earlier.hours)] != earlier.hours:
+        return
+    now_ids, then_ids = _unit_ids(inventory.units), _unit_ids(earlier.units)
+    for (service_type, max_minutes), reach in list(earlier.reach.items()):
+        empty = np.zeros(0, np.int64)
+        mine = now_ids[inventory.by_type.get(service_type, empty)]
+        if np.array_equal(mine, then_ids[earlier.by_type.get(service_type, empty)]):
+            inventory.reach[(service_type, max_minutes)] = reach.widened(inventory.n_groups)
+
+
+def _codes(keys: Iterable[Any]) -> tuple[np.ndarray, list[int]]:
+    """A code per key (0, 1, ... in order of first appearance) and the first position of each."""
+    index: dict[Any, int] = {}
+    codes = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+    return codes, np.unique(codes, return_index=True)[1].tolist()
+
+
+def _identity_codes(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """:func:`_codes` of an array of integers (object ids), with numpy: a code per value (in
+    the order of the values) and the first position of each."""
+    _, first, codes = np.unique(values, return_index=True, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), first.tolist()
+
+
+def _ids_of(units: Sequence[_Unit], attribute: str) -> np.ndarray:
+    """``id(unit.<attribute>)`` of every unit (the lookup cache interns repeated values)."""
+    return np.fromiter(
+        map(id, map(attrgetter(attribute), units)), dtype=np.uint64, count=len(units)
+    )
+
+
+def _units_by_type(units: Sequence[_Unit]) -> dict[str, np.ndarray]:
+    """Type -> the units (ascending indices) that have it. The lookup cache interns each
+    combination of types, so units are grouped by that object first."""
+    combo, first = _identity_codes(_ids_of(units, "types"))
+    holders: dict[str, list[int]] = defaultdict(list)
+    for code, position in enumerate(first):
+        for service_type in dict.fromkeys(units[position].types):
+            holders[service_type].append(code)
+    return {t: np.flatnonzero(np.isin(combo, codes)) for t, codes in holders.items()}
+
+
+#: Sets of hours kept from earlier versions but no longer used: beyond this many (and as many
+#: as are used) the numbering starts again.
+HOURS_UNUSED_KEPT = 64
+
+
+def _hours_groups(
+    units: Sequence[_Unit], earlier: Sequence[tuple[Any, bool]] = ()
+) -> tuple[list[tuple[Any, bool]], np.ndarray]:
+    """The distinct (rules, always_open) of the units with readable hours, and each unit's
+    hours group: 0 for unreadable hours (never open), ``k + 1`` for ``hours[k]``. Interned
+    rules are grouped by identity, then equal ones merged. ``earlier`` (the last version's
+    hours) keeps its numbers, so a reach computed then still holds."""
+    rules, _ = _identity_codes(_ids_of(units, "rules"))
+    always = np.fromiter(map(attrgetter("always_open"), units), dtype=bool, count=len(units))
+    by_object, first = _identity_codes(rules * 2 + always)
+    by_value: dict[tuple[Any, bool], int] = {h: k + 1 for k, h in enumerate(earlier)}
+    merged = np.zeros(len(first), dtype=np.int64)
+    for code, position in enumerate(first):
+        unit = units[position]
+        if unit.rules is not None:
+            merged[code] = by_value.setdefault(
+                (unit.rules, bool(unit.always_open)), len(by_value) + 1
+            )
+    used = np.unique(merged[merged > 0]).size
+    if earlier and len(by_value) > 2 * used + HOURS_UNUSED_KEPT:
+        return _hours_groups(units)
+    return list(by_value), merged[by_object]
+
+
+@dataclass(frozen=True)
+class _AreaSets:
+    """The distinct sets of service-area shapes of an inventory: ``keys`` (the ids of a set's
+    shapes) -> set number; the demand points inside set k are area rows
+    ``rows[indptr[k]:indptr[k + 1]]``."""
+
+    keys: dict[tuple[int, ...], int]
+    indptr: np.ndarray
+    rows: np.ndarray
+
+    def rows_of(self, k: int) -> np.ndarray:
+        return self.rows[self.indptr[k] : self.indptr[k + 1]]
+
+
+def _service_area_sets(
+    areas: Areas, units: Sequence[_Unit], earlier: _AreaSets | None = None
+) -> tuple[np.ndarray, _AreaSets]:
+    """(set per unit, -1 for none; the sets): the demand points inside each distinct set of
+    service-area shapes. The sets ``earlier`` holds (same areas, shape objects still alive)
+    are copied; the others are found with one bulk STRtree query."""
+    shape_set = np.full(len(units), -1, dtype=np.int64)
+    has = np.fromiter(map(bool, map(attrgetter("shapes"), units)), dtype=bool, count=len(units))
+    shaped = np.flatnonzero(has).tolist()
+    keys = [tuple(map(id, units[j].shapes)) for j in shaped]
+    codes, first = _codes(keys)
+    shape_set[shaped] = codes
+    distinct = [keys[position] for position in first]
+    known = {} if earlier is None else earlier.keys
+    new = [k for k, key in enumerate(distinct) if key not in known]
+    found = _shapes_rows(areas, [units[shaped[first[k]]].shapes for k in new])
+    rows = [earlier.rows_of(known[key]) if earlier and key in known else None for key in distinct]
+    for k, rows_k in zip(new, found, strict=True):
+        rows[k] = rows_k
+    lengths = np.array([r.size for r in rows if r is not None], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.concatenate([r for r in rows if r is not None] or [np.zeros(0, np.int64)])
+    return shape_set, _AreaSets(
+        dict(zip(distinct, range(len(distinct)), strict=True)), indptr, flat
+    )
+
+
+def _shapes_rows(areas: Areas, sets: Sequence[Sequence[Any]]) -> list[np.ndarray]:
+    """For each set of shapes, the area rows whose demand point is inside one of them (one
+    bulk STRtree query over the distinct shape objects)."""
+    if not sets:
+        return []
+    geometry_code: dict[int, int] = {}
+    geometries: list[Any] = []
+    member_set: list[int] = []  # (set, geometry) memberships
+    member_geometry: list[int] = []
+    for k, shapes in enumerate(sets):
+        for geometry in shapes:
+            g = geometry_code.setdefault(id(geometry), len(geometries))
+            if g == len(geometries):
+                geometries.append(geometry)
+            member_set.append(k)
+            member_geometry.append(g)
+    tree = shapely.STRtree(np.asarray(shapely.points(areas.lon, areas.lat)))
+    found = tree.query(np.array(geometries, dtype=object), predicate="intersects")
+    # Every (set, area row) pair: each found (geometry, row) once per set holding the geometry.
+    by_geometry = np.argsort(np.array(member_geometry, dtype=np.int64), kind="stable")
+    sets_sorted = np.array(member_set, dtype=np.int64)[by_geometry]
+    counts = np.bincount(member_geometry, minlength=len(geometries))
+    starts = np.cumsum(counts) - counts
+    n = counts[found[0]]
+    offsets = np.repeat(starts[found[0]] - (np.cumsum(n) - n), n)
+    pair_set = sets_sorted[np.arange(int(n.sum()), dtype=np.int64) + offsets]
+    pair_row = np.repeat(found[1].astype(np.int64), n)
+    order = np.argsort(pair_set, kind="stable")
+    indptr = np.searchsorted(pair_set[order], np.arange(1, len(sets), dtype=np.int64))
+    return np.split(pair_row[order], indptr)
 
 
 def _supplied_minutes(
@@ -693,14 +830,21 @@ def _type_reach(
 def _sparse_type_reach(
     inv: _Inventory, config: Mapping[str, Any], service_type: str, max_minutes: float | None
 ) -> Any:
+    """The units of one type merged by hours group (``coverage.GroupReach``): which areas the
+    units of each set of opening hours reach. Only the area-unit pairs within reach are found;
+    units of one service area and one set of hours add their areas once."""
     from ..gaps import coverage
 
     cols = inv.by_type.get(service_type, np.zeros(0, np.int64))
     threshold = type_threshold(config, service_type, max_minutes, inv.vocab)
     position = np.full(len(inv.units), -1, dtype=np.int64)
     position[cols] = np.arange(cols.size)
-    has_area = inv.has_area[cols]
-    in_type = position[inv.in_area_units] >= 0
+    groups = inv.hours_group[cols]
+    # One unit for each (service-area set, hours group): the others add the same pairs.
+    sets = inv.shape_set[cols]
+    shaped = np.flatnonzero(sets >= 0)
+    kept = shaped[np.unique(sets[shaped] * inv.n_groups + groups[shaped], return_index=True)[1]]
+    in_rows, in_kept = inv.in_area_pairs(cols[kept])
     sup_rows, sup_units, sup_minutes = inv.supplied
     mine = position[sup_units] >= 0 if sup_units.size else np.zeros(0, dtype=bool)
     sup_rows, sup_cols, sup_minutes = sup_rows[mine], position[sup_units[mine]], sup_minutes[mine]
@@ -718,32 +862,38 @@ def _sparse_type_reach(
         sup_cols = np.concatenate([r_cols, sup_cols])
         sup_minutes = np.concatenate([r_minutes, sup_minutes])
     model = travel_model(config)
-    return coverage.sparse_reach(
+    if inv.tree is None:
+        inv.tree = coverage.area_tree(inv.areas.lat, inv.areas.lon)
+    pairs = coverage.reach_pairs(
         inv.areas.lat,
         inv.areas.lon,
         inv.lat[cols],
         inv.lon[cols],
         np.full(cols.size, threshold),
-        has_area,
-        (inv.in_area_rows[in_type], position[inv.in_area_units[in_type]]),
+        sets >= 0,
+        (in_rows, kept[in_kept]),
         circuity=model.circuity,
         speed_kmh=model.speed_kmh,
         supplied=(sup_rows, sup_cols, sup_minutes),
+        area_tree=inv.tree,
     )
+    return coverage.group_reach(len(inv.areas), pairs, groups, inv.n_groups)
 
 
 def _open_now(inv: _Inventory, at: datetime) -> np.ndarray:
-    """Whether each unit is open at the instant ``at`` (hours engine, once per distinct hours)."""
-    answers = np.array(
-        [bool(is_open_at(rules, at, inv.zone, always_open=always)) for rules, always in inv.hours]
-        + [False],  # index -1: unreadable hours, never open
+    """Whether each hours group is open at the instant ``at`` (the hours engine once per
+    distinct set of hours; the first group, unreadable hours, never)."""
+    return np.array(
+        [False]
+        + [
+            bool(is_open_at(rules, at, inv.zone, always_open=always)) for rules, always in inv.hours
+        ],
         dtype=bool,
     )
-    return answers[inv.hours_group]
 
 
 def _open_week_of(inv: _Inventory, monday: date) -> np.ndarray:
-    """Each unit's open bitmap for the 168 hours of the week from ``monday`` (cached)."""
+    """Each hours group's open bitmap for the 168 hours of the week from ``monday`` (cached)."""
     with inv.lock:
         if monday not in inv.weeks:
             # one week kept: the page and the API ask for one at a time
@@ -755,11 +905,11 @@ def _week_bitmaps(inv: _Inventory, monday: date) -> np.ndarray:
     midpoints = hour_midpoints(monday, inv.zone)
     stamps = np.array([m.timestamp() for m in midpoints])
     start, end = midpoints[0] - timedelta(hours=1), midpoints[-1] + timedelta(hours=1)
-    answers = np.zeros((len(inv.hours) + 1, HOURS_IN_WEEK), dtype=bool)  # last: never open
-    for k, (rules, always) in enumerate(inv.hours):
+    answers = np.zeros((inv.n_groups, HOURS_IN_WEEK), dtype=bool)  # first: never open
+    for k, (rules, always) in enumerate(inv.hours, start=1):
         for opens, closes in open_intervals(rules, start, end, inv.zone, always_open=always):
             answers[k] |= (stamps >= opens.timestamp()) & (stamps < closes.timestamp())
-    return answers[inv.hours_group]
+    return answers
 
 
 def crisis_types(vocab: Vocabulary | None = None) -> list[str]:
@@ -779,24 +929,24 @@ def _covered(
     config: Mapping[str, Any],
     types: Sequence[str],
     max_minutes: float | None,
-    open_units: np.ndarray,
+    open_groups: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(covered per type, covered per element, elements): boolean ``(n_areas, k[, hours])``.
 
-    ``open_units`` is ``(n_units,)`` for one instant or ``(n_units, hours)``. An element is
-    covered where any selected type of that element is.
+    ``open_groups`` is ``(n_groups,)`` for one instant or ``(n_groups, hours)``, per hours
+    group of the inventory. An element is covered where any selected type of that element is.
     """
     from ..gaps import coverage
 
-    shape = (len(inv.areas),) + open_units.shape[1:]
+    shape = (len(inv.areas),) + open_groups.shape[1:]
     by_type = np.zeros((shape[0], len(types)) + shape[1:], dtype=bool)
     for k, t in enumerate(types):
         cols = inv.by_type.get(t)
         if cols is None or not cols.size:
             continue
-        reach = _type_reach(inv, config, t, max_minutes)
-        got = coverage.sparse_covered(reach, open_units[cols], np.zeros(cols.size, np.int64), 1)
-        by_type[:, k] = got[:, 0]
+        by_type[:, k] = coverage.group_covered(
+            _type_reach(inv, config, t, max_minutes), open_groups
+        )
     elements = _elements(types, inv.vocab)
     by_element = np.zeros((shape[0], len(elements)) + shape[1:], dtype=bool)
     for k, t in enumerate(types):
@@ -842,7 +992,7 @@ def _summary(
     covered_type, covered_element, elements = covered
     pop = inv.areas.population
     crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
-    all_three = covered_element[:, crisis].all(axis=1)
+    all_three = np.asarray(covered_element[:, crisis].all(axis=1))
     everyone = _share(all_three, pop)
     return {
         "at": at.isoformat(),
@@ -886,7 +1036,7 @@ def coverage_at(
     inv, at, types, covered = _at_answer(session, config, types, at, max_minutes)
     covered_type, covered_element, elements = covered
     crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
-    all_three = covered_element[:, crisis].all(axis=1)
+    all_three = np.asarray(covered_element[:, crisis].all(axis=1))
     areas = inv.areas
     geometries = inv.area_features()
     features = []
@@ -967,14 +1117,15 @@ def coverage_week(
             inv, config, types, max_minutes, _open_week_of(inv, monday)
         )
         crisis = [elements.index(e) for e in CRISIS_ELEMENTS]
-        all_three = covered_element[:, crisis, :].all(axis=1)  # (n_areas, 168)
+        all_three = np.asarray(covered_element[:, crisis, :].all(axis=1))  # (n_areas, 168)
         pop = inv.areas.population.astype(float)
         total = pop.sum()
 
         def shares(covered: np.ndarray) -> list[float]:  # (n_areas, 168) -> 168 shares
             if not total:
                 return [0.0] * HOURS_IN_WEEK
-            return [float(v) for v in (pop @ covered.astype(float)) / total]
+            # Sums of whole people: exact in any order; einsum needs no float copy (or BLAS).
+            return (np.einsum("i,ih->h", pop, covered) / total).tolist()
 
         return {
             "start": "Monday 00:00",

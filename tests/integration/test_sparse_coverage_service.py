@@ -162,7 +162,8 @@ def test_service_areas_shared_by_several_sites_give_each_its_areas(session, grid
     entries = [entry(0, shared), entry(1, ()), entry(2, shared), entry(3, own), entry(4, shared)]
     inv = planning._build_inventory(session, config, ("k",), vocabulary(), entries)
     areas = inv.areas
-    got = set(zip(inv.in_area_rows.tolist(), inv.in_area_units.tolist(), strict=True))
+    rows, units = inv.in_area_pairs(np.arange(len(inv.units)))
+    got = set(zip(rows.tolist(), units.tolist(), strict=True))
     expected = set()
     for j, e in enumerate(entries):
         for geometry in e.shapes:
@@ -170,3 +171,70 @@ def test_service_areas_shared_by_several_sites_give_each_its_areas(session, grid
             expected |= {(int(i), j) for i in np.flatnonzero(inside)}
     assert got == expected
     assert {j for _, j in got} == {0, 2, 3, 4}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_new_version_reuses_unchanged_types_and_answers_as_from_scratch(
+    session,
+    grid,  # noqa: F811
+    config,  # noqa: F811
+    seed,
+    monkeypatch,
+):
+    """After an edit that brings a new set of hours (numbered after the earlier ones), the
+    types the edited service does not have keep their reach, and every answer equals a
+    computation from nothing."""
+    config = {**config, "TIMEZONE": "America/Denver"}
+    _random_inventory(session, seed)
+    lat, lon = cell_centre(0, 0)
+    edited = build_service(
+        session, f"Edited {seed}", types=("mobile-crisis",), lat=lat, lon=lon, schedules=HOURS[1]
+    )
+    session.flush()
+    planning._stores.clear()  # no hours numbered by an earlier test's version
+    planning.coverage_week(session, config, TYPES, now=NOW)
+    before = planning._store(session).inventory
+    assert before is not None
+    from pmhc_directory.models import Schedule
+
+    # New hours: Sundays 10-11 only.
+    for schedule in list(edited.schedules):
+        session.delete(schedule)
+    session.flush()
+    session.add(
+        Schedule(
+            service_id=edited.id,
+            byday="SU",
+            opens_at="10:00",
+            closes_at="11:00",
+            freq="WEEKLY",
+        )
+    )
+    edited.name = f"Edited {seed} again"
+    session.flush()
+    computed = []
+    compute = planning._sparse_type_reach
+
+    def counted(inv, config, service_type, max_minutes):
+        computed.append(service_type)
+        return compute(inv, config, service_type, max_minutes)
+
+    monkeypatch.setattr(planning, "_sparse_type_reach", counted)
+    week = planning.coverage_week(session, config, TYPES, now=NOW)
+    assert computed == ["mobile-crisis"]  # the only type of the edited service
+    answer = planning.coverage_at(session, config, TYPES, NOW)
+    after = planning._store(session).inventory
+    assert after is not before
+    assert after.hours[: len(before.hours)] == before.hours
+    assert len(after.hours) > len(before.hours)
+    for t in TYPES:
+        if t != "mobile-crisis" and (t, None) in before.reach:
+            got = after.reach[(t, None)]
+            assert got.matrix.shape[1] == after.n_groups
+            np.testing.assert_array_equal(
+                got.dense()[:, : before.n_groups], before.reach[(t, None)].dense()
+            )
+    planning._stores.clear()
+    monkeypatch.undo()
+    assert planning.coverage_week(session, config, TYPES, now=NOW) == week
+    assert planning.coverage_at(session, config, TYPES, NOW) == answer

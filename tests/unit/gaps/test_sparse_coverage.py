@@ -160,3 +160,103 @@ def test_sparse_covered_rejects_a_mask_of_the_wrong_shape():
     )
     with pytest.raises(ValueError, match="open_mask"):
         coverage.sparse_covered(reach, np.ones((2, 168), dtype=bool), np.array([0]), 1)
+
+
+def _hours_sets(open_week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(column_group, open bitmap per group): the distinct weekly bitmaps of the columns."""
+    if not open_week.shape[0]:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 168), dtype=bool)
+    bitmaps, column_group = np.unique(open_week, axis=0, return_inverse=True)
+    return column_group.reshape(-1).astype(np.int64), bitmaps
+
+
+@pytest.mark.parametrize("dense_cells", [coverage.DENSE_GROUP_CELLS, 0])
+@pytest.mark.parametrize("palette", [None, 3, 70])
+@pytest.mark.parametrize("seed", range(15))
+def test_reach_grouped_by_hours_equals_dense_every_hour_and_type(
+    seed, palette, dense_cells, monkeypatch
+):
+    """Columns merged by their opening hours (``group_reach``) cover what the columns cover,
+    at every hour and instant, for each type: few sets of hours, more than 62 (no bit
+    patterns), and the sparse form (a dense limit of 0 cells)."""
+    monkeypatch.setattr(coverage, "DENSE_GROUP_CELLS", dense_cells)
+    inv = _inventory(seed)
+    if palette is not None:  # the columns share `palette` weekly bitmaps
+        rng = np.random.default_rng(seed + 1000)
+        choices = rng.random((palette, 168)) < rng.uniform(0.05, 0.9, (palette, 1))
+        inv["open_week"] = choices[rng.integers(0, palette, inv["open_week"].shape[0])]
+    dense_reach = coverage.reach_matrix(
+        inv["n_areas"], _dense_minutes(inv), inv["thresholds"], inv["in_area"], inv["has_area"]
+    )
+    expected = coverage.covered(dense_reach, inv["open_week"], inv["types"], inv["n_types"])
+    rows, cols = np.nonzero(inv["in_area"])
+    pairs = coverage.reach_pairs(
+        inv["area_lat"],
+        inv["area_lon"],
+        inv["site_lat"],
+        inv["site_lon"],
+        inv["thresholds"],
+        inv["has_area"],
+        (rows, cols),
+        circuity=CIRCUITY,
+        speed_kmh=SPEED,
+        supplied=inv["supplied"],
+    )
+    for t in range(inv["n_types"]):
+        mine = np.flatnonzero(inv["types"] == t)
+        column_group, bitmaps = _hours_sets(inv["open_week"][mine])
+        position = np.full(inv["types"].size, -1)
+        position[mine] = np.arange(mine.size)
+        keep = position[pairs.cols] >= 0
+        type_pairs = coverage.ReachPairs(
+            pairs.rows[keep], position[pairs.cols[keep]], pairs.everywhere[mine]
+        )
+        reach = coverage.group_reach(inv["n_areas"], type_pairs, column_group, len(bitmaps))
+        assert coverage.sp.issparse(reach.matrix) == (dense_cells == 0)
+        np.testing.assert_array_equal(coverage.group_covered(reach, bitmaps), expected[:, t, :])
+        for hour in (0, 3, 14, 101, 167):
+            np.testing.assert_array_equal(
+                coverage.group_covered(reach, bitmaps[:, hour]), expected[:, t, hour]
+            )
+
+
+def test_group_reach_refuses_groups_out_of_range():
+    pairs = coverage.ReachPairs(np.array([0]), np.array([1]), np.zeros(2, dtype=bool))
+    with pytest.raises(ValueError, match="column_group must be in 0..1"):
+        coverage.group_reach(1, pairs, np.array([0, 2]), 2)
+    with pytest.raises(ValueError, match="column_group must be integers"):
+        coverage.group_reach(1, pairs, np.array([0, -1]), 2)
+    with pytest.raises(ValueError, match="column_group must be integers"):
+        coverage.group_reach(1, pairs, np.array([0]), 2)
+    reach = coverage.group_reach(1, pairs, np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="open_groups has 3 groups"):
+        coverage.group_covered(reach, np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="open_groups must be a boolean"):
+        coverage.group_covered(reach, np.ones(2))
+
+
+def test_a_group_holding_an_unlimited_column_covers_every_area_while_open():
+    pairs = coverage.ReachPairs(
+        np.array([0]), np.array([1]), np.array([True, False, False])
+    )  # column 0 everywhere (group 1), column 1 reaches area 0 (group 0), column 2 nothing
+    reach = coverage.group_reach(3, pairs, np.array([1, 0, 0]), 2)
+    assert reach.dense().tolist() == [[True, True], [False, True], [False, True]]
+    assert coverage.group_covered(reach, np.array([False, True])).tolist() == [True] * 3
+    assert coverage.group_covered(reach, np.array([True, False])).tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("dense_cells", [coverage.DENSE_GROUP_CELLS, 0])
+def test_a_widened_group_reach_adds_groups_that_reach_nothing(dense_cells, monkeypatch):
+    monkeypatch.setattr(coverage, "DENSE_GROUP_CELLS", dense_cells)
+    pairs = coverage.ReachPairs(np.array([0, 2]), np.array([1, 0]), np.array([False, False, True]))
+    reach = coverage.group_reach(3, pairs, np.array([1, 0, 1]), 2)
+    wide = reach.widened(4)
+    assert wide.shape == (3, 4) and reach.widened(2) is reach
+    # group 0: column 1 (area 0); group 1: column 0 (area 2) and column 2 (everywhere)
+    assert wide.dense().tolist() == [[True, True, False, False]] + [[False, True, False, False]] * 2
+    assert wide.dense()[:, :2].tolist() == reach.dense().tolist()
+    open_now = np.array([True, False, True, True])
+    assert coverage.group_covered(wide, open_now).tolist() == [True, False, False]
+    assert coverage.group_covered(wide, ~open_now).tolist() == [True, True, True]
+    with pytest.raises(ValueError, match="cannot narrow"):
+        reach.widened(1)

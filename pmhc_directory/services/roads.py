@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,9 @@ from ..geo.distance import TravelModel
 from ..geo.osm import OsmReadError, read_road_network
 from ..geo.roads import RoadNetwork
 from ..models import RoadNetworkFile
+
+#: Latitudes or longitudes (degrees): a sequence of floats or a numpy array of them.
+Coordinates = Sequence[float] | npt.NDArray[np.floating[Any]]
 
 __all__ = [
     "BEYOND",
@@ -129,8 +133,8 @@ class RoadTimes:
 def road_minutes(
     network: RoadNetwork | None,
     config: Mapping[str, Any],
-    origins: tuple[Sequence[float], Sequence[float]],
-    destinations: tuple[Sequence[float], Sequence[float]],
+    origins: tuple[Coordinates, Coordinates],
+    destinations: tuple[Coordinates, Coordinates],
 ) -> RoadTimes:
     """Driving minutes over ``network`` where both ends are on it, else the estimate."""
     o_lat = np.asarray(origins[0], dtype=np.float64)

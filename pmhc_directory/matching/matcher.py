@@ -11,6 +11,7 @@ from pmhc_directory.taxonomy import NEED, SERVICE_TYPE, Vocabulary
 from .model import Candidate, Excluded, Fit, Gap, Match, MatchResult, Query
 from .ranking import reasons, score
 from .rules import (
+    BLOCKED_WORDS,
     continuum_or_none,
     exclusions,
     fit_of,
@@ -127,25 +128,7 @@ def match(query: Query, candidates: Iterable[Candidate], *, vocabulary: Vocabula
 #: Exclusion codes an officer's option causes (not the person's facts nor the place's state).
 TRANSPORT_CODES = frozenset({"no-law-enforcement-dropoff"})
 MAX_TRAVEL_CODES = frozenset({"too-far"})
-
-#: Blocking reasons in words, as "N places ... : <words>" (plural subject).
-BLOCKED_WORDS = {
-    "inactive": "not operating",
-    "closed": "closed now",
-    "hours-unknown": "hours not known",
-    "outside-service-area": "do not serve this location",
-    "too-far": "over the travel limit",
-    "age": "not for this age",
-    "population": "only for another group",
-    "gender": "only for another gender (or gender not given)",
-    "payment": "do not take this payment",
-    "language": "no interpreter for this language",
-    "no-law-enforcement-dropoff": "do not take police drop-off",
-    "no-intoxicated": "do not say they accept intoxicated people",
-    "no-involuntary": "do not take emergency holds",
-    "voluntary-only": "voluntary admissions only",
-    "full": "full",
-}
+__all__ = ["BLOCKED_WORDS", "gap_detail", "gap_message", "match", "option_codes"]
 
 
 def option_codes(query: Query) -> frozenset[str]:

@@ -359,6 +359,27 @@ def full_sites(query: Query, sites: Sites) -> np.ndarray:
         return sites.capacity_fresh & (sites.capacity_available <= 0)
 
 
+#: Each rule's exclusion code (its name with dashes) in words, as the gap notices say it:
+#: "N places ... : <words>" (plural subject). A new rule adds its code here.
+BLOCKED_WORDS = {
+    "inactive": "not operating",
+    "closed": "closed now",
+    "hours-unknown": "hours not known",
+    "outside-service-area": "do not serve this location",
+    "too-far": "over the travel limit",
+    "age": "not for this age",
+    "population": "only for another group",
+    "gender": "only for another gender (or gender not given)",
+    "payment": "do not take this payment",
+    "language": "no interpreter for this language",
+    "no-law-enforcement-dropoff": "do not take police drop-off",
+    "no-intoxicated": "do not say they accept intoxicated people",
+    "no-involuntary": "do not take emergency holds",
+    "voluntary-only": "voluntary admissions only",
+    "full": "full",
+}
+
+
 RULES: tuple[Rule, ...] = (
     inactive,
     closed,

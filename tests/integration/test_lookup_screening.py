@@ -95,6 +95,7 @@ def test_screened_answers_equal_the_full_match(state: Session) -> None:
     for params in _varied(queries):
         request = lookup.parse_lookup_params(params, zone=ZONE, now=now)
         lat, lon = request.lat, request.lon
+        assert lat is not None and lon is not None  # every benchmark lookup gives a point
         query = lookup.query_of(request, now)
         shortlist = lookup.build_candidates(
             columns, capacity, capacities, request, lat, lon, settings, now, vocab

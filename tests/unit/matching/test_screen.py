@@ -106,45 +106,53 @@ def test_score_parts_read_only_their_declared_fields(query, first, other):
         assert 0.0 <= value <= 1.0, part.name
 
 
-# Per-site numbers at and around the edges the rules compare against: a cap of 0, 45 or 60
-# minutes, no route (inf), no travel time (None), nothing or a few places free.
-minutes = st.one_of(
-    st.none(),
-    st.sampled_from([0.0, 44.999, 45.0, 45.001, 60.0, 90.0, math.inf]),
-    st.floats(0, 200),
-)
-capacities = st.one_of(
-    st.none(),
-    st.builds(
-        Capacity,
-        available=st.one_of(st.none(), st.integers(-1, 3)),
-        stale=st.booleans(),
-    ),
-)
+# Per-site numbers at and around every edge a rule may compare against: every whole minute
+# to 200 (a cap of 0, 30, 45 or 60 minutes is met exactly), a thousandth either side of every
+# fifth minute, no route (inf), no travel time (None); a capacity report with nothing, a few or
+# a negative count free, stale or fresh, or with no figure.
+GRID_MINUTES = [
+    None,
+    math.inf,
+    *(float(m) for m in range(201)),
+    *(m + d for m in range(5, 201, 5) for d in (-0.001, 0.001)),
+]
+GRID_CAPACITY = [
+    None,
+    Capacity(available=None),
+    *(Capacity(available=a, stale=s) for a in range(-1, 4) for s in (False, True)),
+]
+GRID = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@st.composite
-def sites(draw: st.DrawFn) -> list[Candidate]:
-    """Up to 12 candidates with varied per-site numbers (the rest as ``candidates`` draws)."""
-    size = draw(st.integers(1, 12))
-    return [
-        replace(
-            draw(candidates(n)),
-            travel_minutes=draw(minutes),
-            capacity=draw(capacities),
-            is_national=False,
-        )
-        for n in range(size)
-    ]
+def _spread_over_grid(bases: list[Candidate]) -> list[Candidate]:
+    """Each candidate once per per-site number of the grid (done in the test, not drawn, so a
+    failing example stays short to print)."""
+    spread: list[Candidate] = []
+    for base in bases:
+        base = replace(base, is_national=False)
+        spread += [replace(base, travel_minutes=m) for m in GRID_MINUTES]
+        spread += [replace(base, capacity=c) for c in GRID_CAPACITY]
+    return spread
+
+
+bases = st.lists(candidates(0), min_size=1, max_size=3)
+
+
+def _first_difference(cands, vector, scalar) -> str:
+    for c, v, s in zip(cands, vector, scalar, strict=True):
+        if v != s:
+            return f"vector {v} != scalar {s} at {c.travel_minutes=} {c.capacity=}"
+    return ""
 
 
 def _fitted(query, cands):
+    cands = _spread_over_grid(cands)
     pairs = [(c, fit_of(query, c, VOCAB)) for c in cands]
     return [c for c, f in pairs if f is not None], [f for c, f in pairs if f is not None]
 
 
-@DECLARED
-@given(queries(), sites())
+@GRID
+@given(queries(), bases)
 def test_every_vector_rule_equals_its_rule(query, cands):
     cands, fits = _fitted(query, cands)
     arrays = sites_of(cands, fits, is_destination)
@@ -154,11 +162,12 @@ def test_every_vector_rule_equals_its_rule(query, cands):
         vector = entry.sites(query, arrays)
         scalar = [entry.rule(query, c, f) is not None for c, f in zip(cands, fits, strict=True)]
         assert vector.dtype == bool, entry.rule.__name__
-        assert vector.tolist() == scalar, entry.rule.__name__
+        result = vector.tolist()
+        assert result == scalar, (entry.rule.__name__, _first_difference(cands, result, scalar))
 
 
-@DECLARED
-@given(queries(), sites())
+@GRID
+@given(queries(), bases)
 def test_every_vector_score_part_equals_its_part(query, cands):
     cands, fits = _fitted(query, cands)
     arrays = sites_of(cands, fits, is_destination)
@@ -167,7 +176,8 @@ def test_every_vector_score_part_equals_its_part(query, cands):
         assert part.sites is not None
         vector = part.sites(query, arrays)
         scalar = [part.value(query, c, f) for c, f in zip(cands, fits, strict=True)]
-        assert vector.tolist() == scalar, part.name
+        result = vector.tolist()
+        assert result == scalar, (part.name, _first_difference(cands, result, scalar))
     weight = query.policy.weight
     for c, f in zip(cands, fits, strict=True):
         total = sum(weight(part.name) * part.value(query, c, f) for part in SCORE_PARTS)

@@ -13,7 +13,7 @@ tests/integration/test_lookup_screening.py.
 from __future__ import annotations
 
 import math
-from dataclasses import fields, replace
+from dataclasses import FrozenInstanceError, fields, replace
 from typing import cast
 
 import numpy as np
@@ -231,3 +231,17 @@ def test_best_positions_hold_every_site_that_can_rank_in_the_first_k(scores, lim
     # travel and name, which screening does not rank by).
     assert {k for k, r in enumerate(rounded) if r >= kth} <= kept
     assert len(kept) >= limit
+
+
+def test_the_arrays_and_the_registries_cannot_be_reassigned():
+    """Screening hands one ``Sites`` to every vector form in turn (a form that replaced an
+    array would change the next one's input), and the registries are shared by every request."""
+    arrays = sites_of(
+        [Candidate("a", "A")], [Fit("t", None, 0, 1, None, False, None)], is_destination
+    )
+    with pytest.raises(FrozenInstanceError):
+        arrays.travel_minutes = np.zeros(1)  # type: ignore[misc]  # the assignment is the test
+    with pytest.raises(FrozenInstanceError):
+        DYNAMIC_RULES[0].sites = None  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        SCORE_PARTS[0].reads = ()  # type: ignore[misc]

@@ -48,6 +48,7 @@ from .sites import (
     IN_AREA_NO,
     IN_AREA_UNKNOWN,
     IN_AREA_YES,
+    PER_LOOKUP_FIELDS,
     Sites,
 )
 
@@ -82,7 +83,8 @@ SPREAD_PARTS: dict[str, tuple[str, ...]] = {
 
 
 def _static(reads: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in reads if name not in ("open_state", "in_service_area"))
+    """The fields of ``reads`` the table codes (those that do not depend on the lookup)."""
+    return tuple(name for name in reads if name not in PER_LOOKUP_FIELDS)
 
 
 def _representative(fields: Mapping[str, Any]) -> Candidate:

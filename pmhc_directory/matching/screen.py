@@ -69,6 +69,9 @@ __all__ = [
 SCORE_MARGIN = 2e-4
 # Order value per tier: more than a score's range (1) plus the margin, so tiers never mix.
 TIER_STEP = 2.0
+# Combination keys below this (plus 4 per site) are spread by counting (np.bincount), larger
+# ones by sorting (np.unique): the counting table would be mostly empty.
+SPREAD_BY_COUNTING = 65_536
 
 #: The rules screening spreads over combinations (static ones and dynamic ones with no vector
 #: form), each with the fields it reads.
@@ -257,27 +260,18 @@ class _Pool:
         per distinct combination of the fields in ``reads`` (static ones coded in ``coded``;
         the open state by hours code; the in-area answer) on a candidate that has them."""
         positions = self.positions[local]
-        codes = coded.codes[positions]
         representatives, fit_by_types = coded.representatives, self.fit_by_types
         hours = "open_state" in reads
         area = "in_service_area" in reads
-        if not (hours or area):
-
-            def static(code: int) -> Any:
-                candidate = representatives[code]
-                return answer(candidate, fit_by_types.get(tuple(candidate.service_types or ())))
-
-            return _spread(codes, static, dtype)
-        keys = codes.astype(np.int64)
+        keys = coded.codes[positions].astype(np.int64)
         hours_codes = self.table.hours_codes[positions]
-        width = int(hours_codes.max()) + 1 if len(hours_codes) else 1
+        width = int(hours_codes.max()) + 1 if hours and len(hours_codes) else 1
         if hours:
             keys = keys * width + hours_codes
         if area:
             keys = keys * 3 + (self.facts.in_area[local] + 1)
-        unique, inverse = np.unique(keys, return_inverse=True)
-        values = np.zeros(len(unique), dtype=dtype)
-        for k, key in enumerate(unique.tolist()):
+
+        def one(key: int) -> Any:
             fields: dict[str, Any] = {}
             if area:
                 key, inside = divmod(key, 3)
@@ -286,8 +280,15 @@ class _Pool:
                 key, hours_code = divmod(key, width)
                 fields["open_state"] = self.facts.open_state(hours_code)
             base = representatives[key]
-            candidate = Candidate.from_fields({**base.__dict__, **fields})
-            values[k] = answer(candidate, fit_by_types.get(tuple(base.service_types or ())))
+            candidate = Candidate.from_fields({**base.__dict__, **fields}) if fields else base
+            return answer(candidate, fit_by_types.get(tuple(base.service_types or ())))
+
+        if not len(keys) or int(keys.max()) < SPREAD_BY_COUNTING + 4 * len(keys):
+            return _spread(keys, one, dtype)  # few key values: counting beats sorting
+        unique, inverse = np.unique(keys, return_inverse=True)
+        values = np.zeros(len(unique), dtype=dtype)
+        for k, key in enumerate(unique.tolist()):
+            values[k] = one(key)
         return values[inverse]
 
 

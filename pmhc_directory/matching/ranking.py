@@ -96,12 +96,6 @@ def capacity_part(candidate: Candidate) -> float:
     return 1.0 if fresh_free_units(candidate) > 0 else 0.0
 
 
-def capacity_sites(query: Query, sites: Sites) -> np.ndarray:
-    """:func:`capacity_part` for many sites at once."""
-    with np.errstate(invalid="ignore"):
-        return np.where(sites.capacity_fresh & (sites.capacity_available > 0), 1.0, 0.0)
-
-
 def travel_text(minutes: float, source: str | None) -> str:
     """How far a place is, as the reasons say it: ``12 min by road`` over the road network,
     ``About 12 min away (estimated: off the mapped roads)`` where a network is loaded but a point
@@ -131,6 +125,12 @@ def travel_sites(query: Query, sites: Sites) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         by_minutes = np.maximum(0.0, 1.0 - np.maximum(minutes, 0.0) / TRAVEL_ZERO_AT)
     return np.where(np.isnan(minutes) | sites.goes_to_person, neutral, by_minutes)
+
+
+def capacity_sites(query: Query, sites: Sites) -> np.ndarray:
+    """:func:`capacity_part` for many sites at once."""
+    with np.errstate(invalid="ignore"):
+        return np.where(sites.capacity_fresh & (sites.capacity_available > 0), 1.0, 0.0)
 
 
 def diversion_part(candidate: Candidate) -> float:

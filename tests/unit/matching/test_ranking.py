@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -306,3 +307,13 @@ def test_reasons_interpretation_and_no_refusal() -> None:
     assert "Interpretation available" in found
     assert "Never turns police away" in found
     assert "Takes police drop-off" not in found
+
+
+def test_free_units_are_zero_without_a_fresh_figure() -> None:
+    """``fresh_free_units`` promises 0, never less, when there is no report, no figure or a
+    stale one (the card's "N free" and the capacity part read it)."""
+    assert ranking.fresh_free_units(candidate(capacity=None)) == 0
+    assert ranking.fresh_free_units(candidate(capacity=stale(4))) == 0
+    assert ranking.fresh_free_units(candidate(capacity=replace(fresh(3), available=None))) == 0
+    assert ranking.fresh_free_units(candidate(capacity=fresh(-2))) == 0
+    assert ranking.fresh_free_units(candidate(capacity=fresh(3))) == 3

@@ -317,3 +317,9 @@ def test_free_units_are_zero_without_a_fresh_figure() -> None:
     assert ranking.fresh_free_units(candidate(capacity=replace(fresh(3), available=None))) == 0
     assert ranking.fresh_free_units(candidate(capacity=fresh(-2))) == 0
     assert ranking.fresh_free_units(candidate(capacity=fresh(3))) == 3
+
+
+def test_a_report_dated_after_now_reads_just_now() -> None:
+    """A provider's clock a few minutes ahead must not give "-5 min ago"."""
+    assert ranking.format_age(AT + timedelta(minutes=5), AT) == "just now"
+    assert ranking.format_age(AT + timedelta(hours=3), AT) == "just now"

@@ -77,6 +77,12 @@ MODULES: dict[str, tuple[str, ...]] = {
         *MATCHING_TESTS,
         "tests/integration/test_lookup_screening.py",
     ),
+    # The registry of per-lookup rules and its arrays: the vector-equals-scalar tests are in
+    # test_screen.py; the equality test runs the lookup's arrays through it.
+    "pmhc_directory/matching/sites.py": (
+        *MATCHING_TESTS,
+        "tests/integration/test_lookup_screening.py",
+    ),
     "pmhc_directory/hours/rules.py": HOURS_TESTS,
     "pmhc_directory/hours/clock.py": HOURS_TESTS,
     "pmhc_directory/hours/engine.py": HOURS_TESTS,
@@ -193,6 +199,20 @@ def _pytest_command(tests: tuple[str, ...]) -> str:
     )
 
 
+def _check_imports_the_copy(copy: Path) -> None:
+    """Stop unless Python run in the copy imports the copy's package: an installed or
+    ``PYTHONPATH`` checkout found first would be tested instead of the mutants."""
+    found = subprocess.run(  # noqa: S603 - our own interpreter, a fixed statement
+        [sys.executable, "-c", "import pmhc_directory; print(pmhc_directory.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not Path(found).resolve().is_relative_to(copy.resolve()):
+        raise SystemExit(f"the tests would import {found}, not the copy in {copy}")
+    print(f"imports: {found}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("module", nargs="?", help="e.g. pmhc_directory/hours/rules.py")
@@ -214,9 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     if not tests:
         parser.error(f"{module} is not a configured rule module; give --tests")
 
-    from cosmic_ray.commands.init import init as cosmic_ray_init
-    from cosmic_ray.mutating import mutate_and_test
-    from cosmic_ray.work_db import WorkDB, use_db
+    # cosmic-ray ships no type information (no py.typed, no stubs); a dev-only tool.
+    from cosmic_ray.commands.init import init as cosmic_ray_init  # type: ignore[import-untyped]
+    from cosmic_ray.mutating import mutate_and_test  # type: ignore[import-untyped]
+    from cosmic_ray.work_db import WorkDB, use_db  # type: ignore[import-untyped]
 
     workspace = Path(tempfile.mkdtemp(prefix="pmhc-mutation-"))
     copy = workspace / "repo"
@@ -231,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     os.environ.setdefault("HYPOTHESIS_PROFILE", "default")
     command = _pytest_command(tests)
+    _check_imports_the_copy(copy)
 
     print(f"copy: {copy}\ntests: {' '.join(tests)}", flush=True)
     started = time.monotonic()

@@ -11,12 +11,12 @@ from pmhc_directory.taxonomy import NEED, SERVICE_TYPE, Vocabulary
 from .model import Candidate, Excluded, Fit, Gap, Match, MatchResult, Query
 from .ranking import reasons, score
 from .rules import (
-    CRISIS_CONTINUUM,
-    DEFAULT_MAX_MINUTES,
+    BLOCKED_WORDS,
     continuum_or_none,
     exclusions,
     fit_of,
     status_exclusion,
+    type_defaults,
 )
 
 
@@ -56,18 +56,13 @@ def _lower_first(text: str) -> str:
 
 
 def gap_message(query: Query, service_type: str, vocabulary: Vocabulary) -> str:
-    """``No open sobering center within 45 minutes`` for the most-preferred type and its cap."""
+    """``No open sobering center within 45 minutes`` for the most-preferred type and its cap
+    (the open-now requirement and the cap a fit of that type has: ``rules.type_defaults``)."""
     term = vocabulary.find(SERVICE_TYPE, service_type)
     name = _lower_first(term.name if term else service_type)
     continuum = continuum_or_none(vocabulary, service_type)
-    require_open = query.require_open
-    if require_open is None:
-        require_open = continuum in CRISIS_CONTINUUM
+    require_open, cap = type_defaults(query, continuum)
     opened = "open " if require_open else ""
-    if query.max_minutes is not None:
-        cap = None if math.isinf(query.max_minutes) else query.max_minutes
-    else:
-        cap = DEFAULT_MAX_MINUTES.get(continuum or "", 60)
     if continuum == "respond":
         return f"No {opened}{name} serving this location"
     if cap is None:
@@ -133,25 +128,7 @@ def match(query: Query, candidates: Iterable[Candidate], *, vocabulary: Vocabula
 #: Exclusion codes an officer's option causes (not the person's facts nor the place's state).
 TRANSPORT_CODES = frozenset({"no-law-enforcement-dropoff"})
 MAX_TRAVEL_CODES = frozenset({"too-far"})
-
-#: Blocking reasons in words, as "N places ... : <words>" (plural subject).
-BLOCKED_WORDS = {
-    "inactive": "not operating",
-    "closed": "closed now",
-    "hours-unknown": "hours not known",
-    "outside-service-area": "do not serve this location",
-    "too-far": "over the travel limit",
-    "age": "not for this age",
-    "population": "only for another group",
-    "gender": "only for another gender (or gender not given)",
-    "payment": "do not take this payment",
-    "language": "no interpreter for this language",
-    "no-law-enforcement-dropoff": "do not take police drop-off",
-    "no-intoxicated": "do not say they accept intoxicated people",
-    "no-involuntary": "do not take emergency holds",
-    "voluntary-only": "voluntary admissions only",
-    "full": "full",
-}
+__all__ = ["BLOCKED_WORDS", "gap_detail", "gap_message", "match", "option_codes"]
 
 
 def option_codes(query: Query) -> frozenset[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from pmhc_directory.taxonomy import Vocabulary
 
 from .model import Candidate, Fit, Query, normalise_language
@@ -21,6 +23,7 @@ from .rules import (
     population_words,
     when,
 )
+from .sites import ScorePart, Sites
 
 # Results are ordered by tier first (``Fit.tier``: the community's preference order for the
 # need, ``matching.policy``), then by this score. The score is a weighted sum of five parts,
@@ -123,6 +126,21 @@ def travel_part(candidate: Candidate, fit: Fit) -> float:
     return max(0.0, 1.0 - max(minutes, 0.0) / TRAVEL_ZERO_AT)
 
 
+def travel_sites(query: Query, sites: Sites) -> np.ndarray:
+    """:func:`travel_part` for many sites at once (NaN minutes: None)."""
+    minutes = sites.travel_minutes
+    neutral = np.where(sites.destination, 0.0, TRAVEL_NEUTRAL)
+    with np.errstate(invalid="ignore"):
+        by_minutes = np.maximum(0.0, 1.0 - np.maximum(minutes, 0.0) / TRAVEL_ZERO_AT)
+    return np.where(np.isnan(minutes) | sites.goes_to_person, neutral, by_minutes)
+
+
+def capacity_sites(query: Query, sites: Sites) -> np.ndarray:
+    """:func:`capacity_part` for many sites at once."""
+    with np.errstate(invalid="ignore"):
+        return np.where(sites.capacity_fresh & (sites.capacity_available > 0), 1.0, 0.0)
+
+
 def diversion_part(candidate: Candidate) -> float:
     return sum(part for code, part in DIVERSION_PARTS.items() if code in candidate.attributes)
 
@@ -134,17 +152,30 @@ def verified_part(candidate: Candidate, at: datetime) -> float:
     return 1.0 if age <= VERIFIED_WITHIN else 0.0
 
 
+# The parts of the score, in the order they are added up (screening adds them in the same
+# order, so the sums agree to the last bit). Each with the fields it reads; a part that reads a
+# per-site number has its vector form beside it (``sites.ScorePart``).
+SCORE_PARTS: tuple[ScorePart, ...] = (
+    ScorePart("open", lambda query, c, _fit: open_part(c, query.at), ("open_state",)),
+    ScorePart(
+        "travel",
+        lambda _query, c, fit: travel_part(c, fit),
+        ("travel_minutes", "goes_to_person", "service_types"),
+        travel_sites,
+    ),
+    ScorePart("capacity", lambda _query, c, _fit: capacity_part(c), ("capacity",), capacity_sites),
+    ScorePart("diversion", lambda _query, c, _fit: diversion_part(c), ("attributes",)),
+    ScorePart("verified", lambda query, c, _fit: verified_part(c, query.at), ("assured_date",)),
+)
+
+
 def score(query: Query, candidate: Candidate, fit: Fit) -> float:
-    """Weighted sum in [0, 1] of the parts that order places within a tier, rounded to 4
-    places so ties are stable."""
+    """Weighted sum in [0, 1] of the parts that order places within a tier
+    (:data:`SCORE_PARTS`), rounded to 4 places so ties are stable."""
     weight = query.policy.weight
-    total = (
-        weight("open") * open_part(candidate, query.at)
-        + weight("travel") * travel_part(candidate, fit)
-        + weight("capacity") * capacity_part(candidate)
-        + weight("diversion") * diversion_part(candidate)
-        + weight("verified") * verified_part(candidate, query.at)
-    )
+    total = 0.0
+    for part in SCORE_PARTS:
+        total += weight(part.name) * part.value(query, candidate, fit)
     return round(min(max(total, 0.0), 1.0), 4)
 
 

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from pmhc_directory.hours import format_time
 from pmhc_directory.taxonomy import Vocabulary
 
 from .model import Candidate, Exclusion, Fit, Query, normalise_language
+from .sites import IN_AREA_UNKNOWN, DynamicRule, Sites
 
 # Travel-time cap (minutes) when the query gives none, per continuum element. None = no cap.
 DEFAULT_MAX_MINUTES: dict[str, float | None] = {
@@ -82,6 +85,20 @@ def continuum_or_none(vocabulary: Vocabulary, service_type: str) -> str | None:
         return None
 
 
+def type_defaults(query: Query, continuum: str | None) -> tuple[bool, float | None]:
+    """``(require_open, max_minutes)`` for a type of this continuum element: the query's values,
+    else the element's defaults (:data:`CRISIS_CONTINUUM`, :data:`DEFAULT_MAX_MINUTES`; 60 for
+    an unknown element). ``max_minutes`` None: no travel cap."""
+    require_open = query.require_open
+    if require_open is None:
+        require_open = continuum in CRISIS_CONTINUUM
+    if query.max_minutes is not None:
+        max_minutes = None if math.isinf(query.max_minutes) else query.max_minutes
+    else:
+        max_minutes = DEFAULT_MAX_MINUTES.get(continuum or "", 60)
+    return require_open, max_minutes
+
+
 def fit_of(query: Query, candidate: Candidate, vocabulary: Vocabulary) -> Fit | None:
     """The candidate's best relevant service type, or None when it is not relevant at all.
 
@@ -100,35 +117,29 @@ def fit_of(query: Query, candidate: Candidate, vocabulary: Vocabulary) -> Fit | 
             if service_type in preferred:
                 tier = policy.tier(need, service_type, preferred)
                 options.append((tier, preferred.index(service_type), need, len(preferred)))
-        for tier, position, need, choices in options:
-            ranked = (tier, position, index, service_type, need, choices)
+        for tier, position, chosen_need, choices in options:
+            ranked = (tier, position, index, service_type, chosen_need, choices)
             if best is None or ranked[:3] < best[:3]:
                 best = ranked
     if best is None:
         return None
-    tier, position, _, service_type, need, choices = best
-    continuum = continuum_or_none(vocabulary, service_type)
+    tier, position, _, best_type, best_need, choices = best
+    continuum = continuum_or_none(vocabulary, best_type)
     if query.transport and continuum in LINE_CONTINUUM:
         # "I will drive them there": a phone line is not where to drive; it comes after every
         # place of the need (the lines stay one tap away in the 911/988 bar).
         tier += choices
-    require_open = query.require_open
-    if require_open is None:
-        require_open = continuum in CRISIS_CONTINUUM
-    if query.max_minutes is not None:
-        max_minutes = None if math.isinf(query.max_minutes) else query.max_minutes
-    else:
-        max_minutes = DEFAULT_MAX_MINUTES.get(continuum or "", 60)
+    require_open, max_minutes = type_defaults(query, continuum)
     return Fit(
-        service_type=service_type,
-        need=need,
+        service_type=best_type,
+        need=best_need,
         position=position,
         choices=choices,
         continuum=continuum,
         require_open=require_open,
         max_minutes=max_minutes,
         tier=tier,
-        handover=service_type in policy.handover_types,
+        handover=best_type in policy.handover_types,
     )
 
 
@@ -226,6 +237,13 @@ def too_far(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
             )
         return Exclusion("too-far", message)
     return None
+
+
+def too_far_sites(query: Query, sites: Sites) -> np.ndarray:
+    """:func:`too_far` for many sites at once (NaN minutes or cap never compare greater)."""
+    judged_by_area = sites.goes_to_person & (sites.in_service_area != IN_AREA_UNKNOWN)
+    with np.errstate(invalid="ignore"):
+        return ~judged_by_area & (sites.travel_minutes > sites.max_minutes)
 
 
 def age(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
@@ -335,6 +353,33 @@ def full(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
     return None
 
 
+def full_sites(query: Query, sites: Sites) -> np.ndarray:
+    """:func:`full` for many sites at once."""
+    with np.errstate(invalid="ignore"):
+        return sites.capacity_fresh & (sites.capacity_available <= 0)
+
+
+#: Each rule's exclusion code (its name with dashes) in words, as the gap notices say it:
+#: "N places ... : <words>" (plural subject). A new rule adds its code here.
+BLOCKED_WORDS = {
+    "inactive": "not operating",
+    "closed": "closed now",
+    "hours-unknown": "hours not known",
+    "outside-service-area": "do not serve this location",
+    "too-far": "over the travel limit",
+    "age": "not for this age",
+    "population": "only for another group",
+    "gender": "only for another gender (or gender not given)",
+    "payment": "do not take this payment",
+    "language": "no interpreter for this language",
+    "no-law-enforcement-dropoff": "do not take police drop-off",
+    "no-intoxicated": "do not say they accept intoxicated people",
+    "no-involuntary": "do not take emergency holds",
+    "voluntary-only": "voluntary admissions only",
+    "full": "full",
+}
+
+
 RULES: tuple[Rule, ...] = (
     inactive,
     closed,
@@ -377,11 +422,20 @@ STATIC_RULE_INPUTS: dict[Rule, tuple[str, ...]] = {
     no_involuntary: ("attributes",),
     voluntary_only: ("attributes",),
 }
-# The rules that read per-lookup facts, and those facts' fields (the same declaration).
-DYNAMIC_RULE_INPUTS: dict[Rule, tuple[str, ...]] = {
-    closed: ("open_state",),
-    hours_unknown: ("open_state", "service_types"),
-    outside_service_area: ("goes_to_person", "residency_restricted", "in_service_area"),
-    too_far: ("goes_to_person", "in_service_area", "travel_minutes", "service_types"),
-    full: ("capacity",),
-}
+# The rules that read per-lookup facts (``sites.DynamicRule``): the fields each reads and, for
+# a rule on a per-site number, its vector form (written beside the rule above). Screening runs
+# the vector forms first, then the others in this order (cheapest first: an open state is
+# worked out only for the sites no earlier rule has excluded).
+DYNAMIC_RULES: tuple[DynamicRule, ...] = (
+    DynamicRule(
+        too_far,
+        ("goes_to_person", "in_service_area", "travel_minutes", "service_types"),
+        too_far_sites,
+    ),
+    DynamicRule(full, ("capacity",), full_sites),
+    DynamicRule(
+        outside_service_area, ("goes_to_person", "residency_restricted", "in_service_area")
+    ),
+    DynamicRule(closed, ("open_state",)),
+    DynamicRule(hours_unknown, ("open_state", "service_types")),
+)

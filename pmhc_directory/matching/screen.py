@@ -9,19 +9,19 @@ type for the gap notices, the excluded ones listed, the national lines). The ans
 is then the one :func:`match` gives on all sites (tests/integration/test_lookup_screening.py
 compares the two on a synthetic state).
 
-How it stays the same as the rules:
+How it stays the same as the rules: it runs the registries, never a rule of its own.
 
 * A rule that reads no per-lookup fact (``rules.STATIC_RULE_INPUTS``) is called once per
   distinct combination of the fields it reads, on a representative candidate that has them
   (the first site with those values), and the answer is spread to every site with the same
   combination.
-* ``closed`` and ``hours_unknown`` are called once per distinct (opening hours, service types)
-  pair with that hours' open state; ``outside_service_area`` once per distinct (comes to the
-  person, residency restricted, inside the area) triple.
-* ``too_far`` and ``full``, and the travel and capacity parts of the score, read numbers that
-  differ per site (minutes, capacity figures): they are written again here with numpy, line by
-  line after ``rules.too_far``, ``rules.full``, ``ranking.travel_part`` and
-  ``ranking.capacity_part``.
+* A rule that reads a per-lookup fact is registered in ``rules.DYNAMIC_RULES``
+  (``sites.DynamicRule``). One with a vector form (it reads a per-site number: travel minutes,
+  a capacity figure) is run as that, on every site's :class:`~.sites.Sites` arrays; the others
+  read only few-valued facts (the open state of an hours code, the in-area answer) and are
+  spread like the static rules, over the combinations of their static fields and those facts.
+* The score parts likewise (``ranking.SCORE_PARTS``): a vector form where registered, else
+  the scalar part spread over the combinations of what it reads.
 * The order value is the unrounded weighted sum of ``ranking.score`` less
   :data:`TIER_STEP` per tier (``Fit.tier``): the score lies in [0, 1], so the value orders
   sites by tier first and score second, as :func:`match` does. Callers keep every eligible
@@ -40,29 +40,54 @@ import numpy as np
 
 from pmhc_directory.hours import OpenState
 
-from . import ranking
 from .model import Candidate, Fit, Query
-from .rules import (
-    STATIC_RULE_INPUTS,
-    closed,
-    hours_unknown,
-    is_destination,
-    outside_service_area,
+from .ranking import SCORE_PARTS
+from .rules import DYNAMIC_RULES, STATIC_RULE_INPUTS, is_destination
+from .sites import (
+    AREA_VALUES,
+    IN_AREA_NO,
+    IN_AREA_UNKNOWN,
+    IN_AREA_YES,
+    PER_LOOKUP_FIELDS,
+    Sites,
 )
 
-# Fields of the score parts that read no per-lookup fact (the same kind of declaration as the
-# rules'; checked by the same test).
-STATIC_SCORE_INPUTS: dict[str, tuple[str, ...]] = {
-    "diversion": ("attributes",),
-    "verified": ("assured_date",),
-}
+__all__ = [
+    "IN_AREA_NO",
+    "IN_AREA_UNKNOWN",
+    "IN_AREA_YES",
+    "SCORE_MARGIN",
+    "TIER_STEP",
+    "LookupFacts",
+    "ScreenTable",
+    "Screening",
+    "best_positions",
+    "screen",
+]
+
 # Two scores this close may swap places once rounded to 4 places (see the module docstring).
 SCORE_MARGIN = 2e-4
 # Order value per tier: more than a score's range (1) plus the margin, so tiers never mix.
 TIER_STEP = 2.0
+# Combination keys below this (plus 4 per site) are spread by counting (np.bincount), larger
+# ones by sorting (np.unique): the counting table would be mostly empty.
+SPREAD_BY_COUNTING = 65_536
 
-IN_AREA_UNKNOWN, IN_AREA_NO, IN_AREA_YES = -1, 0, 1
-_AREA_VALUES = {IN_AREA_UNKNOWN: None, IN_AREA_NO: False, IN_AREA_YES: True}
+#: The rules screening spreads over combinations (static ones and dynamic ones with no vector
+#: form), each with the fields it reads.
+SPREAD_RULES: dict[Callable[..., Any], tuple[str, ...]] = {
+    **{entry.rule: entry.reads for entry in DYNAMIC_RULES if entry.sites is None},
+    **STATIC_RULE_INPUTS,
+}
+#: The score parts screening spreads, by name, with the fields each reads.
+SPREAD_PARTS: dict[str, tuple[str, ...]] = {
+    part.name: part.reads for part in SCORE_PARTS if part.sites is None
+}
+
+
+def _static(reads: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of ``reads`` the table codes (those that do not depend on the lookup)."""
+    return tuple(name for name in reads if name not in PER_LOOKUP_FIELDS)
 
 
 def _representative(fields: Mapping[str, Any]) -> Candidate:
@@ -107,6 +132,8 @@ class ScreenTable:
     ``statics`` are the candidate fields that do not depend on the lookup (what
     ``Candidate.from_fields`` takes, without distance, open state, area membership or
     capacity); ``hours_codes`` number the distinct opening hours (equal codes, equal hours).
+    ``rules`` and ``scores`` code the static fields each spread rule (:data:`SPREAD_RULES`)
+    and score part (:data:`SPREAD_PARTS`) reads.
     """
 
     size: int
@@ -115,7 +142,6 @@ class ScreenTable:
     types: list[tuple[str, ...]]  # only grows (shared with extended tables)
     with_type: dict[str, np.ndarray]  # service type -> codes of the ``types`` holding it
     hours_codes: np.ndarray  # int32
-    area_codes: _Coded  # (goes_to_person, residency_restricted)
     rules: dict[Callable[..., Any], _Coded]
     scores: dict[str, _Coded]
     types_index: dict[tuple[str, ...], int]
@@ -130,9 +156,8 @@ class ScreenTable:
             types=[],
             with_type={},
             hours_codes=empty_codes,
-            area_codes=_Coded.of((), ("goes_to_person", "residency_restricted")),
-            rules={rule: _Coded.of((), fields) for rule, fields in STATIC_RULE_INPUTS.items()},
-            scores={name: _Coded.of((), f) for name, f in STATIC_SCORE_INPUTS.items()},
+            rules={rule: _Coded.of((), _static(reads)) for rule, reads in SPREAD_RULES.items()},
+            scores={name: _Coded.of((), _static(reads)) for name, reads in SPREAD_PARTS.items()},
             types_index={},
         )
         return empty.extended(statics, hours_codes)
@@ -164,7 +189,6 @@ class ScreenTable:
             types=types,
             with_type=with_type,
             hours_codes=np.concatenate([self.hours_codes, np.asarray(hours_codes, dtype=np.int32)]),
-            area_codes=self.area_codes.extended(statics),
             rules={rule: coded.extended(statics) for rule, coded in self.rules.items()},
             scores={name: coded.extended(statics) for name, coded in self.scores.items()},
             types_index=types_index,
@@ -214,6 +238,88 @@ def _spread(codes: np.ndarray, answer: Callable[[int], Any], dtype: Any = bool) 
     return table[codes]
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """What every spread evaluation of one screening shares."""
+
+    query: Query
+    table: ScreenTable
+    positions: np.ndarray  # in the table, one per site screened
+    facts: LookupFacts
+    fit_by_types: dict[tuple[str, ...], Fit | None]
+
+    def spread(
+        self,
+        coded: _Coded,
+        reads: tuple[str, ...],
+        local: np.ndarray,
+        answer: Callable[[Candidate, Any], Any],
+        dtype: Any = bool,
+    ) -> np.ndarray:
+        """``answer(candidate, fit)`` for the sites at ``local`` (pool indices), called once
+        per distinct combination of the fields in ``reads`` (static ones coded in ``coded``;
+        the open state by hours code; the in-area answer) on a candidate that has them."""
+        positions = self.positions[local]
+        representatives, fit_by_types = coded.representatives, self.fit_by_types
+        hours = "open_state" in reads
+        area = "in_service_area" in reads
+        keys = coded.codes[positions].astype(np.int64)
+        hours_codes = self.table.hours_codes[positions]
+        width = int(hours_codes.max()) + 1 if hours and len(hours_codes) else 1
+        if hours:
+            keys = keys * width + hours_codes
+        if area:
+            keys = keys * 3 + (self.facts.in_area[local] + 1)
+
+        def one(key: int) -> Any:
+            fields: dict[str, Any] = {}
+            if area:
+                key, inside = divmod(key, 3)
+                fields["in_service_area"] = AREA_VALUES[inside - 1]
+            if hours:
+                key, hours_code = divmod(key, width)
+                fields["open_state"] = self.facts.open_state(hours_code)
+            base = representatives[key]
+            candidate = Candidate.from_fields({**base.__dict__, **fields}) if fields else base
+            return answer(candidate, fit_by_types.get(tuple(base.service_types or ())))
+
+        if not len(keys) or int(keys.max()) < SPREAD_BY_COUNTING + 4 * len(keys):
+            return _spread(keys, one, dtype)  # few key values: counting beats sorting
+        unique, inverse = np.unique(keys, return_inverse=True)
+        values = np.zeros(len(unique), dtype=dtype)
+        for k, key in enumerate(unique.tolist()):
+            values[k] = one(key)
+        return values[inverse]
+
+
+def _sites(pool: _Pool, fits: Sequence[Fit | None]) -> Sites:
+    """The :class:`Sites` arrays of every site screened."""
+    table, facts, positions = pool.table, pool.facts, pool.positions
+    types_codes = table.types_codes[positions]
+    goes = table.goes_to_person[positions]
+    cap_of_type = np.array(
+        [np.nan if f is None or f.max_minutes is None else f.max_minutes for f in fits], dtype=float
+    )
+    width = len(table.types)  # read once: an extended table may be growing the shared list
+
+    def destination(code: int) -> bool:
+        goes_code, types_code = divmod(code, width)
+        fit = fits[types_code]
+        return fit is not None and is_destination(
+            _representative({"goes_to_person": bool(goes_code)}), fit
+        )
+
+    return Sites(
+        goes_to_person=goes,
+        in_service_area=facts.in_area,
+        travel_minutes=facts.minutes,
+        capacity_fresh=facts.capacity_fresh,
+        capacity_available=facts.capacity_available,
+        max_minutes=cap_of_type[types_codes] if len(fits) else np.zeros(len(positions)),
+        destination=_spread(goes.astype(np.int64) * width + types_codes, destination),
+    )
+
+
 def screen(
     query: Query,
     table: ScreenTable,
@@ -225,136 +331,53 @@ def screen(
 
     ``fits[k]`` is ``fit_of`` for ``table.types[k]`` and the query.
     """
-    types_codes = table.types_codes[pool]
-    fit_by_types = {table.types[k]: fits[k] for k in _present(types_codes)}
+    fit_by_types = {table.types[k]: fits[k] for k in _present(table.types_codes[pool])}
+    shared = _Pool(query, table, pool, facts, fit_by_types)
+    sites = _sites(shared, fits)
 
-    # too_far and full first: per-site numbers, with numpy (rules.too_far, rules.full).
-    goes = table.goes_to_person[pool]
-    cap_of_type = np.array(
-        [np.nan if f is None or f.max_minutes is None else f.max_minutes for f in fits], dtype=float
-    )
-    cap = cap_of_type[types_codes] if len(fits) else np.zeros(0)
-    judged_by_area = goes & (facts.in_area != IN_AREA_UNKNOWN)
-    minutes = facts.minutes
-    with np.errstate(invalid="ignore"):
-        broken = ~judged_by_area & ~np.isnan(cap) & ~np.isnan(minutes) & (minutes > cap)
-        broken |= facts.capacity_fresh & (facts.capacity_available <= 0)
+    # The vector forms first, on every site (a few array operations each).
+    broken = np.zeros(len(pool), dtype=bool)
+    for entry in DYNAMIC_RULES:
+        if entry.sites is not None:
+            broken |= entry.sites(query, sites)
 
-    # outside_service_area: per (comes to the person, residency restricted, inside) triple.
-    area_representatives = table.area_codes.representatives
-    triples = table.area_codes.codes[pool].astype(np.int64) * 3 + (facts.in_area + 1)
-
-    def outside(code: int) -> bool:
-        base, inside = divmod(code, 3)
-        fields = {
-            "goes_to_person": area_representatives[base].goes_to_person,
-            "residency_restricted": area_representatives[base].residency_restricted,
-            "in_service_area": _AREA_VALUES[inside - 1],
-        }
-        return outside_service_area(query, _representative(fields), None) is not None  # type: ignore[arg-type]
-
-    broken |= _spread(triples, outside)
-
-    # The other rules only for sites no rule has excluded yet: whether a site is eligible is
-    # all screening decides (the matcher words every reason of the excluded sites it lists).
-    # closed, hours_unknown: per (hours, service types) pair.
-    open_parts = np.zeros(len(pool), dtype=float)
-    left = np.flatnonzero(~broken)
-    width = len(table.types)
-    pairs = table.hours_codes[pool[left]].astype(np.int64) * width + types_codes[left]
-    unique_pairs, inverse = np.unique(pairs, return_inverse=True)
-    pair_broken = np.zeros(len(unique_pairs), dtype=bool)
-    pair_open = np.zeros(len(unique_pairs), dtype=float)
-    for k, pair in enumerate(unique_pairs.tolist()):
-        hours, types_code = divmod(pair, width)
-        candidate = _representative(
-            {"service_types": table.types[types_code], "open_state": facts.open_state(hours)}
-        )
-        fit = fits[types_code]
-        pair_broken[k] = (
-            closed(query, candidate, fit) is not None
-            or hours_unknown(query, candidate, fit) is not None
-        )
-        pair_open[k] = ranking.open_part(candidate, query.at)
-    broken[left] = pair_broken[inverse]
-    open_parts[left] = pair_open[inverse]
-
-    for rule, coded in table.rules.items():
+    # The others only for sites no rule has excluded yet: whether a site is eligible is all
+    # screening decides (the matcher words every reason of the excluded sites it lists).
+    for rule, reads in SPREAD_RULES.items():
         left = np.flatnonzero(~broken)
         if not len(left):
             break
-        representatives = coded.representatives
 
-        def breaks(code: int, rule: Any = rule, representatives: Any = representatives) -> bool:
-            candidate = representatives[code]
-            fit = fit_by_types.get(tuple(candidate.service_types or ()))
+        def breaks(candidate: Candidate, fit: Any, rule: Any = rule) -> bool:
             return rule(query, candidate, fit) is not None
 
-        broken[left] = _spread(coded.codes[pool[left]], breaks)
+        broken[left] = shared.spread(table.rules[rule], reads, left, breaks)
 
     eligible = np.flatnonzero(~broken)
     excluded = np.flatnonzero(broken)
-    scores = _scores(query, table, pool[eligible], facts, eligible, fits, open_parts[eligible])
+    scores = _scores(shared, sites.take(eligible), eligible, fits)
     return Screening(eligible=eligible, excluded=excluded, scores=scores)
 
 
-def _scores(
-    query: Query,
-    table: ScreenTable,
-    positions: np.ndarray,
-    facts: LookupFacts,
-    local: np.ndarray,
-    fits: Sequence[Fit | None],
-    open_parts: np.ndarray,
-) -> np.ndarray:
+def _scores(pool: _Pool, sites: Sites, local: np.ndarray, fits: Sequence[Fit | None]) -> np.ndarray:
     """``ranking.score`` before rounding, less :data:`TIER_STEP` per tier, for the eligible
-    sites (``positions`` in the table, ``local`` in the pool)."""
-    types_codes = table.types_codes[positions]
+    sites (``local`` in the pool, ``sites`` theirs), adding the parts in ``SCORE_PARTS``
+    order as ``ranking.score`` does."""
+    query = pool.query
     tiers = np.array([0.0 if f is None else float(f.tier) for f in fits], dtype=float)
-    goes = table.goes_to_person[positions]
-
-    # ranking.travel_part, with numpy: is_destination per (comes to the person, types).
-    width = len(table.types)  # read once: an extended table may be growing the shared list
-
-    def destination(code: int) -> bool:
-        goes_code, types_code = divmod(code, width)
-        fit = fits[types_code]
-        candidate = _representative({"goes_to_person": bool(goes_code)})
-        return fit is not None and is_destination(candidate, fit)
-
-    destinations = _spread(goes.astype(np.int64) * width + types_codes, destination)
-    minutes = facts.minutes[local]
-    neutral = np.where(destinations, 0.0, ranking.TRAVEL_NEUTRAL)
-    with np.errstate(invalid="ignore"):
-        travel = np.where(
-            np.isnan(minutes) | goes,
-            neutral,
-            np.maximum(0.0, 1.0 - np.maximum(minutes, 0.0) / ranking.TRAVEL_ZERO_AT),
-        )
-        # ranking.capacity_part, with numpy.
-        capacity = np.where(
-            facts.capacity_fresh[local] & (facts.capacity_available[local] > 0), 1.0, 0.0
-        )
-    diversion_coded = table.scores["diversion"]
-    diversion = _spread(
-        diversion_coded.codes[positions],
-        lambda code: ranking.diversion_part(diversion_coded.representatives[code]),
-        float,
-    )
-    verified_coded = table.scores["verified"]
-    verified = _spread(
-        verified_coded.codes[positions],
-        lambda code: ranking.verified_part(verified_coded.representatives[code], query.at),
-        float,
-    )
     weight = query.policy.weight
-    total = (
-        weight("open") * open_parts
-        + weight("travel") * travel
-        + weight("capacity") * capacity
-        + weight("diversion") * diversion
-        + weight("verified") * verified
-    )
+    total = np.zeros(len(local), dtype=float)
+    for part in SCORE_PARTS:
+        if part.sites is not None:
+            values = part.sites(query, sites)
+        else:
+
+            def value(candidate: Candidate, fit: Any, part: Any = part) -> float:
+                return float(part.value(query, candidate, fit))
+
+            values = pool.spread(pool.table.scores[part.name], part.reads, local, value, float)
+        total += weight(part.name) * values
+    types_codes = pool.table.types_codes[pool.positions[local]]
     return np.clip(total, 0.0, 1.0) - TIER_STEP * tiers[types_codes]
 
 

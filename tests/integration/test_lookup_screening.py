@@ -20,6 +20,7 @@ from benchmarks import run as bench
 from benchmarks import synthetic
 from pmhc_directory.db import make_engine
 from pmhc_directory.matching import match
+from pmhc_directory.matching.rules import DYNAMIC_RULES
 from pmhc_directory.models import Service
 from pmhc_directory.schema import upgrade
 from pmhc_directory.search import sync
@@ -89,10 +90,12 @@ def test_screened_answers_equal_the_full_match(state: Session) -> None:
     assert len(columns.entries) > SERVICES  # sites, lines and teams
     now = bench.BENCH_NOW
     seen = {"over": 0, "under": 0, "more": 0, "gaps": 0}
+    codes: dict[str, int] = {}
     queries = synthetic.match_queries(QUERIES, AREAS, bench.AT_BASE)
     for params in _varied(queries):
         request = lookup.parse_lookup_params(params, zone=ZONE, now=now)
         lat, lon = request.lat, request.lon
+        assert lat is not None and lon is not None  # every benchmark lookup gives a point
         query = lookup.query_of(request, now)
         shortlist = lookup.build_candidates(
             columns, capacity, capacities, request, lat, lon, settings, now, vocab
@@ -122,6 +125,9 @@ def test_screened_answers_equal_the_full_match(state: Session) -> None:
         assert shortlist.listed == len(listed)
         for item in listed:
             assert sites_excluded[_key(item.candidate)] == item, params
+        for item in sites_excluded.values():
+            for reason in item.reasons:
+                codes[reason.code] = codes.get(reason.code, 0) + 1
         if shortlist.excluded <= lookup.EXCLUDED_LISTED:
             assert fast.excluded == full.excluded, params
             seen["under"] += 1
@@ -144,8 +150,11 @@ def test_screened_answers_equal_the_full_match(state: Session) -> None:
             seen["over"] += 1
         seen["more"] += full.more > 0
         seen["gaps"] += bool(full.gaps)
-    # The lookups reach every branch.
+    # The lookups reach every branch, and every rule on a per-lookup fact that screening runs
+    # (``rules.DYNAMIC_RULES``, registered with its code as its name) excludes some sites.
     assert all(count > 5 for count in seen.values()), seen
+    registered = {entry.rule.__name__.replace("_", "-") for entry in DYNAMIC_RULES}
+    assert {code for code, count in codes.items() if count > 5} >= registered, codes
 
 
 def _answer(columns, capacity, capacities, request, settings, now, vocab):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -306,3 +307,19 @@ def test_reasons_interpretation_and_no_refusal() -> None:
     assert "Interpretation available" in found
     assert "Never turns police away" in found
     assert "Takes police drop-off" not in found
+
+
+def test_free_units_are_zero_without_a_fresh_figure() -> None:
+    """``fresh_free_units`` promises 0, never less, when there is no report, no figure or a
+    stale one (the card's "N free" and the capacity part read it)."""
+    assert ranking.fresh_free_units(candidate(capacity=None)) == 0
+    assert ranking.fresh_free_units(candidate(capacity=stale(4))) == 0
+    assert ranking.fresh_free_units(candidate(capacity=replace(fresh(3), available=None))) == 0
+    assert ranking.fresh_free_units(candidate(capacity=fresh(-2))) == 0
+    assert ranking.fresh_free_units(candidate(capacity=fresh(3))) == 3
+
+
+def test_a_report_dated_after_now_reads_just_now() -> None:
+    """A provider's clock a few minutes ahead must not give "-5 min ago"."""
+    assert ranking.format_age(AT + timedelta(minutes=5), AT) == "just now"
+    assert ranking.format_age(AT + timedelta(hours=3), AT) == "just now"

@@ -223,6 +223,10 @@ def too_far(query: Query, candidate: Candidate, fit: Fit) -> Exclusion | None:
     if judged_by_area or fit.max_minutes is None or candidate.travel_minutes is None:
         return None
     if candidate.travel_minutes > fit.max_minutes:
+        if candidate.travel_source == "beyond":  # the road search's limit is >= every cap
+            return Exclusion(
+                "too-far", f"More than {fit.max_minutes:g} min by road, over the limit"
+            )
         if math.isinf(candidate.travel_minutes):
             return Exclusion("too-far", "No road route from here (road network)")
         if candidate.goes_to_person:
@@ -429,7 +433,7 @@ STATIC_RULE_INPUTS: dict[Rule, tuple[str, ...]] = {
 DYNAMIC_RULES: tuple[DynamicRule, ...] = (
     DynamicRule(
         too_far,
-        ("goes_to_person", "in_service_area", "travel_minutes", "service_types"),
+        ("goes_to_person", "in_service_area", "travel_minutes", "travel_source", "service_types"),
         too_far_sites,
     ),
     DynamicRule(full, ("capacity",), full_sites),

@@ -328,9 +328,10 @@ def _capacity_of(capacity: Capacity | None, zone: ZoneInfo) -> CapacityAnswer | 
 
 
 def _travel(candidate: Candidate) -> tuple[int | None, str | None]:
-    """(rounded minutes or None, travel source): no road route is "unreachable"."""
+    """(rounded minutes or None, travel source): no road route is "unreachable"; a place past
+    the road search's limit is "beyond" (a route exists, longer than every limit: no figure)."""
     minutes = candidate.travel_minutes
-    if minutes is not None and math.isinf(minutes):
+    if minutes is not None and math.isinf(minutes) and candidate.travel_source != "beyond":
         return None, "unreachable"
     if minutes is None or not math.isfinite(minutes):
         return None, candidate.travel_source

@@ -17,6 +17,7 @@ from ...geo.distance import TravelModel, geodesic_km_to_many, haversine_km_to_ma
 from ...hours import OpenState, ScheduleRule, evaluate
 from ...matching import Candidate, Capacity, Fit, Query
 from ...matching.policy import Policy, default_policy
+from ...matching.ranking import TRAVEL_ZERO_AT
 from ...matching.screen import (
     IN_AREA_NO,
     IN_AREA_UNKNOWN,
@@ -71,21 +72,40 @@ def load_candidates(
     return build_candidates(columns, capacity, capacities, request, lat, lon, settings, now, vocab)
 
 
-def road_origin(settings: LookupSettings, lat: float, lon: float) -> Any:
+def road_origin(
+    settings: LookupSettings, lat: float, lon: float, *, limit_minutes: float = math.inf
+) -> Any:
     """Driving times from the person's point over the road network (``geo.roads.OriginTimes``),
-    or None without a network or when the point is off it (the estimate applies then)."""
+    or None without a network or when the point is off it (the estimate applies then). The
+    search goes ``limit_minutes`` far (see :func:`road_limit`); farther places are "beyond"."""
     if settings.roads is None:
         return None
     return settings.roads.from_point(
-        lat, lon, max_snap_km=settings.road_snap_max_km, snap_speed_kmh=settings.road_snap_speed_kmh
+        lat,
+        lon,
+        max_snap_km=settings.road_snap_max_km,
+        snap_speed_kmh=settings.road_snap_speed_kmh,
+        limit_minutes=limit_minutes,
     )
 
 
-def _road_minutes(origin: Any, columns: Columns, positions: Any) -> Any:
-    """Road minutes to the sites at ``positions`` (NaN where the estimate applies), or None."""
+def road_limit(query: Query, fits: Sequence[Fit | None]) -> float:
+    """How far the lookup's road search goes (minutes): the longest travel cap in play, and the
+    travel score's horizon (``TRAVEL_ZERO_AT``: farther places score 0) where a type without a
+    cap is in play. A place past it is then too far for every cap and scores as its exact time
+    would (docs/roads.md)."""
+    if query.max_minutes is not None and math.isinf(query.max_minutes):
+        return math.inf
+    caps = [f.max_minutes for f in fits if f is not None]
+    return max((TRAVEL_ZERO_AT if cap is None else cap for cap in caps), default=TRAVEL_ZERO_AT)
+
+
+def _road_times(origin: Any, columns: Columns, positions: Any) -> tuple[Any, Any] | None:
+    """``(minutes, beyond)`` by road to the sites at ``positions`` (``OriginTimes.times_to``:
+    NaN where the estimate applies), or None without a road origin."""
     if origin is None:
         return None
-    return origin.minutes_to(columns.lat[positions], columns.lon[positions])
+    return origin.times_to(columns.lat[positions], columns.lon[positions])
 
 
 def _capacity_now(fact: CapacityFact | None, now: datetime, fresh_hours: float) -> Capacity | None:
@@ -160,8 +180,11 @@ def _make_candidate(
     capacities: Mapping[str, CapacityFact],
     now: datetime,
     road: float | None = None,
+    beyond: bool = False,
 ) -> Candidate:
-    """``road``: minutes over the road network (NaN or None where the estimate applies)."""
+    """``road``: minutes over the road network (NaN or None where the estimate applies);
+    ``beyond``: the road search stopped short of the site (``road`` is inf: more than its
+    limit, not unreachable)."""
     entry = columns.entries[position]
     extra: dict[str, Any] = {}
     if entry.has_site:
@@ -171,7 +194,7 @@ def _make_candidate(
         }
         if km is not None and settings.roads is not None:
             by_road = road is not None and not math.isnan(road)
-            extra["travel_source"] = "road" if by_road else "estimate"
+            extra["travel_source"] = "beyond" if beyond else "road" if by_road else "estimate"
             if by_road:
                 extra["travel_minutes"] = road
     fields = {
@@ -210,12 +233,13 @@ def _candidates_at(
 ) -> list[Candidate]:
     """Candidates of the entries at positions ``chosen``, with exact distances and minutes."""
     km = _exact_km(columns, chosen, lat, lon)
-    road = _road_minutes(origin, columns, chosen)
-    roads = [None] * len(km) if road is None else road.tolist()
+    road = _road_times(origin, columns, chosen)
+    roads = [None] * len(km) if road is None else road[0].tolist()
+    beyonds = [False] * len(km) if road is None else road[1].tolist()
     point = Point(lon, lat)
     return [
-        _make_candidate(columns, p, k, settings, point, open_state, capacities, now, r)
-        for p, k, r in zip(chosen.tolist(), km, roads, strict=True)
+        _make_candidate(columns, p, k, settings, point, open_state, capacities, now, r, b)
+        for p, k, r, b in zip(chosen.tolist(), km, roads, beyonds, strict=True)
     ]
 
 
@@ -341,10 +365,12 @@ def _screen_minutes(
     lon: float,
     travel: TravelModel,
     origin: Any,
-) -> Any:
+) -> tuple[Any, Any]:
     """Travel minutes to each pool site (NaN: no point): the great-circle estimate, the exact
     geodesic wherever a limit could be in doubt, and the road network where both ends are on
-    it (docs/roads.md)."""
+    it (docs/roads.md); and the order "nearest first" lists them in, which puts the places
+    past the road search's limit (``inf`` minutes, too far for every cap) after the others,
+    in the order of their estimates."""
     import numpy as np
 
     table = columns.table
@@ -361,10 +387,13 @@ def _screen_minutes(
     exact = np.flatnonzero(placed & ~judged & ~certainly_far)
     if len(exact):
         minutes[exact] = travel.minutes_of(geodesic_km_to_many(lat, lon, lats[exact], lons[exact]))
+    nearness = minutes
     if origin is not None:
-        road = origin.minutes_to(lats, lons)
+        road, beyond = origin.times_to(lats, lons)
         minutes = np.where(np.isnan(road), minutes, road)
-    return minutes
+        farthest = np.max(minutes[np.isfinite(minutes)], initial=0.0)
+        nearness = np.where(beyond, farthest + nearness, minutes)
+    return minutes, nearness
 
 
 def _capacity_fresh(
@@ -431,8 +460,10 @@ def build_candidates(
     relevant = np.array([f is not None for f in fits], dtype=bool)
     pool = np.flatnonzero(relevant[columns.table.types_codes] & ~columns.national & columns.alive)
     in_area = _in_area(columns, pool, lat, lon)
-    origin = road_origin(settings, lat, lon)
-    minutes = _screen_minutes(columns, pool, fits, in_area, lat, lon, settings.travel, origin)
+    origin = road_origin(settings, lat, lon, limit_minutes=road_limit(query, fits))
+    minutes, nearness = _screen_minutes(
+        columns, pool, fits, in_area, lat, lon, settings.travel, origin
+    )
     open_state = _OpenStates(columns, request.at, settings.zone)
     fresh, available = _capacity_fresh(capacity, pool, now, settings.capacity_fresh_hours)
     facts = LookupFacts(
@@ -446,7 +477,7 @@ def build_candidates(
 
     best = best_positions(screening, request.limit)
     per_type = _one_per_type(columns, pool, screening.eligible, wanted)
-    listed = _nearest(columns, pool, screening.excluded, minutes, EXCLUDED_LISTED)
+    listed = _nearest(columns, pool, screening.excluded, nearness, EXCLUDED_LISTED)
     shortlist = np.unique(np.concatenate([best, *per_type, listed]))
     chosen = np.concatenate([pool[shortlist], np.flatnonzero(columns.national & columns.alive)])
     candidates = _candidates_at(

@@ -127,40 +127,31 @@ def _codes(value: Any, taxonomy: str, setting: str, vocab: Vocabulary) -> tuple[
     return tuple(value)
 
 
-def make_policy(
-    *,
-    age_populations: Any = None,
-    handover_types: Any = None,
-    need_tiers: Any = None,
-    ranking_weights: Any = None,
-    vocab: Vocabulary | None = None,
-) -> Policy:
-    """The defaults of ``data/lookup_policy.json`` with each given setting in their place;
-    :class:`PolicyError` names a setting that cannot be used."""
-    vocab = vocab or vocabulary()
-    data = _default_data()
-    ages = _age_ranges(
-        data["age_populations"] if age_populations is None else age_populations, vocab
-    )
-    if handover_types is None:
-        handover = frozenset(
+def _handover_types(value: Any, data: Mapping[str, Any], vocab: Vocabulary) -> frozenset[str]:
+    if value is None:
+        return frozenset(
             code
             for element in data["handover_continuum"]
             for code in vocab.service_types_in(element)
         )
-    else:
-        handover = frozenset(_codes(handover_types, SERVICE_TYPE, "HANDOVER_SERVICE_TYPES", vocab))
+    return frozenset(_codes(value, SERVICE_TYPE, "HANDOVER_SERVICE_TYPES", vocab))
+
+
+def _need_situations(data: Mapping[str, Any], vocab: Vocabulary) -> tuple[Any, ...]:
     situations = []
     for need, facts in data["need_situations"].items():
         unknown = [f for f in facts if f not in SITUATIONS]
         if vocab.find(NEED, need) is None or unknown:
             raise PolicyError(f"need_situations: {need!r} -> {facts!r} is not usable.")
         situations.append((need, tuple(facts)))
-    tiers_value = data["need_tiers"] if need_tiers is None else need_tiers
-    if not isinstance(tiers_value, Mapping):
+    return tuple(situations)
+
+
+def _need_tiers(value: Any, vocab: Vocabulary) -> tuple[Any, ...]:
+    if not isinstance(value, Mapping):
         raise PolicyError("NEED_TIERS must be an object: need code -> list of lists of types.")
     tiers = []
-    for need, groups in tiers_value.items():
+    for need, groups in value.items():
         if vocab.find(NEED, need) is None:
             raise PolicyError(f"NEED_TIERS: {need!r} is not a need code.")
         if not isinstance(groups, list | tuple):
@@ -174,12 +165,16 @@ def make_policy(
                 raise PolicyError(f"NEED_TIERS[{need!r}]: {stray[0]!r} does not meet this need.")
             checked.append(codes)
         tiers.append((need, tuple(checked)))
-    weights_value = data["ranking_weights"] if ranking_weights is None else ranking_weights
-    if not isinstance(weights_value, Mapping) or set(weights_value) - set(WEIGHT_PARTS):
+    return tuple(tiers)
+
+
+def _weights(value: Any) -> tuple[tuple[str, float], ...]:
+    """The ranking weights, each a finite number >= 0, scaled to sum to 1."""
+    if not isinstance(value, Mapping) or set(value) - set(WEIGHT_PARTS):
         raise PolicyError(f"RANKING_WEIGHTS must be an object with keys among {WEIGHT_PARTS}.")
     raw = {}
     for part in WEIGHT_PARTS:
-        number = weights_value.get(part, 0.0)
+        number = value.get(part, 0.0)
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise PolicyError(f"RANKING_WEIGHTS[{part!r}] must be a number.")
         if not math.isfinite(number) or number < 0:
@@ -188,12 +183,35 @@ def make_policy(
     total = sum(raw.values())
     if total <= 0:
         raise PolicyError("RANKING_WEIGHTS: at least one weight must be more than 0.")
+    return tuple((part, raw[part] / total) for part in WEIGHT_PARTS)
+
+
+def make_policy(
+    *,
+    age_populations: Any = None,
+    handover_types: Any = None,
+    need_tiers: Any = None,
+    ranking_weights: Any = None,
+    vocab: Vocabulary | None = None,
+) -> Policy:
+    """The defaults of ``data/lookup_policy.json`` with each given setting in their place;
+    :class:`PolicyError` names a setting that cannot be used (checked in this order: ages,
+    hand-over types, need situations, need tiers, weights)."""
+    vocab = vocab or vocabulary()
+    data = _default_data()
+    ages = _age_ranges(
+        data["age_populations"] if age_populations is None else age_populations, vocab
+    )
+    handover = _handover_types(handover_types, data, vocab)
+    situations = _need_situations(data, vocab)
+    tiers = _need_tiers(data["need_tiers"] if need_tiers is None else need_tiers, vocab)
+    weights = _weights(data["ranking_weights"] if ranking_weights is None else ranking_weights)
     return Policy(
         age_ranges=ages,
         handover_types=handover,
-        need_situations=tuple(situations),
-        tiers=tuple(tiers),
-        weights=tuple((part, raw[part] / total) for part in WEIGHT_PARTS),
+        need_situations=situations,
+        tiers=tiers,
+        weights=weights,
     )
 
 

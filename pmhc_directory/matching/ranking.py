@@ -193,56 +193,64 @@ def format_age(updated: datetime, now: datetime) -> str:
     return f"{hours // 24} days ago"
 
 
-def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary) -> list[str]:
-    """Plain-language reasons, in the order an officer needs them."""
-    found: list[str] = []
+def _fit_reasons(query: Query, fit: Fit, vocabulary: Vocabulary) -> list[str]:
+    """Why this type: asked for, or which choice it is for the need."""
     type_name = _type_name(vocabulary, fit.service_type)
     if fit.need is None:
-        found.append(f"{type_name} (type asked for)")
-    elif query.transport and fit.continuum in LINE_CONTINUUM:
-        found.append(f"{type_name}: a phone line, listed after the places you can drive to")
-    elif fit.tier > 0:
+        return [f"{type_name} (type asked for)"]
+    if query.transport and fit.continuum in LINE_CONTINUUM:
+        return [f"{type_name}: a phone line, listed after the places you can drive to"]
+    if fit.tier > 0:
         choice = _ordinal(fit.tier + 1)
-        found.append(f"{type_name}: {choice} choice for {_need_name(vocabulary, fit.need)}")
-        found.append("Listed after every earlier choice that fits")
-    else:
-        found.append(f"{type_name}: first choice for {_need_name(vocabulary, fit.need)}")
+        return [
+            f"{type_name}: {choice} choice for {_need_name(vocabulary, fit.need)}",
+            "Listed after every earlier choice that fits",
+        ]
+    return [f"{type_name}: first choice for {_need_name(vocabulary, fit.need)}"]
 
+
+def _hours_reason(query: Query, candidate: Candidate) -> str:
     state = candidate.open_state
-    if state.open_now is True:
-        if state.always_open:
-            found.append("Open 24/7")
-        elif state.closes_at is None:
-            found.append("Open now")
-        elif state.closes_at - query.at <= CLOSING_SOON:
-            found.append(f"Closes soon: {when(state.closes_at, query.at)}")
-        else:
-            found.append(f"Closes {when(state.closes_at, query.at)}")
-    else:
-        found.append("Hours unknown: call before going")
+    if state.open_now is not True:
+        return "Hours unknown: call before going"
+    if state.always_open:
+        return "Open 24/7"
+    if state.closes_at is None:
+        return "Open now"
+    if state.closes_at - query.at <= CLOSING_SOON:
+        return f"Closes soon: {when(state.closes_at, query.at)}"
+    return f"Closes {when(state.closes_at, query.at)}"
 
+
+def _capacity_reasons(query: Query, candidate: Candidate) -> list[str]:
     capacity = candidate.capacity
-    if capacity is not None and capacity.available is not None:
-        if capacity.stale:
-            found.append("Capacity report is out of date")
-        else:
-            free = fresh_free_units(candidate)
-            unit = capacity.unit or "place"
-            unit = unit if free == 1 else UNIT_PLURALS.get(unit, f"{unit}s")
-            text = f"{free} {unit} free"
-            if capacity.updated is not None:
-                text += f", reported {format_age(capacity.updated, query.now or query.at)}"
-            found.append(text)
+    if capacity is None or capacity.available is None:
+        return []
+    if capacity.stale:
+        return ["Capacity report is out of date"]
+    free = fresh_free_units(candidate)
+    unit = capacity.unit or "place"
+    unit = unit if free == 1 else UNIT_PLURALS.get(unit, f"{unit}s")
+    text = f"{free} {unit} free"
+    if capacity.updated is not None:
+        text += f", reported {format_age(capacity.updated, query.now or query.at)}"
+    return [text]
 
+
+def _travel_reasons(candidate: Candidate, fit: Fit) -> list[str]:
     if candidate.goes_to_person:
         if candidate.in_service_area:
-            found.append("Comes to you; serves this location")
-        else:
-            found.append("Comes to you")
-    elif candidate.travel_minutes is not None and is_destination(candidate, fit):
-        found.append(travel_text(candidate.travel_minutes, candidate.travel_source))
+            return ["Comes to you; serves this location"]
+        return ["Comes to you"]
+    if candidate.travel_minutes is not None and is_destination(candidate, fit):
+        return [travel_text(candidate.travel_minutes, candidate.travel_source)]
+    return []
 
+
+def _welcome_reasons(query: Query, candidate: Candidate, fit: Fit) -> list[str]:
+    """Whom the place takes: police, medical clearance, intoxication, holds, walk-ins."""
     attributes = candidate.attributes
+    found: list[str] = []
     if "law-enforcement-no-refusal" in attributes:
         found.append("Never turns police away")
     elif "accepts-law-enforcement-dropoff" in attributes:
@@ -255,7 +263,12 @@ def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary
         found.append("Takes people on an emergency hold")
     if "walk-in" in attributes:
         found.append("Walk-ins welcome")
+    return found
 
+
+def _person_reasons(query: Query, candidate: Candidate) -> list[str]:
+    """What fits the person: language, payment, specialised populations."""
+    found: list[str] = []
     if query.language is not None:
         served = {normalise_language(c) for c in candidate.languages} or DEFAULT_LANGUAGES
         if query.language in served:
@@ -266,10 +279,26 @@ def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary
         found.append("Payment rules unknown: ask")
     for code in sorted(candidate.audience_populations & query.populations):
         found.append(f"Specialises in {population_words(code)}")
-
-    if candidate.assured_date is not None:
-        if query.at.date() - candidate.assured_date <= VERIFIED_WITHIN:
-            found.append(f"Verified {candidate.assured_date.isoformat()}")
-        else:
-            found.append(f"Last verified {candidate.assured_date.isoformat()} (over 6 months)")
     return found
+
+
+def _verified_reasons(query: Query, candidate: Candidate) -> list[str]:
+    if candidate.assured_date is None:
+        return []
+    if query.at.date() - candidate.assured_date <= VERIFIED_WITHIN:
+        return [f"Verified {candidate.assured_date.isoformat()}"]
+    return [f"Last verified {candidate.assured_date.isoformat()} (over 6 months)"]
+
+
+def reasons(query: Query, candidate: Candidate, fit: Fit, vocabulary: Vocabulary) -> list[str]:
+    """Plain-language reasons, in the order an officer needs them: why this type, hours,
+    capacity, travel, whom the place takes, what fits the person, when it was verified."""
+    return [
+        *_fit_reasons(query, fit, vocabulary),
+        _hours_reason(query, candidate),
+        *_capacity_reasons(query, candidate),
+        *_travel_reasons(candidate, fit),
+        *_welcome_reasons(query, candidate, fit),
+        *_person_reasons(query, candidate),
+        *_verified_reasons(query, candidate),
+    ]

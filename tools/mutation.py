@@ -2,7 +2,7 @@
 
     python tools/mutation.py pmhc_directory/hours/rules.py            # a sample of 40 sites
     python tools/mutation.py pmhc_directory/gaps/fca.py --all         # every site
-    python tools/mutation.py pmhc_directory/services/lookup.py --sample 60 --seed 7
+    python tools/mutation.py pmhc_directory/services/lookup/screening.py --sample 60 --seed 7
     python tools/mutation.py --list                                   # modules and their tests
 
 What it does, one step at a time and never more than one pytest at once:
@@ -88,7 +88,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "pmhc_directory/hours/engine.py": HOURS_TESTS,
     "pmhc_directory/hours/describe.py": HOURS_TESTS,
     "pmhc_directory/hours/freeform.py": HOURS_TESTS,
-    "pmhc_directory/services/lookup.py": LOOKUP_TESTS,
+    # The lookup package (services/lookup/): its rule-bearing modules.
+    "pmhc_directory/services/lookup/parameters.py": LOOKUP_TESTS,
+    "pmhc_directory/services/lookup/screening.py": LOOKUP_TESTS,
+    "pmhc_directory/services/lookup/answer.py": LOOKUP_TESTS,
+    "pmhc_directory/services/lookup/unmet.py": LOOKUP_TESTS,
     "pmhc_directory/outcomes/privacy.py": (
         "tests/unit/outcomes/test_privacy.py",
         "tests/unit/outcomes/test_privacy_edges.py",

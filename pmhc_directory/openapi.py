@@ -95,9 +95,11 @@ MATCH_RESULT = _obj(
         "travel_minutes": _nullable(NUMBER),
         "travel_source": {
             "type": ["string", "null"],
-            "enum": ["road", "estimate", "unreachable", None],
+            "enum": ["road", "estimate", "unreachable", "beyond", None],
             "description": "road: over the loaded road network; estimate: a network is loaded "
             "but a point is off it; unreachable: no road route (travel_minutes null); "
+            "beyond: a road route longer than the lookup's road search went, more than every "
+            "travel limit (travel_minutes null); "
             "null: no road network, straight-line estimate (docs/roads.md).",
         },
         "open_now": {"type": ["boolean", "null"], "description": "null: hours unknown"},

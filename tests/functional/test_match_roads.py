@@ -158,6 +158,7 @@ def test_beyond_the_lookups_road_search_a_place_is_more_than_the_limit_never_no_
     # The search stops at 45 minutes (places only): every place past it is "more than 45".
     for name in ("Past The Limit", "Far North", "Farthest North"):
         assert too_far[name] == ["More than 45 min by road, over the limit"]
+    _conforms_to_the_openapi_document(answer)
     assert too_far["Island"] == ["No road route from here (road network)"]
 
     # A longer limit of the officer's: the far place's exact drive, equal to the unbounded one.
@@ -168,3 +169,13 @@ def test_beyond_the_lookups_road_search_a_place_is_more_than_the_limit_never_no_
     assert far["travel_minutes"] == round(exact_of["Far North"])
     assert f"{round(exact_of['Far North'])} min by road" in reasons(far)
     assert sorted(e["name"] for e in answer["excluded"]) == ["Farthest North", "Island"]
+
+
+def _conforms_to_the_openapi_document(answer: dict) -> None:
+    from jsonschema import Draft202012Validator
+
+    from pmhc_directory.openapi import build_document
+
+    document = build_document()
+    schema = {"$ref": "#/components/schemas/MatchAnswer", "components": document["components"]}
+    Draft202012Validator(schema).validate(answer)

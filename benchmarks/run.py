@@ -583,7 +583,8 @@ def measure_http(
                 time.sleep(0.05)
                 continue
             if status != 200:
-                raise RuntimeError(f"match answered {status}: {body[:300]!r}")
+                tail = (instance / "gunicorn.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"match answered {status}: {body[:300]!r}; log:\n{tail}")
             cold = time.perf_counter() - started
             break
         # Warm every worker (each builds its own caches), then measure.

@@ -588,6 +588,28 @@ def test_involuntary_hold_excludes_voluntary_only_and_units_without_the_attribut
 # --------------------------------------------------------------------------- 13. service area
 
 
+@pytest.mark.parametrize(
+    "lat, lon",
+    [(35.68, 139.69), (-33.87, 151.21), (60.17, 24.94), (-34.60, -58.38), (0.05, 0.05)],
+    ids=["tokyo", "sydney", "helsinki", "buenos-aires", "null-island"],
+)
+def test_a_service_area_is_found_in_every_quarter_of_the_globe(client, session, lat, lon):
+    """A team's service area is honoured wherever the point is on the globe (the answer's
+    side; screening's side is tests/integration/test_lookup_service.py)."""
+    team = build_service(
+        session,
+        "Anywhere Mobile Team",
+        types=("mobile-crisis",),
+        attributes=("open-24-7",),
+        schedules=ROUND_THE_CLOCK,
+        service_area=square(lat, lon, 0.2),
+    )
+    answer = lookup(client, session, needs="crisis-now", lat=lat, lon=lon)
+    assert "Comes to you; serves this location" in result_for(answer, team)["reasons"]
+    away = lookup(client, session, needs="crisis-now", lat=lat + 0.5, lon=lon)
+    assert excluded_codes(away, team) == ["outside-service-area"]
+
+
 def test_mobile_team_must_serve_the_location(client, session):
     far_lat, far_lon = 36.5, -105.9
     elsewhere = build_service(

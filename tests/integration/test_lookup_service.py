@@ -289,3 +289,38 @@ def test_the_json_is_the_typed_answer_written_out(session):
         assert body == run_lookup(session, request, geocoder=geocoder, settings=SETTINGS, now=NOW)
         assert answer.results or answer.gaps
         assert answer.contact_lines
+
+
+@pytest.mark.parametrize(
+    "lat, lon",
+    [(35.68, 139.69), (-33.87, 151.21), (60.17, 24.94), (-34.60, -58.38), (35.08, -106.65)],
+    ids=["tokyo", "sydney", "helsinki", "buenos-aires", "albuquerque"],
+)
+def test_screening_finds_a_service_area_in_every_quarter_of_the_globe(session, lat, lon):
+    """Screening's in-area answer (a bounding box first, then the exact shape) is right
+    wherever the point is, not only where longitudes are below latitudes (as across the
+    United States): a wrong box test would drop a team from the shortlist at scale."""
+    import numpy as np
+
+    from pmhc_directory.matching.screen import IN_AREA_NO, IN_AREA_YES
+    from pmhc_directory.services import lookup
+    from pmhc_directory.services.lookup.screening import _in_area
+    from pmhc_directory.taxonomy import vocabulary
+    from tests.scenario_builders import ROUND_THE_CLOCK, build_service, square
+
+    build_service(
+        session,
+        "Anywhere Mobile Team",
+        types=("mobile-crisis",),
+        attributes=("open-24-7",),
+        schedules=ROUND_THE_CLOCK,
+        service_area=square(lat, lon, 0.2),
+    )
+    cache = lookup.CandidateCache()
+    columns, _capacity, _facts = cache.current(session, vocabulary())
+    pool = np.flatnonzero(columns.alive)
+    names = [columns.entries[int(p)].common["name"] for p in pool]
+    team = names.index("Anywhere Mobile Team")
+    assert _in_area(columns, pool, lat, lon)[team] == IN_AREA_YES
+    assert _in_area(columns, pool, lat + 0.5, lon)[team] == IN_AREA_NO
+    assert _in_area(columns, pool, lat, lon + 0.5)[team] == IN_AREA_NO

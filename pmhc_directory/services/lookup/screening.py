@@ -384,16 +384,20 @@ def _screen_minutes(
     judged = table.goes_to_person[pool] & (in_area != IN_AREA_UNKNOWN)
     with np.errstate(invalid="ignore"):
         certainly_far = ~judged & (minutes > cap * ESTIMATE_SLACK)
-    exact = np.flatnonzero(placed & ~judged & ~certainly_far)
+    doubtful = placed & ~judged & ~certainly_far
+    times = None if origin is None else origin.times_to(lats, lons)
+    if times is not None:
+        doubtful &= np.isnan(times[0])  # the road time replaces the estimate where there is one
+    exact = np.flatnonzero(doubtful)
     if len(exact):
         minutes[exact] = travel.minutes_of(geodesic_km_to_many(lat, lon, lats[exact], lons[exact]))
-    nearness = minutes
-    if origin is not None:
-        road, beyond = origin.times_to(lats, lons)
-        minutes = np.where(np.isnan(road), minutes, road)
-        farthest = np.max(minutes[np.isfinite(minutes)], initial=0.0)
-        nearness = np.where(beyond, farthest + nearness, minutes)
-    return minutes, nearness
+    if times is None:
+        return minutes, minutes
+    road, beyond = times
+    estimate = minutes
+    minutes = np.where(np.isnan(road), estimate, road)
+    farthest = np.max(minutes[np.isfinite(minutes)], initial=0.0)
+    return minutes, np.where(beyond, farthest + estimate, minutes)
 
 
 def _capacity_fresh(

@@ -37,10 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:  # imported where used: scipy costs a worker 0.4 s to start (docs/scale.md)
+    import scipy.sparse as sp
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "CRISIS_ELEMENTS",
@@ -298,10 +301,17 @@ def candidate_pairs(
     return rows, cols
 
 
+def _kdtree(points: np.ndarray) -> cKDTree:
+    """A ``scipy.spatial.cKDTree`` of ``points`` (scipy is imported at first use)."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(points)
+
+
 def area_tree(area_lat: np.ndarray, area_lon: np.ndarray) -> cKDTree:
     """The KD-tree that :func:`candidate_pairs` and :func:`reach_pairs` query (points of the
     unit sphere), to build once for many queries over the same areas."""
-    return cKDTree(_unit_sphere(np.asarray(area_lat, float), np.asarray(area_lon, float)))
+    return _kdtree(_unit_sphere(np.asarray(area_lat, float), np.asarray(area_lon, float)))
 
 
 def _pairs_with_arc(
@@ -324,8 +334,8 @@ def _pairs_with_arc(
         rows = np.repeat(np.arange(area_lat.size), placed.size)
         return rows, np.tile(placed, area_lat.size), np.full(rows.size, np.nan)
     chord = 2.0 * np.sin(arc / (2.0 * EARTH_RADIUS_KM))
-    tree = area_tree if area_tree is not None else cKDTree(_unit_sphere(area_lat, area_lon))
-    sites = cKDTree(_unit_sphere(site_lat[placed], site_lon[placed]))
+    tree = area_tree if area_tree is not None else _kdtree(_unit_sphere(area_lat, area_lon))
+    sites = _kdtree(_unit_sphere(site_lat[placed], site_lon[placed]))
     found = tree.sparse_distance_matrix(sites, chord, output_type="ndarray")
     arcs = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(found["v"] / 2.0, 1.0))
     return found["i"].astype(np.int64), placed[found["j"].astype(np.int64)], arcs
@@ -479,7 +489,7 @@ def reach_pairs(
     sup_rows, sup_cols, sup_keys = _supplied_pairs(supplied, thresholds, has_area, n_columns)
     rows_out, cols_out = [sup_rows], [sup_cols]
     if by_time.size and n_areas:
-        tree = area_tree if area_tree is not None else cKDTree(_unit_sphere(area_lat, area_lon))
+        tree = area_tree if area_tree is not None else _kdtree(_unit_sphere(area_lat, area_lon))
         for limit in np.unique(thresholds[by_time]):
             cols = by_time[thresholds[by_time] == limit]
             r, c = _estimated_pairs(
@@ -516,6 +526,8 @@ def sparse_reach(
     supplied: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> SparseReach:
     """:func:`reach_pairs` as a :class:`SparseReach` (one column per site)."""
+    import scipy.sparse as sp
+
     pairs = reach_pairs(
         area_lat,
         area_lon,
@@ -624,12 +636,16 @@ class GroupReach:
 
     def dense(self) -> np.ndarray:
         """The boolean ``(n_areas, n_groups)`` matrix, ``everywhere`` included."""
+        import scipy.sparse as sp
+
         out = self.matrix.toarray() > 0 if sp.issparse(self.matrix) else self.matrix.copy()
         out[:, self.everywhere] = True
         return out
 
     def widened(self, n_groups: int) -> GroupReach:
         """The same reach with groups added at the end (reaching nothing) up to ``n_groups``."""
+        import scipy.sparse as sp
+
         n_areas, before = self.shape
         if n_groups < before:
             raise ValueError(f"cannot narrow {before} groups to {n_groups}")
@@ -652,6 +668,8 @@ def group_reach(
 ) -> GroupReach:
     """:class:`GroupReach` of ``pairs`` (from :func:`reach_pairs`), each column counted in its
     ``column_group`` (``(n_columns,)`` integers in ``0..n_groups-1``)."""
+    import scipy.sparse as sp
+
     column_group = np.asarray(column_group)
     n_columns = pairs.everywhere.size
     if column_group.shape != (n_columns,) or (
@@ -684,6 +702,8 @@ def group_covered(reach: GroupReach, open_groups: np.ndarray) -> np.ndarray:
 
     Equal to :func:`covered` (one group) over the columns, each column open when its group is.
     """
+    import scipy.sparse as sp
+
     n_areas, n_groups = reach.shape
     open_groups = np.asarray(open_groups)
     if open_groups.dtype != bool or open_groups.ndim not in (1, 2):

@@ -40,11 +40,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # imported where used: scipy costs a worker 0.4 s to start (docs/scale.md)
+    import scipy.sparse as sp
 
 __all__ = [
     "LUO_QI_WEIGHTS",
@@ -86,6 +88,8 @@ def _vector(values: np.ndarray, name: str, length: int | None = None) -> FloatAr
 def _inputs(
     demand: np.ndarray, supply: np.ndarray, cost: CostMatrix
 ) -> tuple[FloatArray, FloatArray, _Costs]:
+    import scipy.sparse as sp
+
     costs: _Costs
     if isinstance(cost, sp.sparray | sp.spmatrix):  # sp.issparse, in a form mypy can narrow
         # A copy: we never touch the caller's matrix. scipy-stubs declares sparray and
@@ -132,6 +136,8 @@ def _weights(
     ``weight`` maps an array of finite or infinite minutes to weights (vectorised) and must
     return 0 for ``np.inf``. ``max_cost`` (inclusive) additionally zeroes pairs beyond it.
     """
+    import scipy.sparse as sp
+
     if isinstance(cost, sp.csr_array):
         data = cost.data
         keep = np.isfinite(data)

@@ -25,8 +25,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from geopy.distance import geodesic
-
 #: Mean Earth radius (IUGG, R1 = (2a + b) / 3) in km, used by :func:`haversine_km`.
 MEAN_EARTH_RADIUS_KM = 6371.0088
 
@@ -62,6 +60,8 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     ``ValueError`` for a latitude outside -90..90, a longitude outside -180..180 or a
     non-finite value: a bad coordinate is a bug upstream, not a distance.
     """
+    from geopy.distance import geodesic  # here: geopy's import takes 0.3 s of a worker's start
+
     _check_point(lat1, lon1)
     _check_point(lat2, lon2)
     return float(geodesic((lat1, lon1), (lat2, lon2), ellipsoid="WGS-84").km)

@@ -27,11 +27,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:  # imported where used: a worker without a network never needs scipy
+    from scipy.sparse import csr_matrix
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "HIGHWAY_SPEED_KMH",
@@ -296,6 +298,8 @@ class RoadNetwork:
     def _graph(self) -> csr_matrix:
         cached = self.__dict__.get("_graph_cache")
         if cached is None:
+            from scipy.sparse import csr_matrix
+
             n = self.node_count
             cached = csr_matrix((self.seconds, (self.tail, self.head)), shape=(n, n))
             object.__setattr__(self, "_graph_cache", cached)
@@ -313,6 +317,8 @@ class RoadNetwork:
     def _tree(self) -> cKDTree:
         cached = self.__dict__.get("_tree_cache")
         if cached is None:
+            from scipy.spatial import cKDTree
+
             cached = cKDTree(_unit_xyz(self.lat, self.lon))
             object.__setattr__(self, "_tree_cache", cached)
         return cached
@@ -361,6 +367,9 @@ class RoadNetwork:
         (an edge where some road leads from one to the other)."""
         cached = self.__dict__.get("_components_cache")
         if cached is None:
+            from scipy.sparse import csr_matrix
+            from scipy.sparse.csgraph import connected_components
+
             count, labels = connected_components(self._graph, directed=True, connection="strong")
             tails, heads = labels[self.tail], labels[self.head]
             cross = tails != heads
@@ -381,6 +390,8 @@ class RoadNetwork:
         wanted = labels[np.asarray(targets, np.int64)]
         result = wanted == own
         if not result.all():
+            from scipy.sparse.csgraph import breadth_first_order
+
             reachable = breadth_first_order(
                 between, int(own), directed=True, return_predecessors=False
             )
@@ -394,6 +405,8 @@ class RoadNetwork:
         no route exists, or none within ``limit_seconds``), by Dijkstra from the smaller side.
         A limit bounds each search to the nodes within it, which is what keeps a one-origin
         query on a state-size network fast."""
+        from scipy.sparse.csgraph import dijkstra
+
         sources = np.asarray(sources, np.int64)
         targets = np.asarray(targets, np.int64)
         result = np.full((len(sources), len(targets)), np.inf)
@@ -442,6 +455,8 @@ class RoadNetwork:
         if budget < 0:
             seconds = np.full(self.node_count, np.inf)  # the snap leg alone is over the limit
         else:
+            from scipy.sparse.csgraph import dijkstra
+
             seconds = np.atleast_2d(
                 dijkstra(self._graph, directed=True, indices=nodes[:1], limit=budget)
             )[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import shapely
 
 from pmhc_directory.gaps import coverage
@@ -212,7 +213,7 @@ def test_reach_grouped_by_hours_equals_dense_every_hour_and_type(
             pairs.rows[keep], position[pairs.cols[keep]], pairs.everywhere[mine]
         )
         reach = coverage.group_reach(inv["n_areas"], type_pairs, column_group, len(bitmaps))
-        assert coverage.sp.issparse(reach.matrix) == (dense_cells == 0)
+        assert sp.issparse(reach.matrix) == (dense_cells == 0)
         np.testing.assert_array_equal(coverage.group_covered(reach, bitmaps), expected[:, t, :])
         for hour in (0, 3, 14, 101, 167):
             np.testing.assert_array_equal(

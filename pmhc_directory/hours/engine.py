@@ -22,6 +22,7 @@ clock and ignores ``fold``, which would misorder instants in the repeated autumn
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -133,6 +134,69 @@ def evaluate(
         return UNKNOWN
     horizon = timedelta(days=horizon_days)
     intervals = _open_utc(rules, at_utc, at_utc + max(horizon, ALWAYS_OPEN_SPAN), zone, always_open)
+    return _state(intervals, at_utc, horizon, zone)
+
+
+@dataclass(frozen=True)
+class DayHours:
+    """What :func:`evaluate` needs for every instant of one local date, computed once
+    (:func:`day_hours`): the merged open intervals (UTC) from a day before the date to
+    ``max(horizon, 7 days)`` and a day past it. Many lookups fall on one date, and a directory
+    has far fewer distinct schedules than sites."""
+
+    day: date
+    zone: tzinfo
+    horizon: timedelta
+    intervals: tuple[Interval, ...]
+
+
+def day_hours(
+    rules: Sequence[ScheduleRule],
+    day: date,
+    zone: tzinfo,
+    *,
+    always_open: bool = False,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> DayHours | None:
+    """The open intervals every instant of local date ``day`` in ``zone`` is evaluated on
+    (:func:`evaluate_in`), or None when the hours are unknown (:func:`evaluate` is cheap then)."""
+    if horizon_days < 0:
+        raise ValueError("horizon_days must be 0 or more")
+    if not has_known_hours(rules, always_open=always_open):
+        return None
+    horizon = timedelta(days=horizon_days)
+    # Wider than the date's instants by a day each side (no UTC offset moves a date that far).
+    start = _local_to_utc(datetime.combine(day, time()), zone) - timedelta(days=1)
+    stop = _local_to_utc(datetime.combine(day, time()), zone) + timedelta(days=2)
+    intervals = _open_utc(rules, start, stop + max(horizon, ALWAYS_OPEN_SPAN), zone, always_open)
+    return DayHours(day, zone, horizon, tuple(intervals))
+
+
+def evaluate_in(hours: DayHours, at: datetime) -> OpenState:
+    """:func:`evaluate` at ``at`` from its local date's :class:`DayHours`, and equal to it: the
+    intervals from ``at`` to ``at + max(horizon, 7 days)`` are the ones :func:`evaluate`
+    computes (merged intervals are canonical, however wide the range they were merged over).
+    One running past that end is not cut: only its start, or that it runs 7 days, is read.
+    ``ValueError`` when ``at`` is not on that date."""
+    at_utc = _utc(at, "at")
+    if at_utc.astimezone(hours.zone).date() != hours.day:
+        raise ValueError(f"{at.isoformat()} is not on {hours.day.isoformat()} in {hours.zone}")
+    end = at_utc + max(hours.horizon, ALWAYS_OPEN_SPAN)
+    intervals = hours.intervals
+    first = bisect_right(intervals, at_utc, key=lambda interval: interval[1])
+    cut = []
+    for s, e in intervals[first:]:
+        if s >= end:
+            break
+        cut.append((max(s, at_utc), e))
+    return _state(cut, at_utc, hours.horizon, hours.zone)
+
+
+def _state(
+    intervals: list[Interval], at_utc: datetime, horizon: timedelta, zone: tzinfo
+) -> OpenState:
+    """The :class:`OpenState` at ``at_utc`` of the merged open intervals cut to ``[at_utc,
+    at_utc + max(horizon, ALWAYS_OPEN_SPAN))``."""
     if intervals and intervals[0][0] <= at_utc:
         closes = intervals[0][1]
         if closes - at_utc >= ALWAYS_OPEN_SPAN:

@@ -40,6 +40,9 @@ class Columns:
     fits_memo: dict[tuple[Any, ...], list[Fit | None]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Each hours code's open intervals per local date and zone (``hours.DayHours``), shared by
+    # the columns an update makes (their hours codes are the same; see _OpenStates).
+    day_hours: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, entries_by_service: Mapping[str, list[SiteEntry]]) -> Columns:
@@ -118,6 +121,7 @@ class Columns:
             hours_index=hours_index,
             table=self.table.extended(statics, hours_codes),
             positions=positions,
+            day_hours=self.day_hours,
         )
 
 

@@ -14,7 +14,7 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
 from ...geo.distance import TravelModel, geodesic_km_to_many, haversine_km_to_many
-from ...hours import OpenState, ScheduleRule, evaluate
+from ...hours import OpenState, ScheduleRule, day_hours, evaluate, evaluate_in
 from ...matching import Candidate, Capacity, Fit, Query
 from ...matching.policy import Policy, default_policy
 from ...matching.ranking import TRAVEL_ZERO_AT
@@ -101,11 +101,11 @@ def road_limit(query: Query, fits: Sequence[Fit | None]) -> float:
 
 
 def _road_times(origin: Any, columns: Columns, positions: Any) -> tuple[Any, Any] | None:
-    """``(minutes, beyond)`` by road to the sites at ``positions`` (``OriginTimes.times_to``:
+    """``(minutes, beyond)`` by road to the sites at ``positions`` (``OriginTimes.times_at``:
     NaN where the estimate applies), or None without a road origin."""
     if origin is None:
         return None
-    return origin.times_to(columns.lat[positions], columns.lon[positions])
+    return origin.times_at(columns.lat, columns.lon, positions)
 
 
 def _capacity_now(fact: CapacityFact | None, now: datetime, fresh_hours: float) -> Capacity | None:
@@ -152,22 +152,42 @@ def query_of(request: LookupRequest, now: datetime, policy: Policy | None = None
     )
 
 
+#: Hours codes x local dates whose open intervals the columns keep (a few hundred distinct
+#: hours x the dates lookups fall on); past this many they start again.
+_DAY_HOURS_MEMO_SIZE = 20_000
+_NOT_YET = object()
+
+
 class _OpenStates:
     """Open-now states per hours code, each evaluated once per lookup (a few hundred distinct
-    hours stand for tens of thousands of sites)."""
+    hours stand for tens of thousands of sites), from the code's open intervals for the local
+    date (``hours.day_hours``), which the columns keep for every lookup on that date."""
 
     def __init__(self, columns: Columns, at: datetime, zone: ZoneInfo) -> None:
         self.columns, self.at, self.zone = columns, at, zone
+        self.day = at.astimezone(zone).date()
         self.known: dict[int, OpenState] = {}
 
     def __call__(self, code: int) -> OpenState:
         state = self.known.get(code)
         if state is None:
-            rules, always_open = self.columns.hours[code]
-            state = self.known[code] = _open_state(
-                None if rules is None else list(rules), self.at, self.zone, always_open
-            )
+            state = self.known[code] = self._evaluate(code)
         return state
+
+    def _evaluate(self, code: int) -> OpenState:
+        rules, always_open = self.columns.hours[code]
+        if rules is None:  # unreadable hours: never shown as open
+            return _open_state(None, self.at, self.zone, always_open)
+        memo = self.columns.day_hours
+        key = (code, self.day, self.zone)
+        hours = memo.get(key, _NOT_YET)
+        if hours is _NOT_YET:
+            if len(memo) >= _DAY_HOURS_MEMO_SIZE:
+                memo.clear()
+            hours = memo[key] = day_hours(list(rules), self.day, self.zone, always_open=always_open)
+        if hours is None:  # no timed rule: evaluate says unknown (or closed by a closure)
+            return _open_state(list(rules), self.at, self.zone, always_open)
+        return evaluate_in(hours, self.at)
 
 
 def _make_candidate(
@@ -385,7 +405,7 @@ def _screen_minutes(
     with np.errstate(invalid="ignore"):
         certainly_far = ~judged & (minutes > cap * ESTIMATE_SLACK)
     doubtful = placed & ~judged & ~certainly_far
-    times = None if origin is None else origin.times_to(lats, lons)
+    times = _road_times(origin, columns, pool)
     if times is not None:
         doubtful &= np.isnan(times[0])  # the road time replaces the estimate where there is one
     exact = np.flatnonzero(doubtful)

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 FILENAME = "lookup-cache.pickle"
 #: Bumped whenever what the cache holds changes shape.
-FORMAT = 2
+FORMAT = 3  # 3: the columns keep open intervals per date (day_hours)
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def write(
     if path is None:
         return None
     if columns is not None:  # what lookups memoised is not part of the facts
-        columns = replace(columns, fits_memo={})
+        columns = replace(columns, fits_memo={}, day_hours={})
     snapshot = Snapshot(
         FORMAT, signature(session, vocab), state, entries, capacities, time.time(), columns
     )

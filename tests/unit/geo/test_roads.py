@@ -339,3 +339,49 @@ def test_remembered_snaps_equal_fresh_ones_and_a_moved_point_is_snapped_again():
         assert np.array_equal(remembered[1], fresh[1])
     moved = network.snap_remembered(lat[:1] + 0.004, lon[:1])
     assert np.array_equal(moved[0], network.snap(lat[:1] + 0.004, lon[:1])[0])
+
+
+def test_snapped_columns_equal_fresh_snaps_and_follow_appended_and_changed_columns():
+    ways = [([node(i, j) for j in range(5)], {"highway": "residential"}) for i in range(5)]
+    network = build(*ways)
+    rng = np.random.default_rng(6)
+    lat = LAT0 + rng.uniform(-0.001, 0.005, 40)
+    lon = LON0 + rng.uniform(-0.001, 0.005, 40)
+    lat[[3, 17]] = np.nan  # sites without a point
+    lon[[3, 30]] = np.nan
+
+    def expected(la, lo):
+        nodes, km = np.full(len(la), -1), np.full(len(la), np.inf)
+        placed = ~np.isnan(la) & ~np.isnan(lo)
+        nodes[placed], km[placed] = network.snap(la[placed], lo[placed])
+        return nodes, km
+
+    for la, lo in (
+        (lat[:25], lon[:25]),
+        (lat[:25], lon[:25]),  # the same columns again
+        (lat.copy(), lon.copy()),  # new columns that start with the old ones: 15 appended
+        (lat[5:], lon[5:]),  # other columns: every point snapped again
+        (lat[5:] + 0.002, lon[5:]),  # every site moved
+    ):
+        nodes, km = network.snap_columns(la, lo)
+        want_nodes, want_km = expected(la, lo)
+        assert np.array_equal(nodes, want_nodes)
+        assert np.array_equal(km, want_km)
+
+
+def test_times_at_positions_of_site_columns_equal_times_to_those_sites():
+    network, points = line_network()
+    lat = np.array([p[1] for p in points] + [np.nan])
+    lon = np.array([p[2] for p in points] + [np.nan])
+    start = points[0]
+    exact = network.from_point(start[1], start[2], max_snap_km=1.0, snap_speed_kmh=15.0)
+    bound = sorted(exact.minutes_to(lat[:-1], lon[:-1]))[6]
+    origin = network.from_point(
+        start[1], start[2], max_snap_km=1.0, snap_speed_kmh=15.0, limit_minutes=bound
+    )
+    positions = np.array([len(lat) - 1, 12, 0, 5, 14, 13, 6, 6])
+    minutes, beyond = origin.times_at(lat, lon, positions)
+    want_minutes, want_beyond = origin.times_to(lat[positions], lon[positions])
+    np.testing.assert_array_equal(minutes, want_minutes)
+    np.testing.assert_array_equal(beyond, want_beyond)
+    assert np.isnan(minutes[0]) and np.isfinite(minutes[2]) and beyond.any()

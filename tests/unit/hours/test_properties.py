@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmhc_directory.hours import (
     ScheduleRule,
+    day_hours,
     evaluate,
+    evaluate_in,
     has_known_hours,
     is_open_at,
     open_intervals,
@@ -254,3 +257,50 @@ def test_open_now_matches_a_brute_force_oracle(
     closure_rules = [ScheduleRule(valid_from=first, valid_to=last) for first, last in closures]
     state = evaluate([*rules, *closure_rules], at, zone)
     assert state.open_now is oracle_is_open(rules, closures, at)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    rules=rule_lists,
+    at=instants,
+    zone=zones,
+    always_open=st.booleans(),
+    horizon_days=st.sampled_from([0, 1, 3, 14]),
+    later=st.lists(st.integers(0, 24 * 60 * 60 * 1_000_000), max_size=4),
+)
+def test_a_dates_precomputed_hours_evaluate_every_instant_of_it_as_evaluate_does(
+    rules: list[ScheduleRule],
+    at: datetime,
+    zone: ZoneInfo,
+    always_open: bool,
+    horizon_days: int,
+    later: list[int],
+) -> None:
+    day = at.astimezone(zone).date()
+    hours = day_hours(rules, day, zone, always_open=always_open, horizon_days=horizon_days)
+    if hours is None:
+        assert not has_known_hours(rules, always_open=always_open)
+        return
+    # The instant drawn and others on the same date (one DayHours serves a whole date).
+    moments = [utc(at)] + [utc(at) + timedelta(microseconds=m) for m in later]
+    for moment in moments:
+        if moment.astimezone(zone).date() != day:
+            continue
+        expected = evaluate(rules, moment, zone, always_open=always_open, horizon_days=horizon_days)
+        assert evaluate_in(hours, moment.astimezone(zone)) == expected
+        assert evaluate_in(hours, moment) == expected  # any zone for the instant
+
+
+def test_precomputed_hours_refuse_an_instant_of_another_date() -> None:
+    zone = ZoneInfo("America/Denver")
+    rules = [ScheduleRule(byday="MO,TU,WE,TH,FR", opens_at="09:00", closes_at="17:00")]
+    hours = day_hours(rules, date(2026, 3, 8), zone)  # the spring-forward date
+    assert hours is not None
+    last = datetime(2026, 3, 8, 23, 59, 59, 999999, tzinfo=zone)
+    assert evaluate_in(hours, last) == evaluate(rules, last, zone)
+    with pytest.raises(ValueError, match="is not on 2026-03-08"):
+        evaluate_in(hours, last + TICK)
+    with pytest.raises(ValueError, match="is not on 2026-03-08"):
+        evaluate_in(hours, datetime(2026, 3, 7, 23, 59, tzinfo=zone))
+    with pytest.raises(ValueError, match="horizon_days"):
+        day_hours(rules, date(2026, 3, 8), zone, horizon_days=-1)

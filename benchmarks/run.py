@@ -29,7 +29,10 @@ it a database of its own), then measures and prints a table. Figures (``--json``
 * with ``--road-grid N``: ``road_match_p50_ms``, ``road_match_p95_ms`` (and ``road_*``
   figures of the network), the same lookups with an ``N x N`` synthetic grid road network
   spanning the state loaded (``N=1000``: a million nodes, state size), see
-  :func:`measure_roads`; measured last, after every other stage.
+  :func:`measure_roads`; measured last, after every other stage. Unless ``--skip-http``,
+  gunicorn then serves the lookups with the network in use: ``road_http_match_p95_ms``,
+  ``road_rss_mb`` (a warm worker holding the network) and ``road_cold_start_seconds`` (the
+  first match reads the network from the database and builds its graph and KD-tree).
 """
 
 from __future__ import annotations
@@ -656,6 +659,9 @@ ROWS = (
     ("road_part_p50_ms", "  road search alone p50 (ms)", ""),
     ("road_part_p95_ms", "  road search alone p95 (ms)", ""),
     ("road_part_cpu_p95_ms", "  road search alone CPU p95 (ms)", ""),
+    ("road_http_match_p95_ms", "  match p95 over HTTP (ms)", "<= 60"),
+    ("road_rss_mb", "  peak RSS of a warm worker (MB)", "<= 500"),
+    ("road_cold_start_seconds", "  cold start to first match (s)", ""),
     ("cold_start_seconds", "Cold start to first match (s)", ""),
 )
 
@@ -730,6 +736,18 @@ def run(args: argparse.Namespace, progress: Callable[[str], None] = say) -> dict
             all_stages.append(("coverage", lambda: measure_coverage(app)))
         if args.road_grid:
             all_stages.append(("roads", lambda: measure_roads(app, queries, args.road_grid)))
+            if not args.skip_http:  # the network stays in use after the roads stage
+                all_stages.append(
+                    (
+                        "roads",
+                        lambda: {
+                            f"road_{key}": value
+                            for key, value in measure_http(
+                                url, instance, queries, workers=args.workers, clients=args.clients
+                            ).items()
+                        },
+                    )
+                )
         wanted = {w.strip().lower() for w in (args.only or "").split(",") if w.strip()}
         stages = [(n, f) for n, f in all_stages if not wanted or n.lower() in wanted]
         for name, stage in stages:

@@ -154,7 +154,19 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _uuids_as_text)
+    return engine
+
+
+def _uuids_as_text(dbapi_connection: Any, _record: Any) -> None:
+    """Read PostgreSQL's UUIDs as the text the server sends (lower case with dashes, the
+    string ``CanonicalUuid`` gives), not through ``uuid.UUID`` and back to ``str``: reading
+    the ids of a rebuild or a lookup cache costs a fifth less."""
+    from psycopg.types.string import TextLoader
+
+    dbapi_connection.adapters.register_loader("uuid", TextLoader)
 
 
 class Database:

@@ -213,11 +213,16 @@ class NetworkBuilder:
 
 @dataclass(frozen=True, eq=False)
 class RoadNetwork:
-    """A directed drive-time graph (see the module docstring). Arrays are read-only."""
+    """A directed drive-time graph (see the module docstring). Arrays are read-only.
+
+    Edges are held as compressed sparse rows, the form the shortest-path search reads, so the
+    search's graph shares these arrays instead of copying them (a state network's edges are
+    tens of megabytes): the edges leaving node ``i`` are ``indptr[i]:indptr[i + 1]``, ordered
+    by ``head``."""
 
     lat: np.ndarray
     lon: np.ndarray
-    tail: np.ndarray
+    indptr: np.ndarray
     head: np.ndarray
     seconds: np.ndarray
     metadata: dict = field(default_factory=dict)
@@ -239,17 +244,34 @@ class RoadNetwork:
         used[tail] = True
         used[head] = True
         renumber = np.cumsum(used) - 1
-        network = cls(
-            lat=lat[used],
-            lon=lon[used],
-            tail=renumber[tail].astype(np.int32),
-            head=renumber[head].astype(np.int32),
-            seconds=seconds,
-            metadata=dict(metadata),
+        return cls._of_sorted(
+            lat[used], lon[used], renumber[tail], renumber[head], seconds, dict(metadata)
         )
-        for array in (network.lat, network.lon, network.tail, network.head, network.seconds):
+
+    @classmethod
+    def _of_sorted(cls, lat, lon, tail, head, seconds, metadata: dict) -> RoadNetwork:
+        """A network of edges sorted by (tail, head) without parallel edges, as
+        :meth:`from_edges` leaves them (renumbering keeps the order)."""
+        n = len(lat)
+        index = np.int32 if len(head) < 2**31 and n < 2**31 else np.int64
+        indptr = np.zeros(n + 1, dtype=index)
+        np.cumsum(np.bincount(np.asarray(tail, np.int64), minlength=n), out=indptr[1:])
+        network = cls(
+            lat=np.asarray(lat, np.float64),
+            lon=np.asarray(lon, np.float64),
+            indptr=indptr,
+            head=np.asarray(head, dtype=index),
+            seconds=np.asarray(seconds, np.float64),
+            metadata=metadata,
+        )
+        for array in (network.lat, network.lon, network.indptr, network.head, network.seconds):
             array.setflags(write=False)
         return network
+
+    @property
+    def tail(self) -> np.ndarray:
+        """The node each edge leaves (made from ``indptr`` when asked: not kept)."""
+        return np.repeat(np.arange(self.node_count, dtype=self.head.dtype), np.diff(self.indptr))
 
     @property
     def max_speed_kmh(self) -> float:
@@ -262,7 +284,7 @@ class RoadNetwork:
 
     @property
     def edge_count(self) -> int:
-        return len(self.tail)
+        return len(self.head)
 
     # -- storage ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -283,15 +305,12 @@ class RoadNetwork:
     def from_bytes(cls, data: bytes) -> RoadNetwork:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             metadata = json.loads(arrays["metadata"].tobytes().decode("utf-8"))
-            network = cls(
-                lat=arrays["lat"],
-                lon=arrays["lon"],
-                tail=arrays["tail"],
-                head=arrays["head"],
-                seconds=arrays["seconds"],
-                metadata=metadata,
-            )
-        return network
+            lat, lon = arrays["lat"], arrays["lon"]
+            tail, head, seconds = arrays["tail"], arrays["head"], arrays["seconds"]
+        key = tail.astype(np.int64) * max(1, len(lat)) + head
+        if len(key) and not np.all(key[1:] > key[:-1]):  # not as to_bytes writes: sort again
+            return cls.from_edges(lat, lon, tail, head, seconds, metadata=metadata)
+        return cls._of_sorted(lat, lon, tail, head, seconds, metadata)
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -300,8 +319,8 @@ class RoadNetwork:
         if cached is None:
             from scipy.sparse import csr_matrix
 
-            n = self.node_count
-            cached = csr_matrix((self.seconds, (self.tail, self.head)), shape=(n, n))
+            n = self.node_count  # shares the arrays: no copy of the edges
+            cached = csr_matrix((self.seconds, self.head, self.indptr), shape=(n, n))
             object.__setattr__(self, "_graph_cache", cached)
         return cached
 

@@ -31,8 +31,11 @@ from .schema import IndexedText
 # (field name, term bytes, document number, weight, encoded value), as whoosh passes them.
 Posting = tuple[str, bytes, int, float, bytes]
 
-# Distinct (field, value) pairs whose postings PostingsInMemory.indexed remembers.
-_INDEXED_KEPT = 10_000
+# Distinct (field, value) pairs whose postings PostingsInMemory.indexed remembers, and the
+# longest value remembered (organization names, type lists and short names repeat across
+# services; long descriptions seldom do). At most about 10 MB.
+_INDEXED_KEPT = 20_000
+_INDEXED_LONGEST = 200
 _LENGTH_OF_BYTE: list[int | None] = [None] + [byte_to_length(b) for b in range(1, 256)]
 
 
@@ -102,16 +105,17 @@ class PostingsInMemory:
         return length
 
     def indexed(self, name: str, field: Any, value: str) -> list[tuple[bytes, int, float, bytes]]:
-        """``field.index(value)``, remembered for values that repeat (kinds, statuses, type
-        codes; not the values of a unique field such as the id)."""
-        if field.unique:
-            return list(field.index(value))
+        """``field.index(value)`` (``IndexedText.postings``), remembered for values that may
+        repeat (kinds, statuses, type lists, organization names; not the values of a unique
+        field such as the id, nor long texts)."""
+        if field.unique or len(value) > _INDEXED_LONGEST:
+            return _postings(field, value)
         key = (name, value)
         found = self._indexed.get(key)
         if found is None:
             if len(self._indexed) >= _INDEXED_KEPT:
                 self._indexed.clear()
-            found = self._indexed[key] = list(field.index(value))
+            found = self._indexed[key] = _postings(field, value)
         return found
 
     def cleanup(self) -> None:
@@ -202,11 +206,7 @@ def add_document(writer: Any, fields: dict[str, str]) -> None:
             field = schema[name]
             length = 0
             if field.indexed:
-                if isinstance(field, IndexedText):
-                    items: Iterable[tuple[bytes, int, float, bytes]] = field.postings(value)
-                else:
-                    items = pool.indexed(name, field, value)
-                length = pool.add_field(name, docnum, items)
+                length = pool.add_field(name, docnum, pool.indexed(name, field, value))
                 length = length if field.scorable else 0
             perdoc.add_field(name, field, value if field.stored else None, length)
     except Exception:
@@ -215,6 +215,10 @@ def add_document(writer: Any, fields: dict[str, str]) -> None:
     perdoc.finish_doc()
     writer._added = True
     writer.docnum += 1
+
+
+def _postings(field: Any, value: str) -> list[tuple[bytes, int, float, bytes]]:
+    return field.postings(value) if isinstance(field, IndexedText) else list(field.index(value))
 
 
 def _plain(field: Any) -> bool:

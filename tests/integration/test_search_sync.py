@@ -18,6 +18,7 @@ from pmhc_directory.models import (
     Phone,
     SearchChange,
     Service,
+    ServiceAtLocation,
     TaxonomyTerm,
 )
 from pmhc_directory.search import SearchIndex
@@ -413,6 +414,62 @@ def test_reindex_indexes_every_service_and_reports_progress(session, index):
     assert [h.name for h in index.search("harbor").hits] == ["Harbor House"]
     assert [h.name for h in index.search("crisis", types=["mobile-crisis"]).hits] == [
         "Juniper Place"
+    ]
+
+
+def test_a_rebuilds_id_ranges_read_the_same_texts_as_lists_of_ids(session):
+    """``all_between``: every service from the first id to the last in the database's order is
+    read by range (a rebuild); the texts equal those read by the list of ids, and a service
+    between them that is not asked for is left out."""
+    org = make_organization(session, name="Harbor Health", alternate_name="HH Network")
+    services = [
+        make_service(session, name=f"Service {n}", types=types, organization=org)
+        for n, types in enumerate(
+            [("sobering-center", "mobile-crisis"), (), ("crisis-receiving",), ("crisis-respite",)]
+        )
+    ]
+    services.append(make_service(session, name="Own Organization"))
+    shared = make_location(session, services[0], name="Shared Place", alternate_name="Old Name")
+    session.add(ServiceAtLocation(service=services[2], location=shared))
+    for city in ("Riverton", "Lakeview"):
+        shared.addresses.append(
+            Address(
+                address_1="1 Main St",
+                city=city,
+                state_province="NM",
+                postal_code="87000",
+                country="US",
+            )
+        )
+    make_location(session, services[0], name="Second Place")  # no address
+    session.flush()
+    ids = list(session.scalars(select(Service.id).order_by(Service.id)))
+    by_list = search_service.service_texts(session, ids)
+    assert search_service.service_texts(session, ids, all_between=True) == by_list
+    assert [t.id for t in by_list] == ids
+    [first] = [t for t in by_list if t.id == services[0].id]
+    assert set(first.places) == {
+        "Shared Place",
+        "Old Name",
+        "Riverton",
+        "87000",
+        "Lakeview",
+        "Second Place",
+    }
+    # Each link's location is followed by its addresses (links and addresses in id order).
+    at = first.places.index("Shared Place")
+    assert set(first.places[at : at + 5]) == {
+        "Shared Place",
+        "Old Name",
+        "Riverton",
+        "87000",
+        "Lakeview",
+    }
+    # Asked for the first and the last: the services between them are not given.
+    ends = [ids[0], ids[-1]]
+    assert search_service.service_texts(session, ends, all_between=True) == [
+        by_list[0],
+        by_list[-1],
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import math
 
 import numpy as np
@@ -166,9 +168,41 @@ def test_minutes_from_many_origins_equal_those_from_the_reversed_side():
 def test_storage_round_trip_keeps_every_array_and_the_metadata():
     network = build(([node(0, 0), node(0, 1), node(1, 1)], {"highway": "residential"}))
     again = RoadNetwork.from_bytes(network.to_bytes())
-    for name in ("lat", "lon", "tail", "head", "seconds"):
+    for name in ("lat", "lon", "indptr", "tail", "head", "seconds"):
         assert np.array_equal(getattr(again, name), getattr(network, name))
     assert again.metadata == network.metadata
+
+
+def test_edges_stored_in_another_order_are_read_as_the_same_network():
+    ways = [([node(i, j) for j in range(4)], {"highway": "residential"}) for i in range(3)]
+    ways.append(([node(0, 0), node(1, 0), node(2, 0)], {"highway": "primary", "oneway": "yes"}))
+    network = build(*ways)
+    order = np.random.default_rng(3).permutation(network.edge_count)
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        lat=network.lat,
+        lon=network.lon,
+        tail=network.tail[order],
+        head=network.head[order],
+        seconds=network.seconds[order],
+        metadata=np.frombuffer(json.dumps(network.metadata).encode(), dtype=np.uint8),
+    )
+    again = RoadNetwork.from_bytes(buffer.getvalue())
+    for name in ("indptr", "tail", "head", "seconds"):
+        assert np.array_equal(getattr(again, name), getattr(network, name))
+    nodes = np.arange(network.node_count)
+    assert np.array_equal(again.node_seconds(nodes, nodes), network.node_seconds(nodes, nodes))
+
+
+def test_the_search_graph_shares_the_networks_arrays():
+    """A state network's edges are tens of megabytes: the graph the searches run on reads the
+    network's own arrays rather than a copy of them."""
+    network = build(([node(0, j) for j in range(5)], {"highway": "residential"}))
+    graph = network._graph
+    assert np.shares_memory(graph.data, network.seconds)
+    assert np.shares_memory(graph.indices, network.head)
+    assert np.shares_memory(graph.indptr, network.indptr)
 
 
 @settings(max_examples=40, deadline=None)

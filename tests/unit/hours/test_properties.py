@@ -304,3 +304,35 @@ def test_precomputed_hours_refuse_an_instant_of_another_date() -> None:
         evaluate_in(hours, datetime(2026, 3, 7, 23, 59, tzinfo=zone))
     with pytest.raises(ValueError, match="horizon_days"):
         day_hours(rules, date(2026, 3, 8), zone, horizon_days=-1)
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "opening", "at", "horizon_days", "found"),
+    [
+        # evaluate looks for the next opening in [at, at + max(horizon, 7 days)) and keeps it
+        # when it is at most the horizon away: one exactly 14 days away is not found...
+        ("America/Phoenix", datetime(2026, 7, 20, 9), datetime(2026, 7, 6, 9), 14, False),
+        # ...one exactly 3 days away is, with a horizon of 3 days.
+        ("America/Phoenix", datetime(2026, 7, 20, 9), datetime(2026, 7, 17, 9), 3, True),
+        # The last minutes of a 25-hour date (Denver falls back on 2026-11-01) reach 14 days
+        # past that date's end: an opening 13 days 23 h 45 min away is found.
+        ("America/Denver", datetime(2026, 11, 15, 23, 30), datetime(2026, 11, 1, 23, 45), 14, True),
+    ],
+)
+def test_openings_at_the_edge_of_the_horizon_from_precomputed_hours_too(
+    zone_name: str, opening: datetime, at: datetime, horizon_days: int, found: bool
+) -> None:
+    zone = ZoneInfo(zone_name)
+    opening, at = opening.replace(tzinfo=zone), at.replace(tzinfo=zone)
+    rules = [
+        ScheduleRule(
+            opens_at=opening.strftime("%H:%M"),
+            closes_at="23:59",
+            valid_from=opening.date(),
+            valid_to=opening.date(),
+        )
+    ]
+    state = evaluate(rules, at, zone, horizon_days=horizon_days)
+    assert (state.opens_next == opening) is found and (state.opens_next is None) is not found
+    hours = day_hours(rules, at.date(), zone, horizon_days=horizon_days)
+    assert hours is not None and evaluate_in(hours, at) == state

@@ -164,9 +164,16 @@ def _uuids_as_text(dbapi_connection: Any, _record: Any) -> None:
     """Read PostgreSQL's UUIDs as the text the server sends (lower case with dashes, the
     string ``CanonicalUuid`` gives), not through ``uuid.UUID`` and back to ``str``: reading
     the ids of a rebuild or a lookup cache costs a fifth less."""
-    from psycopg.types.string import TextLoader
+    adapters = dbapi_connection.adapters
+    text_loader = adapters.get_loader(_TEXT_OID, _TEXT_FORMAT)  # psycopg's loader of text
+    if text_loader is not None:
+        adapters.register_loader("uuid", text_loader)
 
-    dbapi_connection.adapters.register_loader("uuid", TextLoader)
+
+# PostgreSQL's type oid of ``text`` and psycopg's text wire format (``pq.Format.TEXT``): the
+# driver is an optional dependency (the ``postgres`` extra), so it is not imported here.
+_TEXT_OID = 25
+_TEXT_FORMAT = 0
 
 
 class Database:

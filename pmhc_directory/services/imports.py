@@ -36,7 +36,6 @@ coordinators' verification queue. Nothing is ever merged.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from collections import defaultdict
@@ -70,6 +69,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from ..collector import collector_paused
 from ..db import new_id
 from ..errors import InputError
 from ..hsds.bounded import unzipped_limit
@@ -298,25 +298,8 @@ def import_services(
     is known when ``records`` has a length.
     """
     log = (log if log is not None else ProblemLog()) if on_error == "skip" else None
-    with _collector_paused():
+    with collector_paused():
         return _import(session, records, source, progress or _no_progress, log)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during an import (restored afterwards).
-
-    An import builds millions of small dicts and tuples that reference counting frees; the
-    collector would rescan every live one each time a generation fills up, which costs a
-    quarter of the import's time on big files and frees nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _import(

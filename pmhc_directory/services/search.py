@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..collector import collector_paused
 from ..errors import InputError, SearchUnavailableError
 from ..models import (
     Address,
@@ -553,7 +554,7 @@ def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
     state = state_for_rebuild(session)
     ids = list(session.scalars(select(Service.id).order_by(Service.id)))
     update.clear()
-    with progress("Indexing services", len(ids)) as advance:
+    with progress("Indexing services", len(ids)) as advance, collector_paused():
         for chunk in _chunks(ids):
             texts = service_texts(session, chunk, all_between=True)
             update.update(service_document(text) for text in texts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import shutil
 import threading
@@ -394,6 +395,7 @@ def test_reindex_indexes_every_service_and_reports_progress(session, index):
     make_service(session, name="Juniper Place", types=("mobile-crisis",))
     index.add_or_update([service_document(ServiceText(id="stale", name="Stale Harbor"))])
     steps: list[tuple[str, int | None, int]] = []
+    collecting: list[bool] = []
 
     from contextlib import contextmanager
 
@@ -403,18 +405,36 @@ def test_reindex_indexes_every_service_and_reports_progress(session, index):
 
         def advance(n):
             done[0] += n
+            collecting.append(gc.isenabled())
 
         yield advance
         steps.append((label, total, done[0]))
 
     total = session.scalar(select(func.count(Service.id)))
+    assert gc.isenabled()
     assert search_service.reindex(session, index, progress) == total
     assert steps == [("Indexing services", total, total)]
+    # Indexing runs with the cyclic collector paused (pmhc_directory.collector), then resumes it.
+    assert collecting and not any(collecting)
+    assert gc.isenabled()
     assert index.doc_count() == total
     assert [h.name for h in index.search("harbor").hits] == ["Harbor House"]
     assert [h.name for h in index.search("crisis", types=["mobile-crisis"]).hits] == [
         "Juniper Place"
     ]
+
+
+def add_address(location: Location, city: str) -> None:
+    """A physical address in ``city`` (postal code 87000) for ``location``."""
+    location.addresses.append(
+        Address(
+            address_1="1 Main St",
+            city=city,
+            state_province="NM",
+            postal_code="87000",
+            country="US",
+        )
+    )
 
 
 def test_a_rebuilds_id_ranges_read_the_same_texts_as_lists_of_ids(session):
@@ -432,15 +452,7 @@ def test_a_rebuilds_id_ranges_read_the_same_texts_as_lists_of_ids(session):
     shared = make_location(session, services[0], name="Shared Place", alternate_name="Old Name")
     session.add(ServiceAtLocation(service=services[2], location=shared))
     for city in ("Riverton", "Lakeview"):
-        shared.addresses.append(
-            Address(
-                address_1="1 Main St",
-                city=city,
-                state_province="NM",
-                postal_code="87000",
-                country="US",
-            )
-        )
+        add_address(shared, city)
     make_location(session, services[0], name="Second Place")  # no address
     session.flush()
     ids = list(session.scalars(select(Service.id).order_by(Service.id)))
@@ -497,15 +509,7 @@ def test_plain_rows_give_the_text_of_the_service_loaded_through_the_orm(session)
     )
     for name, city in (("Westside Center", "Riverton"), ("Eastside Annex", "Lakeview")):
         location = make_location(session, first, name=name, alternate_name=f"{name} (old)")
-        location.addresses.append(
-            Address(
-                address_1="1 Main St",
-                city=city,
-                state_province="NM",
-                postal_code="87000",
-                country="US",
-            )
-        )
+        add_address(location, city)
     second = make_service(session, name="Juniper Place", types=(), organization=org)
     session.flush()
     ids = [second.id, first.id, "00000000-0000-0000-0000-00000000abcd", first.id]

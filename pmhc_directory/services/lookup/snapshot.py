@@ -20,7 +20,6 @@ in-memory search index (``SEARCH_INDEX_DIR = ":memory:"``).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import os
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from ...collector import collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +96,13 @@ def read(session: Session, vocab: Any, path: Path | None = None) -> Snapshot | N
     if path is None or not path.is_file():
         return None
     started = time.perf_counter()
-    collecting = gc.isenabled()
-    gc.disable()  # unpickling makes a million objects and no garbage: 1.0 s -> 0.4 s at 50,000
     try:
-        with open(path, "rb") as fh:
+        # Unpickling makes a million objects and no garbage: 1.0 s -> 0.4 s at 50,000.
+        with collector_paused(), open(path, "rb") as fh:
             snapshot = pickle.load(fh)  # noqa: S301 (written by this app into its instance folder)
     except Exception as exc:  # noqa: BLE001 - any unreadable snapshot is simply rebuilt
         log.warning("lookup snapshot %s is unreadable (%s); loading from the database", path, exc)
         return None
-    finally:
-        if collecting:
-            gc.enable()
     if not isinstance(snapshot, Snapshot) or snapshot.format != FORMAT:
         log.info("lookup snapshot %s is of another format; loading from the database", path)
         return None

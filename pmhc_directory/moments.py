@@ -10,11 +10,17 @@ the present; a year either way covers planning questions and keeps date arithmet
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 #: How far from now (either way) a moment may be, in days.
 MAX_AT_DAYS = 366
+#: A date and time, then a space and a bare offset (``2026-11-28T02:00 01:00``): the ``+`` of a
+#: positive offset typed unencoded in a URL, which form decoding turns into a space.
+_DECODED_PLUS = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) (\d{2}(?::?\d{2})?)"
+)
 
 
 class MomentError(ValueError):
@@ -36,7 +42,8 @@ def parse_at(
     field: str = "at",
 ) -> datetime:
     """``raw`` as an aware datetime in ``zone``; ``now`` (in ``zone``) when ``raw`` is None or
-    blank.
+    blank. A space before a bare offset at the end is read as the ``+`` it was in the URL
+    (``at=2026-11-28T02:00+01:00`` sent unencoded arrives as ``...02:00 01:00``).
 
     :param now: an aware datetime; the moment must be within ``max_days`` days of it.
     :raises MomentError: ``raw`` is not text, not ISO 8601, or too far from ``now``.
@@ -45,7 +52,11 @@ def parse_at(
         return now.astimezone(zone)
     if not isinstance(raw, str):
         raise MomentError(field, f"{field} must be an ISO 8601 date and time.")
-    text = raw.strip().replace("Z", "+00:00").replace(" ", "T", 1)
+    text = raw.strip()
+    decoded_plus = _DECODED_PLUS.fullmatch(text)
+    if decoded_plus is not None:
+        text = f"{decoded_plus[1]}+{decoded_plus[2]}"
+    text = text.replace("Z", "+00:00").replace(" ", "T", 1)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -79,6 +79,9 @@ def make_test_config(database_url: str, instance_path: Path, **overrides: object
         # Suites send hundreds of lookups from one address within a minute; the limit itself
         # is tested with its own setting (tests/functional/test_security_round2.py).
         "LOOKUP_RATE_LIMIT_ANONYMOUS": "100000 per minute",
+        # A freeze would keep the garbage of every earlier test for good (the suite fills and
+        # drops caches by the hundred); tests/integration/test_lookup_snapshot.py turns it on.
+        "FREEZE_FILLED_CACHES": False,
     }
     config.update(overrides)
     return config

@@ -209,6 +209,15 @@ def test_overnight_window_last_minute_and_end(client, session):
     assert result_for(answer, sobering)["reasons"][1] == "Closes soon: 6:00 AM"
     answer = lookup(client, session, needs="intoxicated", at="2026-11-28T06:00:00-07:00")
     assert excluded_codes(answer, sobering) == ["closed"]
+    # The same last minute with a "+" offset typed unencoded in the URL (read as a space).
+    session.commit()
+    response = client.get(
+        f"{URL}?lat={ORIGIN_LAT}&lon={ORIGIN_LON}&needs=intoxicated&at=2026-11-28T13:59:00+01:00"
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert answer["query"]["at"].startswith("2026-11-28T05:59:00")
+    assert result_for(answer, sobering)["reasons"][1] == "Closes soon: 6:00 AM"
 
 
 def test_overnight_service_is_closed_saturday_afternoon_until_next_friday(client, session):

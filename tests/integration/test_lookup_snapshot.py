@@ -8,6 +8,7 @@ database and written again.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import pickle
 
 import pytest
@@ -119,3 +120,50 @@ def test_a_warm_start_reads_the_screening_columns_and_keeps_them_in_step(session
     columns, _capacity, _facts = second.current(session, vocabulary())
     assert "Opened Since" in _live_names(columns)
     assert _live_names(columns) == _live_names(lookup.Columns.of(second.entries))
+
+
+@pytest.fixture
+def freezing(app, monkeypatch):
+    """``FREEZE_FILLED_CACHES`` on (the suite runs with it off); everything frozen is handed
+    back to the collector afterwards."""
+    monkeypatch.setitem(app.config, "FREEZE_FILLED_CACHES", True)
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def _frozen(value) -> bool:
+    """Whether the collector leaves ``value`` out of its generations (``gc.freeze``)."""
+    return gc.is_tracked(value) and not any(o is value for o in gc.get_objects())
+
+
+def test_a_filled_cache_is_left_out_of_collections(session, snapshot_file, freezing):
+    _service(session, "Frozen Centre")
+    from_database = _fresh(session)
+    assert from_database.rebuilds == 1
+    [entry] = [e for e in _entries(from_database) if e.common["name"] == "Frozen Centre"]
+    assert gc.get_freeze_count() > 0 and _frozen(entry.common)
+    # A new worker filled from the snapshot is frozen too.
+    gc.unfreeze()
+    from_snapshot = _fresh(session)
+    assert from_snapshot.rebuilds == 0
+    [entry] = [e for e in _entries(from_snapshot) if e.common["name"] == "Frozen Centre"]
+    assert _frozen(entry.common)
+    # Catching up with a change is no fill: what it loads stays in the collector's care.
+    gc.unfreeze()
+    _service(session, "Opened Since")
+    from_snapshot.catch_up(session, vocabulary())
+    assert gc.get_freeze_count() == 0
+    [added] = [e for e in _entries(from_snapshot) if e.common["name"] == "Opened Since"]
+    assert not _frozen(added.common)
+
+
+def test_nothing_is_frozen_with_the_setting_off(session, snapshot_file):
+    _service(session, "Unfrozen Centre")
+    gc.unfreeze()
+    cache = _fresh(session)
+    assert cache.rebuilds == 1 and gc.get_freeze_count() == 0
+
+
+def _entries(cache):
+    return [e for found in cache.entries.values() for e in found]

@@ -27,6 +27,14 @@ def test_nothing_given_is_now_in_the_zone(raw):
         ("2026-11-28T09:00Z", "2026-11-28T02:00:00-07:00"),  # Z is UTC
         ("2026-07-04T12:00-04:00", "2026-07-04T10:00:00-06:00"),  # an offset, then the zone
         (" 2026-11-28T02:00 ", "2026-11-28T02:00:00-07:00"),
+        ("2026-11-28T02:00+01:00", "2026-11-27T18:00:00-07:00"),
+        # A "+" sent unencoded in a URL arrives as a space; the offset is still read.
+        ("2026-11-28T02:00 01:00", "2026-11-27T18:00:00-07:00"),
+        ("2026-11-28T02:00 0130", "2026-11-27T17:30:00-07:00"),
+        ("2026-11-28T02:00 05", "2026-11-27T14:00:00-07:00"),
+        ("2026-11-28 02:00 01:00", "2026-11-27T18:00:00-07:00"),
+        ("2026-11-28T02:00:30 01:00", "2026-11-27T18:00:30-07:00"),
+        ("2026-11-28T02:00:30.250 01:00", "2026-11-27T18:00:30.250000-07:00"),
     ],
 )
 def test_iso_text_is_read_in_the_zone(raw, expected):
@@ -37,6 +45,10 @@ def test_iso_text_is_read_in_the_zone(raw, expected):
     ("raw", "words"),
     [
         ("tuesday", "is not an ISO 8601"),
+        # Only a bare offset right after the time is read as a decoded "+".
+        ("2026-11-28T02:00 1:00", "is not an ISO 8601"),
+        ("2026-11-28T02:00  01:00", "is not an ISO 8601"),
+        ("2026-11-28T02:00 01:00 x", "is not an ISO 8601"),
         (3, "must be an ISO 8601"),
         ("0001-01-01T00:00", "within 366 days"),
         ("2028-01-01T00:00", "within 366 days"),

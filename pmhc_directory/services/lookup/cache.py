@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ...collector import freeze_long_lived
 from ...taxonomy import Vocabulary
 from .caches import held
 from .catalogue import CapacityFact, SiteEntry, load_capacities, load_closures, load_site_entries
@@ -74,7 +75,9 @@ class CandidateCache:
         from . import snapshot as lookup_snapshot  # warm starts (docs/scale.md)
 
         if self.state is None and lookup_snapshot.restore(self, session, vocab):
-            return self.catch_up(session, vocab)
+            self.catch_up(session, vocab)
+            _settle()
+            return None
         state = state_for_rebuild(session)
         self.closures = load_closures(session)
         self.entries = load_site_entries(session, None, vocab)
@@ -86,6 +89,8 @@ class CandidateCache:
         lookup_snapshot.write(
             session, vocab, state, self.entries, self.capacities, columns=self._columns
         )
+        _settle()
+        return None
 
     def _replace(
         self, ids: Sequence[str], entries: dict[str, list[SiteEntry]], session: Session
@@ -102,6 +107,15 @@ class CandidateCache:
             self.entries.pop(service_id, None)
             if service_id in entries:  # else deleted
                 self.entries[service_id] = entries[service_id]
+
+
+def _settle() -> None:
+    """After the cache was filled: freeze what the process holds (``collector``), unless the
+    app's ``FREEZE_FILLED_CACHES`` is off (the test suite) or there is no app (scripts)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get("FREEZE_FILLED_CACHES", True):
+        freeze_long_lived()
 
 
 #: The candidate caches of code run outside an app context (see :mod:`.caches`).

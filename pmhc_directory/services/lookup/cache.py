@@ -54,7 +54,8 @@ class CandidateCache:
     def catch_up(self, session: Session, vocab: Vocabulary) -> None:
         """Apply the change sequence since the cache's position (reloading the services it
         names), or fill the cache: from the snapshot when there is a usable one, else from the
-        database (then a new snapshot is written)."""
+        database (then a new snapshot is written). A filled cache is frozen out of the garbage
+        collector's full collections (``FREEZE_FILLED_CACHES``, docs/scale.md)."""
         from ...search import sync
         from ..search import pending_changes, state_for_rebuild
 

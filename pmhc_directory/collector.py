@@ -31,11 +31,10 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def freeze_long_lived() -> int:
+def freeze_long_lived() -> None:
     """Move every object the collector tracks into its permanent generation (``gc.freeze``):
     later collections skip them. Reference counting still frees a frozen object that is no
     longer used (a replaced cache entry); only a frozen object in a reference cycle would stay
     until :func:`gc.unfreeze`, so call this once a long-lived structure is complete, not per
-    request. Returns how many objects are frozen in all."""
+    request."""
     gc.freeze()
-    return gc.get_freeze_count()

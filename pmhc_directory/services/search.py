@@ -555,7 +555,7 @@ def _rebuild(session: Session, update: IndexUpdate, progress: Progress) -> int:
     ids = list(session.scalars(select(Service.id).order_by(Service.id)))
     update.clear()
     with progress("Indexing services", len(ids)) as advance, collector_paused():
-        for chunk in _chunks(ids):
+        for chunk in _chunks(ids, _TEXT_BATCH):
             texts = service_texts(session, chunk, all_between=True)
             update.update(service_document(text) for text in texts)
             advance(len(chunk))
